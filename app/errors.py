@@ -1,0 +1,143 @@
+"""The one exception tree of homerag, each error with a stable code and an HTTP status.
+
+    HomeragError (500)
+    ├── ConfigError (500)               bad or missing settings
+    ├── DatabaseError (503)             cannot reach / start / migrate the database
+    ├── NotFoundError (404)
+    ├── InvalidInputError (400)         bad query parameters, bad CLI arguments
+    ├── BusyError (409)                 another process holds the source's lock
+    ├── UpstreamError (502)
+    │   ├── EmbedderUnavailableError (503)
+    │   ├── LLMUnavailableError (503)
+    │   └── LLMTimeoutError (504)
+    └── IngestError (422)               one item failed; the run goes on
+        ├── UnsupportedFormatError
+        ├── EmptyDocumentError
+        ├── EncryptedDocumentError
+        ├── CorruptDocumentError
+        ├── DecodeError
+        └── TooLargeError
+
+Messages are one plain sentence naming the offending file, field or value. Edges translate them
+once: the CLI prints `error: <message>` and exits 1; the API answers a JSON problem detail.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    internal = "internal"
+    config = "config"
+    database = "database"
+    not_found = "not_found"
+    invalid_input = "invalid_input"
+    busy = "busy"
+    upstream = "upstream"
+    embedder_unavailable = "embedder_unavailable"
+    llm_unavailable = "llm_unavailable"
+    llm_timeout = "llm_timeout"
+    ingest_failed = "ingest_failed"
+    unsupported_format = "unsupported_format"
+    empty = "empty"
+    encrypted = "encrypted"
+    corrupt = "corrupt"
+    undecodable = "undecodable"
+    too_large = "too_large"
+    unreadable = "unreadable"
+
+
+class HomeragError(Exception):
+    """Base class: `code` for machines, `str(exc)` (one sentence) for people."""
+
+    code: ErrorCode = ErrorCode.internal
+    status: int = 500
+    # A transient failure (an upstream down) is retried on the next sync even if the item did
+    # not change; a permanent one (a corrupt file) is retried only when the item changes.
+    transient: bool = False
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(HomeragError):
+    code = ErrorCode.config
+
+
+class DatabaseError(HomeragError):
+    code = ErrorCode.database
+    status = 503
+    transient = True
+
+
+class NotFoundError(HomeragError):
+    code = ErrorCode.not_found
+    status = 404
+
+
+class InvalidInputError(HomeragError):
+    code = ErrorCode.invalid_input
+    status = 400
+
+
+class BusyError(HomeragError):
+    code = ErrorCode.busy
+    status = 409
+    transient = True
+
+
+class UpstreamError(HomeragError):
+    code = ErrorCode.upstream
+    status = 502
+    transient = True
+
+
+class EmbedderUnavailableError(UpstreamError):
+    code = ErrorCode.embedder_unavailable
+    status = 503
+
+
+class LLMUnavailableError(UpstreamError):
+    code = ErrorCode.llm_unavailable
+    status = 503
+
+
+class LLMTimeoutError(UpstreamError):
+    code = ErrorCode.llm_timeout
+    status = 504
+
+
+class IngestError(HomeragError):
+    code = ErrorCode.ingest_failed
+    status = 422
+
+
+class UnsupportedFormatError(IngestError):
+    code = ErrorCode.unsupported_format
+
+
+class EmptyDocumentError(IngestError):
+    code = ErrorCode.empty
+
+
+class EncryptedDocumentError(IngestError):
+    code = ErrorCode.encrypted
+
+
+class CorruptDocumentError(IngestError):
+    code = ErrorCode.corrupt
+
+
+class DecodeError(IngestError):
+    code = ErrorCode.undecodable
+
+
+class TooLargeError(IngestError):
+    code = ErrorCode.too_large

@@ -1,0 +1,31 @@
+"""ORM models. Import every model module here so `Base.metadata` is complete for Alembic.
+
+Each issue's tables live in their own module (core, bank, mail, contracts, ...).
+"""
+
+from app.models.base import Base, utcnow
+from app.models.core import (
+    Answer,
+    Chunk,
+    ChunkEmbedding,
+    Document,
+    EmbeddingSpace,
+    IngestItem,
+    IngestRun,
+    Source,
+    SourceItem,
+)
+
+__all__ = [
+    "Answer",
+    "Base",
+    "Chunk",
+    "ChunkEmbedding",
+    "Document",
+    "EmbeddingSpace",
+    "IngestItem",
+    "IngestRun",
+    "Source",
+    "SourceItem",
+    "utcnow",
+]

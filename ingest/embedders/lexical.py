@@ -1,0 +1,84 @@
+"""LexicalHashEmbedder: a deterministic, dependency-light stand-in for BGE-M3 (pure, numpy only).
+
+It is *lexical*, not semantic: tokens (and their 5-letter prefixes, a cheap stemmer for German
+compounds and English inflections) are hashed into a normalised dense vector, and tokens alone
+into sparse weights. Rankings are stable across runs and machines, which is what the offline demo
+and the tests need. Named for what it is everywhere the owner can see it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from ingest.types import Embedding
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+# Very common words carry no signal for retrieval (English and German).
+STOPWORDS = frozenset(
+    """a an and are as at be by did do does for from had has have how i if in into is it its
+    me my of on or our so that the their them there these this to was we were what when where
+    which who why will with you your der die das ein eine einer eines einem einen und oder ist
+    sind war waren wie was wer wo wann warum mit von zu zum zur im in am an auf aus bei für fur
+    ich du er sie es wir ihr mein meine nicht auch als den dem des""".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, accent-folded word tokens without stopwords."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return [t for t in _TOKEN.findall(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+
+
+@lru_cache(maxsize=500_000)
+def _bucket(feature: str, buckets: int) -> tuple[int, float]:
+    h = zlib.crc32(feature.encode("utf-8"))
+    return h % buckets, (1.0 if (h >> 31) & 1 else -1.0)
+
+
+class LexicalHashEmbedder:
+    """Hashed-token dense + sparse vectors. Deterministic; no model, no GPU."""
+
+    name = "lexical-hash"
+
+    def __init__(self, dim: int = 256, sparse_dim: int = 2**18, prefix_len: int = 5) -> None:
+        self.dim = dim
+        self.sparse_dim = sparse_dim
+        self.prefix_len = prefix_len
+        self.model_id = f"homerag/lexical-hash-v1?dim={dim}&sparse={sparse_dim}&prefix={prefix_len}"
+
+    def _embed(self, text: str) -> Embedding:
+        counts = Counter(tokenize(text))
+        dense = np.zeros(self.dim, dtype=np.float32)
+        sparse: dict[int, float] = {}
+        for token, tf in counts.items():
+            weight = 1.0 + math.log(tf)
+            idx, sign = _bucket(token, self.dim)
+            dense[idx] += sign * weight
+            if len(token) > self.prefix_len:
+                pidx, psign = _bucket("p:" + token[: self.prefix_len], self.dim)
+                dense[pidx] += psign * weight * 0.5
+            sidx = zlib.crc32(("s:" + token).encode("utf-8")) % self.sparse_dim
+            sparse[sidx] = sparse.get(sidx, 0.0) + weight
+        norm = float(np.linalg.norm(dense))
+        if norm > 0:
+            dense /= norm
+        snorm = math.sqrt(sum(v * v for v in sparse.values()))
+        if snorm > 0:
+            sparse = {k: v / snorm for k, v in sparse.items()}
+        return Embedding(dense=dense, sparse=sparse)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[Embedding]:
+        return [self._embed(t) for t in texts]
+
+    def embed_query(self, text: str) -> Embedding:
+        return self._embed(text)
