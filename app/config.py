@@ -197,7 +197,8 @@ def load_settings(**overrides: object) -> Settings:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "settings"
             env = f"HOMERAG_{field.upper()}" if field != "settings" else "settings"
-            problems.append(f"{env}: {err['msg']}")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{env}: {msg}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
 
 

@@ -1,0 +1,12 @@
+"""Registers every command module with the `homerag` group (one import per module)."""
+
+from __future__ import annotations
+
+import importlib
+
+COMMAND_MODULES = (
+    "app.cli.db",
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name)

@@ -1,0 +1,23 @@
+"""`homerag db ...`: migrations."""
+
+from __future__ import annotations
+
+import click
+
+from app.cli import cli
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="heads", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the schema to the latest version."""
+    from app.context import open_context
+
+    with open_context(migrate=False) as ctx:
+        ctx.db.upgrade(revision)
+        click.echo(f"database at {revision} ({ctx.db_label})")
