@@ -3,6 +3,7 @@
 Each issue's tables live in their own module (core, bank, mail, contracts, ...).
 """
 
+from app.models.bank import Account, Report, Statement, Transaction, TransactionOccurrence
 from app.models.base import Base, utcnow
 from app.models.core import (
     Answer,
