@@ -36,8 +36,16 @@ class AppContext:
         if self._embedder is None:
             from ingest.embedders import make_embedder
 
-            self._embedder = make_embedder(self.settings)
+            self._embedder = make_embedder(self.settings, active_embedder=self.active_embedder())
         return self._embedder
+
+    def active_embedder(self) -> str | None:
+        """Name of the embedder that built the active index ("bge-m3", "lexical-hash"), if any."""
+        from ingest.store import active_space
+
+        with self.db.session() as session:
+            space = active_space(session)
+            return space.embedder if space is not None else None
 
     def set_embedder(self, embedder: Embedder) -> None:
         self._embedder = embedder

@@ -1,0 +1,96 @@
+"""Source registry: build sources from `sources.toml` entries or from paths given on the CLI.
+
+Each kind registers a factory taking the entry's table (name, kind, and kind-specific keys) in
+`SOURCE_FACTORIES`. Factories import their module lazily so unused kinds cost nothing.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import ConfigError
+from ingest.protocols import Source
+
+
+def _folder(entry: Mapping[str, Any]) -> Source:
+    from ingest.sources.folder import DEFAULT_EXCLUDES, FolderSource
+
+    return FolderSource(
+        entry["name"],
+        Path(_required(entry, "path")),
+        include=entry.get("include", ["*"]),
+        exclude=entry.get("exclude", list(DEFAULT_EXCLUDES)),
+        follow_symlinks=bool(entry.get("follow_symlinks", False)),
+    )
+
+
+SOURCE_FACTORIES: dict[str, Callable[[Mapping[str, Any]], Source]] = {
+    "folder": _folder,
+}
+
+# Recognisers for paths named on the command line, tried in order; the first that returns a
+# Source wins (mail stores register here: a maildir folder, an mbox file ...).
+PATH_RECOGNISERS: list[Callable[[Path], Source | None]] = []
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredSource:
+    source: Source
+    interval_hours: float | None
+    enabled: bool
+
+
+def _required(entry: Mapping[str, Any], key: str) -> Any:
+    if key not in entry:
+        raise ConfigError(f"source {entry.get('name', '?')!r}: missing '{key}'")
+    return entry[key]
+
+
+def load_sources(path: Path) -> list[ConfiguredSource]:
+    """Read `[[source]]` tables from a TOML file (a missing file means no configured sources)."""
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    out, seen = [], set()
+    for i, entry in enumerate(data.get("source", []), start=1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: [[source]] #{i} is not a table")
+        name, kind = entry.get("name"), entry.get("kind")
+        if not name or not isinstance(name, str):
+            raise ConfigError(f"{path}: [[source]] #{i} needs a name")
+        if name in seen:
+            raise ConfigError(f"{path}: source name {name!r} is used twice")
+        seen.add(name)
+        factory = SOURCE_FACTORIES.get(str(kind))
+        if factory is None:
+            known = ", ".join(sorted(SOURCE_FACTORIES))
+            raise ConfigError(f"{path}: source {name!r} has unknown kind {kind!r} (known: {known})")
+        try:
+            source = factory(entry)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{path}: source {name!r}: {exc}") from exc
+        interval = entry.get("interval_hours")
+        out.append(ConfiguredSource(source, float(interval) if interval else None,
+                                    bool(entry.get("enabled", True))))
+    return out
+
+
+def source_for_path(path: Path) -> Source | None:
+    """A source for one CLI path: a recognised mail store, a folder, or None for a plain file."""
+    path = path.expanduser().resolve()
+    for recognise in PATH_RECOGNISERS:
+        source = recognise(path)
+        if source is not None:
+            return source
+    if path.is_dir():
+        from ingest.sources.folder import FolderSource
+
+        return FolderSource(str(path), path)
+    return None

@@ -1,0 +1,341 @@
+"""Writes and reads the index in PostgreSQL: sources, embedding spaces, documents, chunks, ledger.
+
+Every function takes a Session and never commits: the pipeline owns the transaction, one per
+document, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from pgvector import HalfVector, SparseVector
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Chunk,
+    ChunkEmbedding,
+    Document,
+    EmbeddingSpace,
+    IngestItem,
+    IngestRun,
+    Source,
+    SourceItem,
+    utcnow,
+)
+from ingest.protocols import Embedder, LedgerEntry
+from ingest.types import Embedding, ParsedDocument, TextChunk
+
+# pgvector's HNSW index takes at most 1,000 non-zero elements per sparsevec.
+SPARSE_NNZ_LIMIT = 1000
+RUNTIME_INDEX_PREFIX = "ix_chunk_embeddings_space_"
+
+
+# -- sources ----------------------------------------------------------------------------------
+def ensure_source(session: Session, name: str, kind: str, config: Mapping[str, Any]) -> Source:
+    """The source row for `name`, created or updated with the current kind and settings."""
+    row = session.scalar(select(Source).where(Source.name == name))
+    if row is None:
+        row = Source(name=name, kind=kind, config=dict(config))
+        session.add(row)
+        session.flush()
+    elif row.kind != kind or row.config != dict(config):
+        row.kind, row.config = kind, dict(config)
+    return row
+
+
+# -- embedding spaces -------------------------------------------------------------------------
+def space_name(embedder: Embedder) -> str:
+    return f"{embedder.name}:{embedder.model_id}:{embedder.dim}"
+
+
+def active_space(session: Session) -> EmbeddingSpace | None:
+    return session.scalar(select(EmbeddingSpace).where(EmbeddingSpace.status == "active"))
+
+
+def ensure_space(session: Session, embedder: Embedder) -> EmbeddingSpace:
+    """The space for this embedder; created (with its HNSW indexes) on first use.
+
+    The first space becomes active. A space for another model while one is active starts as
+    "building": search keeps using the active one until it is switched (model migration).
+    """
+    name = space_name(embedder)
+    space = session.scalar(select(EmbeddingSpace).where(EmbeddingSpace.name == name))
+    if space is None:
+        # Serialise creation across processes: two first ingests must not both become active.
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('homerag:spaces'))"))
+        space = session.scalar(select(EmbeddingSpace).where(EmbeddingSpace.name == name))
+    if space is None:
+        has_active = active_space(session) is not None
+        space = EmbeddingSpace(
+            name=name,
+            embedder=embedder.name,
+            model_id=embedder.model_id,
+            dim=embedder.dim,
+            sparse_dim=embedder.sparse_dim,
+            status="building" if has_active else "active",
+            activated_at=None if has_active else utcnow(),
+        )
+        session.add(space)
+        session.flush()
+        ensure_space_indexes(session, space)
+    return space
+
+
+def ensure_space_indexes(session: Session, space: EmbeddingSpace) -> None:
+    """Partial HNSW indexes (inner product) on this space's dense and sparse vectors."""
+    sid, dim, vocab = int(space.id), int(space.dim), int(space.sparse_dim)
+    session.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS {RUNTIME_INDEX_PREFIX}{sid}_dense ON chunk_embeddings "
+            f"USING hnsw ((dense::halfvec({dim})) halfvec_ip_ops) WHERE space_id = {sid}"
+        )
+    )
+    session.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS {RUNTIME_INDEX_PREFIX}{sid}_sparse ON chunk_embeddings "
+            f"USING hnsw ((sparse::sparsevec({vocab})) sparsevec_ip_ops) WHERE space_id = {sid}"
+        )
+    )
+
+
+def drop_space_indexes(session: Session, space_id: int) -> None:
+    for part in ("dense", "sparse"):
+        session.execute(text(f"DROP INDEX IF EXISTS {RUNTIME_INDEX_PREFIX}{int(space_id)}_{part}"))
+
+
+# -- vectors ----------------------------------------------------------------------------------
+def prune_sparse(weights: Mapping[int, float], limit: int = SPARSE_NNZ_LIMIT) -> dict[int, float]:
+    """Keep the `limit` largest positive weights (HNSW on sparsevec indexes at most 1,000)."""
+    items = [(int(k), float(v)) for k, v in weights.items() if v and v > 0]
+    if len(items) > limit:
+        items.sort(key=lambda kv: kv[1], reverse=True)
+        items = items[:limit]
+    return dict(items)
+
+
+def to_halfvec(dense: Sequence[float]) -> HalfVector:
+    return HalfVector(np.asarray(dense, dtype=np.float32))
+
+
+def to_sparsevec(weights: Mapping[int, float], dim: int) -> SparseVector:
+    pruned = prune_sparse(weights)
+    # SparseVector's dict form is 0-based like our token ids.
+    return SparseVector(pruned, dim)
+
+
+def reusable_embeddings(
+    session: Session, space_id: int, content_hashes: Sequence[str]
+) -> dict[str, tuple[Any, Any]]:
+    """Embeddings already stored for chunks with these content hashes (skip re-embedding)."""
+    if not content_hashes:
+        return {}
+    rows = session.execute(
+        select(Chunk.content_hash, ChunkEmbedding.dense, ChunkEmbedding.sparse)
+        .join(ChunkEmbedding, ChunkEmbedding.chunk_id == Chunk.id)
+        .where(ChunkEmbedding.space_id == space_id, Chunk.content_hash.in_(set(content_hashes)))
+        .distinct(Chunk.content_hash)
+    ).all()
+    return {h: (d, s) for h, d, s in rows}
+
+
+# -- documents --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """Everything the store writes for one document (the pipeline fills it)."""
+
+    source_id: int
+    origin: str
+    sha256: str
+    size_bytes: int
+    media_type: str
+    parsed: ParsedDocument
+    content: str
+    chunks: Sequence[TextChunk]
+    embeddings: Sequence[Embedding | tuple[Any, Any]]  # new vectors, or stored ones reused
+    parser: str
+    blob_path: str | None = None
+    parent_id: int | None = None
+    occurred_at: datetime | None = None
+
+
+def find_document_id(session: Session, source_id: int, origin: str) -> int | None:
+    return session.scalar(
+        select(Document.id).where(Document.source_id == source_id, Document.origin == origin)
+    )
+
+
+def delete_document(session: Session, document_id: int) -> None:
+    """Delete a document; chunks, vectors and attachments go with it (ON DELETE CASCADE)."""
+    session.execute(delete(Document).where(Document.id == document_id))
+
+
+def insert_document(session: Session, record: DocumentRecord, space: EmbeddingSpace) -> int:
+    """Insert the document, its chunks and their vectors; returns the new document id."""
+    parsed = record.parsed
+    doc_id = session.scalar(
+        insert(Document)
+        .values(
+            source_id=record.source_id,
+            parent_id=record.parent_id,
+            origin=record.origin,
+            kind=parsed.kind if parsed.kind in _KINDS else "other",
+            sha256=record.sha256,
+            size_bytes=record.size_bytes,
+            media_type=record.media_type,
+            title=(parsed.title or None),
+            occurred_at=record.occurred_at or parsed.occurred_at,
+            meta=_jsonable(parsed.metadata),
+            content=record.content,
+            page_count=parsed.page_count,
+            blob_path=record.blob_path,
+            parser=record.parser,
+        )
+        .returning(Document.id)
+    )
+    assert doc_id is not None
+    if not record.chunks:
+        return int(doc_id)
+    chunk_rows = [
+        {
+            "document_id": doc_id,
+            "ordinal": c.ordinal,
+            "text": c.text,
+            "heading": c.heading,
+            "page": c.page,
+            "page_end": c.page_end,
+            "char_start": c.char_start,
+            "char_end": c.char_end,
+            "token_count": c.token_count,
+            "content_hash": c.content_hash,
+            "fts_config": c.language,
+            "meta": _jsonable(c.meta),
+        }
+        for c in record.chunks
+    ]
+    chunk_ids = session.scalars(
+        insert(Chunk).returning(Chunk.id, sort_by_parameter_order=True), chunk_rows
+    ).all()
+    vector_rows = []
+    for chunk_id, emb in zip(chunk_ids, record.embeddings, strict=True):
+        if isinstance(emb, Embedding):
+            dense, sparse = to_halfvec(emb.dense), to_sparsevec(emb.sparse, space.sparse_dim)
+        else:  # reused (dense, sparse) as stored
+            dense, sparse = emb
+        vector_rows.append(
+            {"space_id": space.id, "chunk_id": chunk_id, "dense": dense, "sparse": sparse}
+        )
+    session.execute(insert(ChunkEmbedding), vector_rows)
+    return int(doc_id)
+
+
+_KINDS = frozenset(("note", "contract", "letter", "email", "statement", "message", "other"))
+
+
+def _jsonable(value: Any) -> Any:
+    """Metadata as JSON: datetimes to ISO strings, sets/tuples to lists, other objects to str."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+# -- ledger and runs --------------------------------------------------------------------------
+def load_ledger(session: Session, source_id: int) -> dict[str, LedgerEntry]:
+    rows = session.execute(
+        select(
+            SourceItem.origin,
+            SourceItem.status,
+            SourceItem.sha256,
+            SourceItem.size_bytes,
+            SourceItem.mtime,
+            SourceItem.transient,
+            SourceItem.cursor,
+        ).where(SourceItem.source_id == source_id)
+    ).all()
+    return {
+        r.origin: LedgerEntry(
+            origin=r.origin,
+            status=r.status,
+            sha256=r.sha256,
+            size=r.size_bytes,
+            mtime=r.mtime,
+            transient=r.transient,
+            cursor=r.cursor or {},
+        )
+        for r in rows
+    }
+
+
+def upsert_ledger(session: Session, source_id: int, origin: str, **values: Any) -> None:
+    values = {k: v for k, v in values.items()}
+    stmt = pg_insert(SourceItem).values(source_id=source_id, origin=origin, **values)
+    stmt = stmt.on_conflict_do_update(
+        constraint="uq_source_items_source_origin",
+        set_={**{k: stmt.excluded[k] for k in values}, "updated_at": func.now()},
+    )
+    session.execute(stmt)
+
+
+def touch_ledger_stat(session: Session, source_id: int, origin: str, size: int | None,
+                      mtime: float | None) -> None:
+    """Same content, new mtime (a `touch`, a copy): remember the stat for the next shortcut."""
+    session.execute(
+        update(SourceItem)
+        .where(SourceItem.source_id == source_id, SourceItem.origin == origin)
+        .values(size_bytes=size, mtime=mtime)
+    )
+
+
+def delete_ledger(session: Session, source_id: int, origin: str) -> None:
+    session.execute(
+        delete(SourceItem).where(SourceItem.source_id == source_id, SourceItem.origin == origin)
+    )
+
+
+def start_run(session: Session, source_id: int | None, trigger: str, embedder: str) -> int:
+    run_id = session.scalar(
+        insert(IngestRun)
+        .values(source_id=source_id, trigger=trigger, status="running", embedder=embedder)
+        .returning(IngestRun.id)
+    )
+    assert run_id is not None
+    return int(run_id)
+
+
+def finish_run(session: Session, run_id: int, status: str, counts: Mapping[str, int],
+               error: str | None = None) -> None:
+    session.execute(
+        update(IngestRun)
+        .where(IngestRun.id == run_id)
+        .values(status=status, counts=dict(counts), finished_at=func.now(), error=error)
+    )
+
+
+def record_item(session: Session, run_id: int, source_id: int | None, origin: str, status: str,
+                *, code: str | None = None, message: str | None = None,
+                document_id: int | None = None, chunk_count: int | None = None,
+                duration_ms: float | None = None) -> None:
+    session.execute(
+        insert(IngestItem).values(
+            run_id=run_id,
+            source_id=source_id,
+            origin=origin,
+            status=status,
+            code=code,
+            message=message,
+            document_id=document_id,
+            chunk_count=chunk_count,
+            duration_ms=duration_ms,
+        )
+    )
