@@ -1,0 +1,41 @@
+"""The parser registry: DEFAULT_PARSERS and pick_parser() (highest score wins, ties by order).
+
+A parser module imports nothing heavy at import time (pypdfium2, docx, unstructured are imported
+inside `parse`), so building this tuple is cheap. Add a parser with one line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.errors import EmptyDocumentError, UnsupportedFormatError
+from ingest.parsers.common import display_name
+from ingest.parsers.text import TextParser
+from ingest.protocols import Parser
+from ingest.types import ParseInput
+
+DEFAULT_PARSERS: tuple[Parser, ...] = (
+    TextParser(),
+)
+
+
+def pick_parser(inp: ParseInput, parsers: Sequence[Parser] = DEFAULT_PARSERS) -> Parser:
+    """The parser with the highest score for `inp` (None or 0 declines); the earliest on a tie.
+
+    Raises:
+        EmptyDocumentError: the item has no bytes at all.
+        UnsupportedFormatError: no parser accepts the item's media type.
+    """
+    if not inp.data:
+        raise EmptyDocumentError(f"{display_name(inp)}: the file is empty")
+    best: Parser | None = None
+    best_score = 0
+    for parser in parsers:
+        score = parser.score(inp)
+        if score is not None and score > best_score:
+            best, best_score = parser, score
+    if best is None:
+        raise UnsupportedFormatError(
+            f"{display_name(inp)}: no parser for media type {inp.media_type}"
+        )
+    return best

@@ -1,0 +1,175 @@
+"""Helpers shared by the document parsers: text decoding, titles, dates, document kind (pure)."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+from app.errors import DecodeError
+from ingest.mediatypes import looks_binary
+from ingest.types import ParseInput
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def display_name(inp: ParseInput) -> str:
+    """What error messages call the item: its origin (the path or URI the owner recognises)."""
+    return inp.item.origin or inp.item.name
+
+
+def decode_text(data: bytes, *, name: str, declared_charset: str | None = None) -> str:
+    """Decode text bytes: BOM, a declared charset, UTF-8, UTF-16 without BOM, then cp1252/latin-1.
+
+    Raises:
+        DecodeError: when the bytes are clearly binary (NULs, control characters).
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _normalise_newlines(data[len(bom) :].decode(codec))
+            except UnicodeDecodeError as exc:
+                raise DecodeError(f"{name}: bytes do not match their {codec} byte-order mark") from exc
+    if declared_charset:
+        try:
+            return _normalise_newlines(data.decode(declared_charset))
+        except (LookupError, UnicodeDecodeError):
+            pass  # labels lie often enough (cp1252 labelled iso-8859-1); fall through
+    if b"\x00" in data:
+        codec = _utf16_guess(data)
+        if codec is None:
+            raise DecodeError(f"{name}: looks like binary data, not text")
+        try:
+            return _normalise_newlines(data.decode(codec))
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"{name}: looks like binary data, not text") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        if looks_binary(data[:8192]):
+            raise DecodeError(f"{name}: looks like binary data, not text") from None
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
+            text = data.decode("latin-1")
+    if _control_ratio(text) > 0.01:
+        raise DecodeError(f"{name}: looks like binary data, not text")
+    return _normalise_newlines(text)
+
+
+def _utf16_guess(data: bytes) -> str | None:
+    sample = data[:1024]
+    if len(sample) < 8 or len(data) % 2:
+        return None
+    even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
+    if odd > 0.6 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.6 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _control_ratio(text: str) -> float:
+    sample = text[:20000]
+    if not sample:
+        return 0.0
+    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\x1b")
+    return bad / len(sample)
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def first_line_title(text: str, *, max_len: int = 150) -> str | None:
+    """The first non-empty line, when it is short enough to be a title."""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= max_len else None
+    return None
+
+
+_PDF_DATE = re.compile(
+    r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?\s*(Z|[+-]\d{2}'?\d{2}'?|[+-]\d{2})?"
+)
+
+
+def parse_pdf_date(value: str | None) -> datetime | None:
+    """`D:20230620101500+02'00'` -> aware UTC datetime; None when absent or nonsense."""
+    if not value:
+        return None
+    match = _PDF_DATE.match(value.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, tz = match.groups()
+    try:
+        moment = datetime(
+            int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
+            int(second or 0),
+        )
+    except ValueError:
+        return None
+    offset = timedelta(0)
+    if tz and tz != "Z":
+        digits = tz.replace("'", "")
+        sign = -1 if digits[0] == "-" else 1
+        hours = int(digits[1:3])
+        minutes = int(digits[3:5] or 0)
+        offset = sign * timedelta(hours=hours, minutes=minutes)
+    if not 1900 <= moment.year <= 2200:
+        return None
+    return moment.replace(tzinfo=timezone(offset)).astimezone(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Naive datetimes from document metadata are taken as UTC (they carry no zone)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# Kind heuristic: conservative on purpose. "other" is always a safe answer; a wrong "contract"
+# would send a letter through contract-term extraction later.
+_CONTRACT_STRONG = re.compile(
+    r"\b(this (?:\w+ ){0,4}agreement|the parties (?:hereby )?agree|entered into (?:by and )?between|"
+    r"by and between|in witness whereof|vertragsparteien|(?:dieser|der) vertrag wird zwischen|"
+    r"wird folgender vertrag geschlossen|schlie(?:ß|ss)en folgenden vertrag|"
+    r"mietvertrag|arbeitsvertrag|kaufvertrag|darlehensvertrag|"
+    r"non-disclosure agreement|mutual nda|terms and conditions of (?:this|the) agreement)\b",
+    re.IGNORECASE,
+)
+_CONTRACT_WEAK = re.compile(
+    r"\b(agreement|contract|party|parties|term(?:ination)?|governing law|vertrag|kündigung|"
+    r"laufzeit|vertragspartner|gerichtsstand|effective date|signature|unterschrift)\b",
+    re.IGNORECASE,
+)
+_LETTER_OPENING = re.compile(
+    r"^\s*(dear\s+\w|sehr geehrte[rn]?\s|liebe[rs]?\s+\w|hallo\s+\w|to whom it may concern)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LETTER_CLOSING = re.compile(
+    r"^\s*(sincerely|yours (?:sincerely|faithfully|truly)|kind regards|best regards|"
+    r"mit freundlichen grü(?:ß|ss)en|freundliche grü(?:ß|ss)e|viele grü(?:ß|ss)e|hochachtungsvoll)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def guess_kind(text: str) -> str:
+    """'contract', 'letter' or 'other' from a few strong phrases near the start of the text."""
+    head = text[:6000]
+    strong = len(_CONTRACT_STRONG.findall(head))
+    weak = len(_CONTRACT_WEAK.findall(head))
+    if strong >= 2 or (strong >= 1 and weak >= 4):
+        return "contract"
+    if _LETTER_OPENING.search(text[:3000]) and _LETTER_CLOSING.search(text):
+        return "letter"
+    return "other"
