@@ -353,9 +353,10 @@ class Pipeline:
         try:
             with self.db.session() as s:
                 old_id = store.find_document_id(s, ctx.source_id, item.origin)
-                if old_id is not None:
-                    self._delete_with_hooks(s, old_id)
-                doc_id = self._insert(s, ctx, prepared, parent_id=None, occurred_at=None)
+                if old_id is not None:  # rewritten in place: its id (and links to it) stay
+                    self._run_removed_hooks(s, old_id)
+                doc_id = self._insert(s, ctx, prepared, parent_id=None, occurred_at=None,
+                                      existing_id=old_id)
                 chunk_count = len(prepared.chunks)
                 duration = (time.perf_counter() - prepared.started) * 1000
                 store.upsert_ledger(s, ctx.source_id, item.origin, sha256=prepared.sha256,
@@ -388,7 +389,7 @@ class Pipeline:
         self._outcome(ctx, outcome, record=False)
 
     def _insert(self, s: Session, ctx: _RunContext, prepared: _Prepared, *, parent_id: int | None,
-                occurred_at: Any) -> int:
+                occurred_at: Any, existing_id: int | None = None) -> int:
         record = store.DocumentRecord(
             source_id=ctx.source_id, origin=prepared.item.origin, sha256=prepared.sha256,
             size_bytes=prepared.size, media_type=prepared.media_type, parsed=prepared.parsed,
@@ -398,7 +399,7 @@ class Pipeline:
             occurred_at=prepared.parsed.occurred_at or occurred_at,
         )
         assert ctx.space is not None
-        doc_id = store.insert_document(s, record, ctx.space)
+        doc_id = store.write_document(s, record, ctx.space, existing_id)
         for hook in self.hooks:
             hook.on_stored(s, doc_id, prepared.parsed)
         for child in prepared.children:
@@ -407,6 +408,10 @@ class Pipeline:
         return doc_id
 
     def _delete_with_hooks(self, s: Session, doc_id: int) -> None:
+        self._run_removed_hooks(s, doc_id)
+        store.delete_document(s, doc_id)
+
+    def _run_removed_hooks(self, s: Session, doc_id: int) -> None:
         ids = [doc_id]
         frontier = [doc_id]
         while frontier:  # attachments (and theirs) first, so hooks see every document
@@ -416,7 +421,6 @@ class Pipeline:
         for did in reversed(ids):
             for hook in self.hooks:
                 hook.on_removed(s, did)
-        store.delete_document(s, doc_id)
 
     def _remove(self, ctx: _RunContext, origin: str) -> None:
         with self.db.session() as s:

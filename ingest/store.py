@@ -175,29 +175,36 @@ def delete_document(session: Session, document_id: int) -> None:
     session.execute(delete(Document).where(Document.id == document_id))
 
 
-def insert_document(session: Session, record: DocumentRecord, space: EmbeddingSpace) -> int:
-    """Insert the document, its chunks and their vectors; returns the new document id."""
+def write_document(session: Session, record: DocumentRecord, space: EmbeddingSpace,
+                   existing_id: int | None = None) -> int:
+    """Insert the document (or rewrite `existing_id` in place, keeping its id) with its chunks
+    and their vectors; returns the document id. Old chunks and attachments of a rewritten
+    document are deleted first (their vectors go by cascade)."""
     parsed = record.parsed
-    doc_id = session.scalar(
-        insert(Document)
-        .values(
-            source_id=record.source_id,
-            parent_id=record.parent_id,
-            origin=record.origin,
-            kind=parsed.kind if parsed.kind in _KINDS else "other",
-            sha256=record.sha256,
-            size_bytes=record.size_bytes,
-            media_type=record.media_type,
-            title=(parsed.title or None),
-            occurred_at=record.occurred_at or parsed.occurred_at,
-            meta=_jsonable(parsed.metadata),
-            content=record.content,
-            page_count=parsed.page_count,
-            blob_path=record.blob_path,
-            parser=record.parser,
-        )
-        .returning(Document.id)
+    values = dict(
+        source_id=record.source_id,
+        parent_id=record.parent_id,
+        origin=record.origin,
+        kind=parsed.kind if parsed.kind in _KINDS else "other",
+        sha256=record.sha256,
+        size_bytes=record.size_bytes,
+        media_type=record.media_type,
+        title=(parsed.title or None),
+        occurred_at=record.occurred_at or parsed.occurred_at,
+        meta=_jsonable(parsed.metadata),
+        content=record.content,
+        page_count=parsed.page_count,
+        blob_path=record.blob_path,
+        parser=record.parser,
     )
+    if existing_id is not None:
+        session.execute(delete(Document).where(Document.parent_id == existing_id))
+        session.execute(delete(Chunk).where(Chunk.document_id == existing_id))
+        session.execute(update(Document).where(Document.id == existing_id)
+                        .values(**values, updated_at=func.now()))
+        doc_id: int | None = existing_id
+    else:
+        doc_id = session.scalar(insert(Document).values(**values).returning(Document.id))
     assert doc_id is not None
     if not record.chunks:
         return int(doc_id)

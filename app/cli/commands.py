@@ -6,6 +6,9 @@ import importlib
 
 COMMAND_MODULES = (
     "app.cli.db",
+    "app.cli.ingest",
+    "app.cli.search",
+    "app.cli.status",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,145 @@
+"""`homerag ingest PATH... | --source NAME`: index files, folders, mail stores and configured sources."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from app.cli import cli
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport, ItemOutcome
+
+EXIT_STRICT_FAILURES = 3
+
+
+class RichProgress:
+    """A rich progress bar per source, on stderr (nothing when not a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = Console(stderr=True)
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self.task: Any = None
+
+    def start(self, source: str, total: int | None) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task(source, total=total, status="")
+
+    def advance(self, outcome: ItemOutcome) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, advance=1, status=f"{outcome.status}: "
+                            f"{Path(outcome.origin).name[:40]}")
+
+    def finish(self, report: IngestReport) -> None:
+        self.bar.stop()
+        self.task = None
+
+
+def _sources_for(paths: tuple[Path, ...], names: tuple[str, ...], settings: Any) -> list[Any]:
+    from ingest.sources import load_sources, source_for_path
+    from ingest.sources.folder import FilesSource
+
+    configured = {c.source.name: c for c in load_sources(settings.resolved_sources_file)}
+    sources: list[Any] = []
+    for name in names:
+        if name not in configured:
+            known = ", ".join(sorted(configured)) or "none configured"
+            raise click.BadParameter(f"unknown source {name!r} (known: {known})",
+                                     param_hint="--source")
+        sources.append(configured[name].source)
+    files: list[Path] = []
+    for path in paths:
+        source = source_for_path(path)
+        if source is None:
+            files.append(path)
+        else:
+            sources.append(source)
+    if files:
+        sources.append(FilesSource(files))
+    if not paths and not names:
+        sources = [c.source for c in configured.values() if c.enabled]
+        if not sources:
+            raise click.UsageError(
+                f"nothing to ingest: give PATHs, or list sources in "
+                f"{settings.resolved_sources_file}")
+    return sources
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--source", "names", multiple=True, help="A configured source (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--strict", is_flag=True, help=f"Exit {EXIT_STRICT_FAILURES} if any file failed.")
+@click.option("--retry-failed", is_flag=True, help="Retry files that failed before, unchanged.")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another process syncs a source.")
+def ingest_cmd(paths: tuple[Path, ...], names: tuple[str, ...], as_json: bool, strict: bool,
+               retry_failed: bool, no_wait: bool) -> None:
+    """Index PATHs (files or folders, recursive) or configured sources.
+
+    Unchanged files are skipped without parsing; changed ones are replaced atomically; files
+    gone from a folder are removed from the index. Per-file failures are listed and do not
+    stop the run (exit 0, or 3 with --strict); a run that cannot proceed exits 1.
+    """
+    from app.config import get_settings
+    from app.context import open_context
+    from ingest.pipeline import IngestOptions, Pipeline, Progress
+
+    settings = get_settings()
+    sources = _sources_for(paths, names, settings)
+    show_bar = not as_json and sys.stderr.isatty()
+    with open_context(settings) as ctx:
+        pipeline = Pipeline(
+            ctx.db,
+            embedder=ctx.embedder(),
+            options=IngestOptions.from_settings(settings, retry_failed=retry_failed,
+                                                wait_for_lock=not no_wait),
+            progress=RichProgress() if show_bar else Progress(),
+        )
+        reports = [pipeline.run(source) for source in sources]
+    if as_json:
+        click.echo(json.dumps({"runs": [r.to_json() for r in reports]}, indent=2))
+    else:
+        for report in reports:
+            _print_report(report)
+    if any(r.status != "completed" for r in reports):
+        sys.exit(1)
+    if strict and any(r.counts.get("failed", 0) for r in reports):
+        sys.exit(EXIT_STRICT_FAILURES)
+
+
+def _print_report(report: IngestReport) -> None:
+    c = report.counts
+    line = (f"{report.source}: {c.get('indexed', 0)} indexed, {c.get('unchanged', 0)} unchanged, "
+            f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped, "
+            f"{c.get('removed', 0)} removed; {c.get('chunks', 0)} chunks "
+            f"in {report.duration_s:.1f} s ({report.embedder.split(':')[0]})")
+    click.echo(line)
+    for p in report.problems:
+        click.echo(f"  {p.status}: {p.message}", err=False)
+    if report.status != "completed":
+        click.echo(f"error: {report.source}: run {report.status}: {report.error}", err=True)

@@ -1,0 +1,133 @@
+"""Hybrid search: embed the query, run dense + sparse + full-text retrieval fused by RRF in SQL,
+then (optionally) rescore the shortlist.
+
+    hits = search(session, embedder, "notice period of the gym contract", top_k=8)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import select, text
+
+from app.errors import InvalidInputError, NotFoundError
+from app.retrieval.queries import STAGES, SpaceRef, fts_terms, hybrid_sql
+from app.retrieval.types import Hit, SearchFilters
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ingest.protocols import Embedder
+    from ingest.types import Embedding
+
+__all__ = ["Hit", "SearchFilters", "SearchResult", "hybrid_search", "search", "search_detailed"]
+
+MAX_QUERY_CHARS = 2000
+
+
+class Rescorer(Protocol):
+    """Re-orders a fused shortlist (ColBERT multi-vector, cross-encoder ...)."""
+
+    def rescore(self, query: str, hits: Sequence[Hit]) -> list[Hit]: ...
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    space: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_space(session: Session, embedder: Embedder) -> SpaceRef:
+    """The active embedding space; it must have been built by this embedder."""
+    from app.models import EmbeddingSpace
+
+    space = session.scalar(select(EmbeddingSpace).where(EmbeddingSpace.status == "active"))
+    if space is None:
+        raise NotFoundError("the index is empty: run `homerag ingest PATH` first")
+    if space.embedder != embedder.name or space.model_id != embedder.model_id:
+        raise InvalidInputError(
+            f"the index was built with {space.embedder} ({space.model_id}) but the configured "
+            f"embedder is {embedder.name} ({embedder.model_id}); set HOMERAG_EMBEDDER or migrate "
+            "the index (`homerag embeddings migrate`)"
+        )
+    return SpaceRef(id=space.id, dim=space.dim, sparse_dim=space.sparse_dim)
+
+
+def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding: Embedding,
+                  *, filters: SearchFilters | None = None, top_k: int = 8, candidates: int = 60,
+                  rrf_k: int = 60, stages: Sequence[str] = STAGES,
+                  weights: dict[str, float] | None = None) -> list[Hit]:
+    """Run the fused SQL for an already-embedded query."""
+    from ingest.embedders.lexical import STOPWORDS
+    from ingest.store import to_halfvec, to_sparsevec
+
+    filters = filters or SearchFilters()
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise InvalidInputError(f"unknown retrieval stage(s): {', '.join(sorted(unknown))}")
+    terms = fts_terms(query, frozenset())
+    simple_terms = fts_terms(query, STOPWORDS)
+    sql, params = hybrid_sql(space, stages=stages, filters=filters, candidates=candidates,
+                             top_k=top_k, rrf_k=rrf_k, has_terms=bool(simple_terms or terms),
+                             weights=weights)
+    params["qd"] = to_halfvec(query_embedding.dense).to_text()
+    params["qs"] = to_sparsevec(query_embedding.sparse, space.sparse_dim).to_text()
+    params["terms"] = " | ".join(f"'{t}'" for t in terms) or "''"
+    params["terms_simple"] = " | ".join(f"'{t}'" for t in simple_terms) or "''"
+    # HNSW returns ef_search candidates at most; with filters, keep scanning until k rows pass.
+    session.execute(text(f"SET LOCAL hnsw.ef_search = {max(40, int(candidates))}"))
+    if not filters.is_empty:
+        session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    rows = session.execute(text(sql), params).mappings().all()
+    return [_hit(r) for r in rows]
+
+
+def _hit(r: Any) -> Hit:
+    return Hit(
+        chunk_id=r["chunk_id"], document_id=r["document_id"], score=float(r["score"]),
+        text=r["text"], path=r["origin"], title=r["title"], page=r["page"],
+        page_end=r["page_end"], heading=r["heading"], char_start=r["char_start"],
+        char_end=r["char_end"], kind=r["kind"], media_type=r["media_type"],
+        occurred_at=r["occurred_at"], parent_id=r["parent_id"], metadata=r["metadata"] or {},
+        ranks=dict(r["ranks"] or {}),
+    )
+
+
+def search_detailed(session: Session, embedder: Embedder, query: str, *,
+                    filters: SearchFilters | None = None, top_k: int = 8,
+                    candidates: int = 60, rrf_k: int = 60, stages: Sequence[str] = STAGES,
+                    rescorer: Rescorer | None = None) -> SearchResult:
+    """Search with timings: query embedding, SQL, rescoring (each in ms)."""
+    query = (query or "").strip()
+    if not query:
+        raise InvalidInputError("the query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInputError(f"the query is {len(query)} characters long "
+                                f"(at most {MAX_QUERY_CHARS})")
+    if top_k < 1 or top_k > 100:
+        raise InvalidInputError(f"top_k must be between 1 and 100, not {top_k}")
+    space = resolve_space(session, embedder)
+    t0 = time.perf_counter()
+    qemb = embedder.embed_query(query)
+    t1 = time.perf_counter()
+    shortlist = max(top_k, candidates // 2) if rescorer else top_k
+    hits = hybrid_search(session, space, query, qemb, filters=filters, top_k=shortlist,
+                         candidates=max(candidates, top_k), rrf_k=rrf_k, stages=stages)
+    t2 = time.perf_counter()
+    if rescorer is not None and hits:
+        hits = rescorer.rescore(query, hits)[:top_k]
+    t3 = time.perf_counter()
+    return SearchResult(hits=hits[:top_k], space=f"{embedder.name}:{embedder.model_id}",
+                        timings_ms={"embed": (t1 - t0) * 1e3, "sql": (t2 - t1) * 1e3,
+                                    "rescore": (t3 - t2) * 1e3})
+
+
+def search(session: Session, embedder: Embedder, query: str, *,
+           filters: SearchFilters | None = None, top_k: int = 8, **kwargs: Any) -> list[Hit]:
+    """Ranked passages for `query` (see `search_detailed` for the options)."""
+    return search_detailed(session, embedder, query, filters=filters, top_k=top_k,
+                           **kwargs).hits

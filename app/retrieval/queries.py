@@ -1,0 +1,148 @@
+"""Hybrid retrieval as one SQL statement: dense + sparse (HNSW, inner product) + full-text
+candidates, fused by reciprocal rank fusion inside PostgreSQL.
+
+Space id and dimensions are inlined as integers (they come from our own table): the planner
+must see `space_id = <n>` literally to use that space's partial HNSW index, and a typmod such
+as `halfvec(1024)` cannot be a bind parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from app.retrieval.types import SearchFilters
+
+STAGES = ("dense", "sparse", "fts")
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_FTS_TERMS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceRef:
+    id: int
+    dim: int
+    sparse_dim: int
+
+
+def fts_terms(query: str, stopwords: frozenset[str]) -> list[str]:
+    """Words for an OR-query; stopwords dropped (the 'simple' configuration keeps them)."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(query.lower()):
+        if word in stopwords or (len(word) < 2 and not word.isdigit()):
+            continue
+        seen.setdefault(word, None)
+    return list(seen)[:MAX_FTS_TERMS]
+
+
+def filter_sql(filters: SearchFilters, params: dict[str, Any]) -> tuple[str, str]:
+    """(JOIN clauses, WHERE conditions) over chunks c; documents d, sources s, parents p."""
+    joins = ["JOIN documents d ON d.id = c.document_id"]
+    where: list[str] = []
+    if filters.source_kinds or filters.sources:
+        joins.append("JOIN sources s ON s.id = d.source_id")
+    if filters.kinds:
+        params["f_kinds"] = list(filters.kinds)
+        where.append("d.kind = ANY(:f_kinds)")
+    if filters.source_kinds:
+        params["f_skinds"] = list(filters.source_kinds)
+        where.append("s.kind = ANY(:f_skinds)")
+    if filters.sources:
+        params["f_sources"] = list(filters.sources)
+        where.append("s.name = ANY(:f_sources)")
+    if filters.document_ids:
+        params["f_docs"] = list(filters.document_ids)
+        where.append("(d.id = ANY(:f_docs) OR d.parent_id = ANY(:f_docs))")
+    if filters.date_from:
+        params["f_from"] = filters.date_from
+        where.append("d.occurred_at >= CAST(:f_from AS date)")
+    if filters.date_to:
+        params["f_to"] = filters.date_to + timedelta(days=1)
+        where.append("d.occurred_at < CAST(:f_to AS date)")
+    if filters.metadata:
+        joins.append("LEFT JOIN documents p ON p.id = d.parent_id")
+        for i, (key, value) in enumerate(sorted(filters.metadata.items())):
+            params[f"f_mk{i}"] = key
+            # An attachment matches through the message it came in.
+            if isinstance(value, bool):
+                params[f"f_mv{i}"] = "true" if value else "false"
+                cond = (f"coalesce(d.metadata->>:f_mk{i}, p.metadata->>:f_mk{i}, 'false') "
+                        f"= :f_mv{i}")
+            else:
+                params[f"f_mv{i}"] = f"%{_like_escape(str(value))}%"
+                cond = (f"(d.metadata->>:f_mk{i} ILIKE :f_mv{i} "
+                        f"OR p.metadata->>:f_mk{i} ILIKE :f_mv{i})")
+            where.append(cond)
+    return " ".join(joins), (" AND " + " AND ".join(where)) if where else ""
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
+               candidates: int, top_k: int, rrf_k: int, has_terms: bool,
+               weights: Mapping[str, float] | None = None) -> tuple[str, dict[str, Any]]:
+    """The statement and its parameters (plus :qd, :qs, :terms supplied by the caller)."""
+    params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
+    joins, where = filter_sql(filters, params)
+    filtered = not filters.is_empty
+    sid, dim, vocab = int(space.id), int(space.dim), int(space.sparse_dim)
+    ctes: list[str] = []
+    unions: list[str] = []
+    weights = weights or {}
+    if "dense" in stages:
+        src = (f"chunk_embeddings ce JOIN chunks c ON c.id = ce.chunk_id {joins}"
+               if filtered else "chunk_embeddings ce")
+        ctes.append(f"""dense AS (
+  SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
+    SELECT ce.chunk_id, (ce.dense::halfvec({dim})) <#> CAST(:qd AS halfvec({dim})) AS dist
+    FROM {src}
+    WHERE ce.space_id = {sid}{where}
+    ORDER BY (ce.dense::halfvec({dim})) <#> CAST(:qd AS halfvec({dim})) LIMIT :cand) x)""")
+        params["w_dense"] = float(weights.get("dense", 1.0))
+        unions.append("SELECT chunk_id, rank, 'dense' AS src, :w_dense AS w FROM dense")
+    if "sparse" in stages:
+        src = (f"chunk_embeddings ce JOIN chunks c ON c.id = ce.chunk_id {joins}"
+               if filtered else "chunk_embeddings ce")
+        ctes.append(f"""sparse AS (
+  SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
+    SELECT ce.chunk_id,
+           (ce.sparse::sparsevec({vocab})) <#> CAST(:qs AS sparsevec({vocab})) AS dist
+    FROM {src}
+    WHERE ce.space_id = {sid}{where}
+    ORDER BY (ce.sparse::sparsevec({vocab})) <#> CAST(:qs AS sparsevec({vocab})) LIMIT :cand) x
+  WHERE dist < 0)""")  # inner product 0: no shared token, not a candidate
+        params["w_sparse"] = float(weights.get("sparse", 1.0))
+        unions.append("SELECT chunk_id, rank, 'sparse' AS src, :w_sparse AS w FROM sparse")
+    if "fts" in stages and has_terms:
+        ctes.append("""q AS (
+  SELECT to_tsquery('english', :terms) || to_tsquery('german', :terms)
+         || to_tsquery('simple', :terms_simple) AS q)""")
+        ctes.append(f"""fts AS (
+  SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
+    SELECT c.id AS chunk_id, ts_rank_cd(c.tsv, q.q) AS r
+    FROM q, chunks c {joins}
+    WHERE c.tsv @@ q.q{where}
+    ORDER BY r DESC, c.id LIMIT :cand) x)""")
+        params["w_fts"] = float(weights.get("fts", 1.0))
+        unions.append("SELECT chunk_id, rank, 'fts' AS src, :w_fts AS w FROM fts")
+    if not unions:
+        raise ValueError("no retrieval stage enabled")
+    sql = f"""WITH {", ".join(ctes)},
+fused AS (
+  SELECT chunk_id, sum(w / (:rrf_k + rank)) AS score, min(rank) AS best,
+         jsonb_object_agg(src, rank) AS ranks
+  FROM ({" UNION ALL ".join(unions)}) u
+  GROUP BY chunk_id
+  ORDER BY score DESC, best, chunk_id
+  LIMIT :top_k)
+SELECT f.chunk_id, f.score, f.ranks, c.document_id, c.text, c.heading, c.page, c.page_end,
+       c.char_start, c.char_end, d.origin, d.title, d.kind, d.media_type, d.occurred_at,
+       d.parent_id, d.metadata
+FROM fused f JOIN chunks c ON c.id = f.chunk_id JOIN documents d ON d.id = c.document_id
+ORDER BY f.score DESC, f.best, f.chunk_id"""
+    return sql, params
