@@ -37,7 +37,7 @@ from app.errors import (
 from app.models import Document, IngestRun
 from ingest import store
 from ingest.protocols import DocumentHook, Embedder, LedgerEntry, Parser, Source
-from ingest.types import Embedding, ParsedDocument, ParseInput, RawItem, Removed, TextBlock
+from ingest.types import ParsedDocument, ParseInput, RawItem, Removed, TextBlock
 
 log = logging.getLogger(__name__)
 
@@ -334,18 +334,23 @@ class Pipeline:
             self._write(ctx, prepared)
 
     def _embed(self, ctx: _RunContext, docs: list[_Prepared]) -> None:
+        """Vectors for every chunk: stored ones reused by content hash, the rest embedded once."""
         hashes = [c.content_hash for d in docs for c in d.chunks]
         with self.db.session() as s:
-            reuse = store.reusable_embeddings(s, ctx.space_id, hashes)
-        todo = [c.text if not c.heading else f"{c.heading}\n{c.text}"
-                for d in docs for c in d.chunks if c.content_hash not in reuse]
+            reuse: dict[str, Any] = store.reusable_embeddings(s, ctx.space_id, hashes)
+        todo: dict[str, str] = {}
+        for d in docs:
+            for c in d.chunks:
+                if c.content_hash not in reuse:
+                    todo.setdefault(c.content_hash, c.text if not c.heading
+                                    else f"{c.heading}\n{c.text}")
         try:
-            fresh: Iterator[Embedding] = iter(self.embedder.embed_documents(todo) if todo else [])
+            vectors = self.embedder.embed_documents(list(todo.values())) if todo else []
         except EmbedderUnavailableError as exc:
             raise _FatalRunError(str(exc)) from exc
+        reuse.update(zip(todo, vectors, strict=True))
         for d in docs:
-            d.embeddings = [reuse[c.content_hash] if c.content_hash in reuse else next(fresh)
-                            for c in d.chunks]
+            d.embeddings = [reuse[c.content_hash] for c in d.chunks]
 
     def _write(self, ctx: _RunContext, prepared: _Prepared) -> None:
         """One transaction: replace the document (and its attachments), hooks, ledger, item."""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from pgvector import HalfVector, SparseVector
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -139,7 +140,7 @@ def reusable_embeddings(
         select(Chunk.content_hash, ChunkEmbedding.dense, ChunkEmbedding.sparse)
         .join(ChunkEmbedding, ChunkEmbedding.chunk_id == Chunk.id)
         .where(ChunkEmbedding.space_id == space_id, Chunk.content_hash.in_(set(content_hashes)))
-        .distinct(Chunk.content_hash)
+        .ext(distinct_on(Chunk.content_hash))
     ).all()
     return {h: (d, s) for h, d, s in rows}
 
