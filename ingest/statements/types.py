@@ -1,0 +1,114 @@
+"""Typed results of statement parsing: accounts, statements, transactions with their location (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+FORMATS = ("ofx", "camt053", "mt940", "csv", "pdf")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a transaction sits in its file: 1-based page, line and/or data row."""
+
+    page: int | None = None
+    line: int | None = None
+    row: int | None = None
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: v for k, v in (("page", self.page), ("line", self.line), ("row", self.row)) if v}
+
+    def label(self) -> str:
+        parts = []
+        if self.page:
+            parts.append(f"page {self.page}")
+        if self.row:
+            parts.append(f"row {self.row}")
+        elif self.line:
+            parts.append(f"line {self.line}")
+        return ", ".join(parts) or "file"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """The account a statement belongs to. `identifier` is the full number/IBAN (hashed for
+    identity, never stored); `masked` is what is shown."""
+
+    identifier: str
+    institution: str | None = None
+    currency: str | None = None
+    type: str | None = None
+
+    @property
+    def masked(self) -> str:
+        ident = "".join(self.identifier.split())
+        if len(ident) <= 4:
+            return ident
+        keep_start = 4 if ident[:2].isalpha() and len(ident) > 12 else 0
+        return ident[:keep_start] + "*" * (len(ident) - keep_start - 4) + ident[-4:]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTransaction:
+    """One transaction line. `amount` is signed: negative = money out of the account."""
+
+    booking_date: date
+    amount: Decimal
+    currency: str
+    counterparty: str | None = None
+    description: str | None = None
+    value_date: date | None = None
+    bank_id: str | None = None  # FITID, AcctSvcrRef ...: unique per account when present
+    type: str | None = None
+    pending: bool = False
+    location: Location = field(default_factory=Location)
+    raw_date: str | None = None  # the date as written, when it was not a real date (Feb 30)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedStatement:
+    """A statement: one account over one period, with balances when the file gives them."""
+
+    account: AccountRef
+    transactions: tuple[ParsedTransaction, ...]
+    currency: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    opening_balance: Decimal | None = None
+    closing_balance: Decimal | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceCheck:
+    """Opening + sum(transactions) against closing for one statement."""
+
+    status: str  # ok | mismatch | unknown
+    expected_closing: Decimal | None = None
+    difference: Decimal | None = None  # closing - expected
+
+    @property
+    def message(self) -> str | None:
+        if self.status != "mismatch":
+            return None
+        return (
+            f"closing balance differs from opening + transactions by {self.difference} "
+            f"(expected {self.expected_closing})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFile:
+    """Everything parsed from one file: one or more statements, format and warnings."""
+
+    format: str  # one of FORMATS
+    statements: tuple[ParsedStatement, ...]
+    profile: str | None = None  # CSV/PDF layout profile used
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def transaction_count(self) -> int:
+        return sum(len(s.transactions) for s in self.statements)
