@@ -105,7 +105,27 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     timezone: str = "UTC"
 
-    @field_validator("data_dir", "sources_file", "prompts_dir", mode="after")
+    # -- money (issue 4) ----------------------------------------------------------------------
+    statement_profiles_file: Path | None = Field(
+        default=None, description="TOML with the owner's CSV statement layouts "
+        "(default: data_dir/statement_profiles.toml).")
+    category_rules_file: Path | None = Field(
+        default=None, description="TOML with payee -> category rules (default: data_dir/categories.toml).")
+    default_currency: str | None = Field(
+        default=None, description="Currency for CSV exports that name none (e.g. EUR).")
+    report_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    report_time: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                             description="Local time (HH:MM) of the weekly spending report.")
+    smtp_host: str | None = Field(default=None, description="Mail the weekly report via this server.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_from: str | None = None
+    smtp_to: str | None = Field(default=None, description="Comma-separated recipients.")
+
+    @field_validator("data_dir", "sources_file", "prompts_dir", "statement_profiles_file",
+                     "category_rules_file", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -157,6 +177,14 @@ class Settings(BaseSettings):
     @property
     def resolved_sources_file(self) -> Path:
         return self.sources_file or (self.data_dir / "sources.toml")
+
+    @property
+    def resolved_statement_profiles_file(self) -> Path:
+        return self.statement_profiles_file or (self.data_dir / "statement_profiles.toml")
+
+    @property
+    def resolved_category_rules_file(self) -> Path:
+        return self.category_rules_file or (self.data_dir / "categories.toml")
 
     @property
     def tz(self) -> ZoneInfo:
