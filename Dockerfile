@@ -1,0 +1,26 @@
+# homerag API / scheduler image. BGE-M3 runs on the GPU given to the container (see compose).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    SCARF_NO_ANALYTICS=true DO_NOT_TRACK=true UNSTRUCTURED_DISABLE_NOTICE=1 \
+    HF_HUB_DISABLE_TELEMETRY=1 HOMERAG_DATA_DIR=/data
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu \
+      libmagic1 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md constraints-docker.txt ./
+COPY app ./app
+COPY ingest ./ingest
+COPY migrations ./migrations
+COPY prompts ./prompts
+COPY alembic.ini ./
+# CUDA build of torch from PyPI here (the dev/CI constraints pin a CPU build instead).
+RUN pip install --constraint constraints-docker.txt ".[bge]"
+
+RUN useradd --create-home --uid 1000 homerag && mkdir -p /data && chown homerag /data
+USER homerag
+EXPOSE 8000
+CMD ["homerag", "serve", "--host", "0.0.0.0", "--port", "8000"]
