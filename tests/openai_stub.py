@@ -73,6 +73,7 @@ class Reply:
         status: HTTP status; >= 400 answers an OpenAI-style error body with `error_message`.
         first_byte_delay: seconds to wait before sending anything (tests read timeouts).
         stall_after: when streaming, stop after this many SSE events and hang for `stall_for` s.
+        chunk_delay: when streaming, seconds between events (a slow trickle, never a stall).
         malformed: non-streaming: an invalid JSON body; streaming: an invalid JSON event.
         drop: close the connection without answering.
     """
@@ -89,6 +90,7 @@ class Reply:
     first_byte_delay: float = 0.0
     stall_after: int | None = None
     stall_for: float = 30.0
+    chunk_delay: float = 0.0
     malformed: bool = False
     drop: bool = False
     finish_reason: str | None = None
@@ -396,6 +398,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 if reply.stall_after is not None and i == reply.stall_after:
                     stub._stopping.wait(reply.stall_for)
                     self.close_connection = True
+                    return
+                if i and reply.chunk_delay and stub._stopping.wait(reply.chunk_delay):
                     return
                 self._write_chunk(event)
             self._write_chunk(b"")

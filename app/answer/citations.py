@@ -1,0 +1,126 @@
+"""Citation markers in answer text: find `[n]`, `[n, m]`, `[n][m]`, `[n-m]`, keep only offered ones (pure).
+
+`CitationFilter` works on a stream (text arrives in arbitrary pieces) and gives exactly the same
+result as on the whole text: numbers never offered are removed from the displayed text (a marker
+left empty disappears with the spaces before it) and reported in `dropped`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from app.answer.types import Citable, Citation
+
+_NUM = r"\d{1,4}"
+_ITEM = rf"{_NUM}(?:[ \t]*[-–][ \t]*{_NUM})?"
+MARKER_RE = re.compile(rf"\[[ \t]*({_ITEM}(?:[ \t]*[,;][ \t]*{_ITEM})*)[ \t]*\]")
+_PARTIAL_RE = re.compile(r"\[[0-9 \t,;\-–]*")
+_RANGE_RE = re.compile(rf"({_NUM})[ \t]*[-–][ \t]*({_NUM})")
+# A longer bracket is not a citation; bounds how much text the stream filter holds back.
+MAX_MARKER = 48
+MAX_RANGE = 50
+
+
+def marker_numbers(inner: str) -> list[int]:
+    """Numbers in a marker's inside: "1, 3-5" -> [1, 3, 4, 5] (absurd ranges keep endpoints)."""
+    out: list[int] = []
+    for part in re.split(r"[,;]", inner):
+        part = part.strip()
+        if not part:
+            continue
+        m = _RANGE_RE.fullmatch(part)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            nums = list(range(lo, hi + 1)) if 0 < hi - lo <= MAX_RANGE else [lo, hi]
+        else:
+            nums = [int(part)]
+        out.extend(n for n in nums if n not in out)
+    return out
+
+
+class CitationFilter:
+    """Streaming marker check: `feed()` pieces, then `flush()`; `cited`/`dropped` in order seen."""
+
+    def __init__(self, valid: Collection[int]) -> None:
+        self.valid = frozenset(valid)
+        self.cited: list[int] = []
+        self.dropped: list[int] = []
+        self._pending = ""
+
+    def feed(self, text: str) -> str:
+        buf = self._pending + text
+        self._pending = ""
+        out: list[str] = []
+        pos = 0
+        while True:
+            j = buf.find("[", pos)
+            if j == -1:
+                rest = buf[pos:]
+                core = rest.rstrip(" \t")
+                out.append(core)
+                # Trailing spaces wait: they vanish if an invalid marker follows.
+                self._pending = rest[len(core) :]
+                break
+            before = buf[pos:j]
+            core = before.rstrip(" \t")
+            spaces = before[len(core) :]
+            out.append(core)
+            m = MARKER_RE.match(buf, j, min(len(buf), j + MAX_MARKER))
+            if m:
+                out.append(self._resolve(spaces, m.group(0), m.group(1)))
+                pos = m.end()
+                continue
+            if len(buf) - j < MAX_MARKER and _PARTIAL_RE.fullmatch(buf, j):
+                self._pending = spaces + buf[j:]  # may still become a marker
+                break
+            out.append(spaces + "[")
+            pos = j + 1
+        return "".join(out)
+
+    def flush(self) -> str:
+        rest, self._pending = self._pending, ""
+        return rest
+
+    def _resolve(self, spaces: str, marker: str, inner: str) -> str:
+        numbers = marker_numbers(inner)
+        good = [n for n in numbers if n in self.valid]
+        for n in numbers:
+            target = self.cited if n in self.valid else self.dropped
+            if n not in target:
+                target.append(n)
+        if len(good) == len(numbers):
+            return spaces + marker
+        if not good:
+            return ""
+        return spaces + "".join(f"[{n}]" for n in good)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedAnswer:
+    """An answer's displayed text and what it cites."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    dropped: tuple[int, ...]
+
+    @property
+    def uncited(self) -> bool:
+        return not self.citations
+
+
+def check_citations(text: str, offered: Mapping[int, Citable]) -> CheckedAnswer:
+    """Map the markers of a whole answer to what was offered; drop and report the rest."""
+    f = CitationFilter(offered.keys())
+    shown = f.feed(text) + f.flush()
+    return citations_of(shown, f, offered)
+
+
+def citations_of(text: str, f: CitationFilter, offered: Mapping[int, Citable]) -> CheckedAnswer:
+    """Result of a filter that has seen the whole answer (`text` is what it let through)."""
+    return CheckedAnswer(
+        text=text.strip(),
+        citations=tuple(Citation(n=n, citable=offered[n]) for n in f.cited),
+        dropped=tuple(f.dropped),
+    )

@@ -1,0 +1,264 @@
+"""Answering a question: hits -> numbered context -> prompt -> LLM (+ tools) -> checked citations.
+
+`stream_answer` yields `AnswerEvent`s for the CLI and the SSE endpoint; `answer_question` returns
+the final `AnswerResult`. Without an LLM, or when it is unreachable, fails or runs past the
+deadline, the result is a clearly labelled retrieval-only answer made of the best passages; with
+no passages at all it says so without calling the LLM. Retrieval and prompt errors propagate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.answer.citations import CitationFilter, check_citations
+from app.answer.context import DEFAULT_MAX_CHARS, build_context, describe
+from app.answer.llm import ChatClient, ChatDelta, ChatDone
+from app.answer.prompts import load_prompt
+from app.answer.tools import DEFAULT_MAX_ROUNDS, CitationSpace, LoopState, Tool, ToolRound, tool_loop
+from app.answer.types import AnswerEvent, AnswerResult, Citable, Citation, ContextBlock
+from app.errors import InvalidInputError, UpstreamError
+
+if TYPE_CHECKING:
+    from app.retrieval.types import Hit
+
+HitSource = Sequence["Hit | Citable"] | Callable[[], Sequence["Hit | Citable"]]
+
+PROMPT_NAME = "answer"
+FALLBACK_PASSAGES = 5
+NO_LLM_NOTICE = "no language model is configured (set HOMERAG_LLM_BASE_URL)"
+NOTHING_FOUND = "Nothing relevant was found in the indexed documents for this question."
+NO_CONTEXT = "(no passages matched the question)"
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def retrieval_only(
+    blocks: Sequence[ContextBlock],
+    notice: str,
+    *,
+    passages: int = FALLBACK_PASSAGES,
+    error_code: str | None = None,
+    **extra: Any,
+) -> AnswerResult:
+    """The labelled fallback: the best passages, each cited, and why the LLM did not answer."""
+    best = list(blocks[:passages])
+    if not best:
+        return AnswerResult(
+            answer=NOTHING_FOUND, mode="retrieval-only", notice=notice, error_code=error_code,
+            offered=tuple(blocks), **extra,
+        )
+    lines = [
+        f"Retrieval-only answer ({notice}). These are the most relevant passages; "
+        "read them for the answer:"
+    ]
+    lines += [f"[{b.n}] {describe(b.citable)}: {_snippet(b.citable.text)}" for b in best]
+    return AnswerResult(
+        answer="\n".join(lines),
+        mode="retrieval-only",
+        citations=tuple(Citation(n=b.n, citable=b.citable) for b in best),
+        notice=notice,
+        error_code=error_code,
+        offered=tuple(blocks),
+        **extra,
+    )
+
+
+def stream_answer(
+    question: str,
+    *,
+    hits: HitSource,
+    chat: ChatClient | None,
+    tools: Sequence[Tool] = (),
+    prompts_dir: Path | None = None,
+    prompt_name: str = PROMPT_NAME,
+    prompt_vars: Mapping[str, Any] | None = None,
+    today: date | None = None,
+    timeout: float | None = None,
+    max_context_chars: int = DEFAULT_MAX_CHARS,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    fallback_passages: int = FALLBACK_PASSAGES,
+    stream: bool = True,
+) -> Iterator[AnswerEvent]:
+    """Answer `question` as events: `sources`, then `reasoning`/`answer` deltas (`reset` and `tool`
+    where they apply), then `done` with the final `AnswerResult` (always last, always once).
+
+    Args:
+        hits: the retrieved passages (ranked), or a zero-argument callable that retrieves them.
+        chat: the answering model; None gives a retrieval-only answer.
+        tools: functions the model may call (results are citable, see app/answer/tools.py).
+        prompt_name / prompt_vars: prompt files `<prompt_name>.<role>.md` and variables beyond
+            `today`, `context`, `question` they declare.
+        timeout: deadline of the LLM part in seconds (default: the client's timeout).
+        stream: False asks the model without streaming (no deltas are yielded).
+
+    Raises:
+        InvalidInputError: an empty question.
+        ConfigError: a broken prompt file. Retrieval errors propagate from `hits()`.
+    """
+    started = time.monotonic()
+    question = (question or "").strip()
+    if not question:
+        raise InvalidInputError("question: it is empty")
+    found = hits() if callable(hits) else hits
+    retrieved = time.monotonic()
+    timings: dict[str, float] = {"retrieval_ms": _ms(retrieved - started)}
+    ctx = build_context(list(found), max_chars=max_context_chars)
+    space = CitationSpace(ctx.blocks)
+    yield AnswerEvent("sources", blocks=ctx.blocks)
+
+    def finish(result_timings: dict[str, float]) -> dict[str, float]:
+        result_timings["total_ms"] = _ms(time.monotonic() - started)
+        return result_timings
+
+    if not ctx.blocks and not (tools and chat is not None):
+        yield AnswerEvent(
+            "done",
+            result=retrieval_only((), "no passages matched the question", timings=finish(timings)),
+        )
+        return
+    if chat is None:
+        yield AnswerEvent(
+            "done",
+            result=retrieval_only(
+                ctx.blocks, NO_LLM_NOTICE, passages=fallback_passages, timings=finish(timings)
+            ),
+        )
+        return
+
+    prompt = load_prompt(prompt_name, prompts_dir)
+    values: dict[str, Any] = {"today": (today or date.today()).isoformat()}
+    values.update({"context": ctx.text or NO_CONTEXT, "question": question})
+    values.update(prompt_vars or {})
+    messages: list[Any] = prompt.render(**{k: v for k, v in values.items() if k in prompt.variables})
+    meta: dict[str, Any] = {
+        "model": chat.model, "prompt_name": prompt.name, "prompt_sha256": prompt.sha256,
+    }
+
+    state = LoopState()
+    filt = CitationFilter(space.by_number().keys())
+    streamed = False  # answer text was sent in the current turn
+    reasoning: list[str] = []
+    llm_started = time.monotonic()
+    deadline = llm_started + (chat.timeout if timeout is None else timeout)
+    final: ChatDone | None = None
+    try:
+        for item in tool_loop(
+            chat, messages, tools=tools, space=space, deadline=deadline, stream=stream,
+            state=state, max_rounds=max_rounds, max_tokens=max_tokens, temperature=temperature,
+        ):
+            if isinstance(item, ChatDelta):
+                if item.channel == "answer":
+                    shown = filt.feed(item.text)
+                    if shown:
+                        if not streamed:
+                            timings.setdefault("first_token_ms", _ms(time.monotonic() - llm_started))
+                        streamed = True
+                        yield AnswerEvent("answer", text=shown)
+                elif item.channel == "reasoning":
+                    reasoning.append(item.text)
+                    yield AnswerEvent("reasoning", text=item.text)
+                else:  # reset: what looked like answer was reasoning
+                    filt = CitationFilter(space.by_number().keys())
+                    if streamed:
+                        streamed = False
+                        yield AnswerEvent("reset")
+            elif isinstance(item, ToolRound):
+                if not stream and item.done.reasoning:
+                    reasoning.append(item.done.reasoning)
+                if item.done.answer:  # text before a tool call is thinking aloud, not the answer
+                    reasoning.append(item.done.answer)
+                    yield AnswerEvent("reasoning", text=item.done.answer)
+                if streamed:
+                    streamed = False
+                    yield AnswerEvent("reset")
+                for trace in item.traces:
+                    yield AnswerEvent("tool", tool=trace)
+                filt = CitationFilter(space.by_number().keys())
+            else:
+                final = item
+    except UpstreamError as exc:
+        timings["llm_ms"] = _ms(state.llm_seconds)
+        if streamed:
+            yield AnswerEvent("reset")
+        yield AnswerEvent(
+            "done",
+            result=retrieval_only(
+                space.blocks, f"the language model failed: {exc}", passages=fallback_passages,
+                error_code=str(exc.code), reasoning="\n".join(reasoning).strip(),
+                tool_calls=tuple(state.traces), timings=finish(timings), **meta,
+            ),
+        )
+        return
+    timings["llm_ms"] = _ms(state.llm_seconds)
+    assert final is not None  # tool_loop always ends with a ChatDone or raises
+    if not stream and final.reasoning:
+        reasoning.append(final.reasoning)
+    tail = filt.flush()
+    if stream and tail.strip():
+        yield AnswerEvent("answer", text=tail)
+    meta["model"] = final.model or chat.model
+    checked = check_citations(final.answer, space.by_number())
+    if not checked.text:
+        if streamed:
+            yield AnswerEvent("reset")
+        yield AnswerEvent(
+            "done",
+            result=retrieval_only(
+                space.blocks, "the language model returned an empty answer",
+                passages=fallback_passages, error_code="llm_empty",
+                reasoning="\n".join(reasoning).strip(), tool_calls=tuple(state.traces),
+                timings=finish(timings), **meta,
+            ),
+        )
+        return
+    if not stream:
+        yield AnswerEvent("answer", text=checked.text)
+    yield AnswerEvent(
+        "done",
+        result=AnswerResult(
+            answer=checked.text,
+            mode="llm",
+            citations=checked.citations,
+            uncited=checked.uncited,
+            reasoning="\n".join(reasoning).strip(),
+            offered=tuple(space.blocks),
+            dropped_citations=checked.dropped,
+            tool_calls=tuple(state.traces),
+            timings=finish(timings),
+            **meta,
+        ),
+    )
+
+
+def answer_question(
+    question: str,
+    *,
+    hits: HitSource,
+    chat: ChatClient | None,
+    tools: Sequence[Tool] = (),
+    prompts_dir: Path | None = None,
+    stream: bool = False,
+    **options: Any,
+) -> AnswerResult:
+    """The final `AnswerResult` of `stream_answer` (same options; by default the model is asked
+    without streaming)."""
+    events = stream_answer(
+        question, hits=hits, chat=chat, tools=tools, prompts_dir=prompts_dir, stream=stream, **options
+    )
+    for event in events:
+        if event.type == "done" and event.result is not None:
+            return event.result
+    raise AssertionError("stream_answer ended without a done event")  # pragma: no cover
