@@ -5,6 +5,7 @@ Each issue's tables live in their own module (core, bank, mail, contracts, ...).
 
 from app.models.bank import Account, Report, Statement, Transaction, TransactionOccurrence
 from app.models.base import Base, utcnow
+from app.models.contracts import Contract
 from app.models.core import (
     Answer,
     Chunk,
@@ -16,6 +17,7 @@ from app.models.core import (
     Source,
     SourceItem,
 )
+from app.models.mail import MessageCopy
 
 __all__ = [
     "Answer",
