@@ -88,10 +88,10 @@ def _normalise_newlines(text: str) -> str:
 
 
 def first_line_title(text: str, *, max_len: int = 150) -> str | None:
-    """The first non-empty line, when it is short enough to be a title."""
+    """The first line with a few letters in it (not a page number), when short enough."""
     for line in text.splitlines():
         line = " ".join(line.split())
-        if line:
+        if sum(ch.isalpha() for ch in line) >= 3:
             return line if len(line) <= max_len else None
     return None
 

@@ -1,0 +1,263 @@
+"""PDF parser: the text layer through pypdfium2, 1-based page numbers, metadata title and dates.
+
+Pages without a text layer go to an optional OCR engine (the `PageOcr` seam); a page that has
+text is never OCRed. pypdfium2 is imported inside `parse`, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from app.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from ingest.mediatypes import PDF
+from ingest.parsers.common import display_name, first_line_title, guess_kind, parse_pdf_date
+from ingest.types import ParsedDocument, ParseInput, TextBlock
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+_PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
+
+
+@runtime_checkable
+class PageOcr(Protocol):
+    """Reads the text of one rendered page image (used for pages without a text layer only).
+
+    Attributes:
+        languages: the OCR languages in engine terms, e.g. ("deu", "eng") for Tesseract.
+        name: engine name stored in the document metadata ("tesseract").
+    """
+
+    name: str
+    languages: Sequence[str]
+
+    def ocr_page(self, image: Image) -> str:
+        """Return the page's text ("" when nothing legible); raise only on engine failure."""
+        ...
+
+
+class PdfParser:
+    """Text-layer PDF parser; `ocr` (optional) reads pages that have no text layer."""
+
+    name = "pdf"
+    version = "1"
+
+    def __init__(self, ocr: PageOcr | None = None, *, ocr_dpi: int = 300) -> None:
+        self.ocr = ocr
+        self.ocr_dpi = ocr_dpi
+
+    def score(self, inp: ParseInput) -> int | None:
+        return 10 if inp.media_type == PDF else None
+
+    def parse(self, inp: ParseInput) -> ParsedDocument:
+        import pypdfium2 as pdfium
+
+        name = display_name(inp)
+        try:
+            pdf = pdfium.PdfDocument(inp.data)
+        except pdfium.PdfiumError as exc:
+            if getattr(exc, "err_code", None) == _PDFIUM_PASSWORD_ERROR:
+                raise EncryptedDocumentError(f"{name}: the PDF is protected by a password") from exc
+            raise CorruptDocumentError(f"{name}: not a readable PDF ({_reason(exc)})") from exc
+        try:
+            return self._parse_open(pdf, name)
+        finally:
+            pdf.close()
+
+    def _parse_open(self, pdf: Any, name: str) -> ParsedDocument:
+        import pypdfium2 as pdfium
+
+        page_count = len(pdf)
+        if page_count == 0:
+            raise EmptyDocumentError(f"{name}: the PDF has no pages")
+        blocks: list[TextBlock] = []
+        ocr_pages: list[int] = []
+        textless: list[int] = []
+        headings = _HeadingPath()
+        for index in range(page_count):
+            number = index + 1
+            try:
+                page = pdf[index]
+                try:
+                    text = _page_text(page)
+                    if not text.strip() and self.ocr is not None:
+                        text = self._ocr(page)
+                        if text.strip():
+                            ocr_pages.append(number)
+                finally:
+                    page.close()
+            except pdfium.PdfiumError as exc:
+                raise CorruptDocumentError(
+                    f"{name}: page {number} cannot be read ({_reason(exc)})") from exc
+            if not text.strip():
+                textless.append(number)
+                continue
+            blocks.extend(page_blocks(text, page=number, headings=headings))
+        if not blocks:
+            hint = ("OCR found no text either" if self.ocr is not None
+                    else "it looks scanned and OCR is not configured")
+            raise EmptyDocumentError(
+                f"{name}: no text layer on any of its {page_count} pages ({hint})")
+        meta = _metadata(pdf)
+        full_start = "\n".join(b.text for b in blocks[:40])
+        title = _clean_title(meta.get("Title")) or first_line_title(full_start)
+        created = parse_pdf_date(meta.get("CreationDate"))
+        modified = parse_pdf_date(meta.get("ModDate"))
+        metadata: dict[str, Any] = {"page_count": page_count}
+        for key, out in (("Author", "author"), ("Subject", "subject"), ("Keywords", "keywords"),
+                         ("Creator", "creator"), ("Producer", "producer")):
+            if meta.get(key):
+                metadata[out] = meta[key]
+        if created:
+            metadata["created_at"] = created.isoformat()
+        if modified:
+            metadata["modified_at"] = modified.isoformat()
+        if textless:
+            metadata["pages_without_text"] = textless
+        if ocr_pages and self.ocr is not None:
+            metadata["ocr"] = {"engine": self.ocr.name, "languages": list(self.ocr.languages),
+                               "pages": ocr_pages}
+        return ParsedDocument(
+            blocks=blocks,
+            title=title,
+            kind=guess_kind(full_start),
+            occurred_at=created or modified,
+            metadata=metadata,
+            page_count=page_count,
+        )
+
+    def _ocr(self, page: Any) -> str:
+        assert self.ocr is not None
+        bitmap = page.render(scale=self.ocr_dpi / 72)
+        try:
+            image = bitmap.to_pil()
+            return self.ocr.ocr_page(image).replace("\r\n", "\n")
+        finally:
+            bitmap.close()
+
+
+def _reason(exc: Exception) -> str:
+    match = re.search(r"PDFium: ([^)]+)", str(exc))
+    return match.group(1).lower() if match else type(exc).__name__
+
+
+def _page_text(page: Any) -> str:
+    textpage = page.get_textpage()
+    try:
+        text: str = textpage.get_text_range()
+    finally:
+        textpage.close()
+    # pdfium marks soft hyphens and some line ends with control characters.
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "-").replace("\ufffe", "-")
+
+
+def _metadata(pdf: Any) -> dict[str, str]:
+    try:
+        raw = pdf.get_metadata_dict(skip_empty=True)
+    except Exception:  # broken info dictionaries are common and never fatal
+        return {}
+    return {k: " ".join(str(v).split()) for k, v in raw.items() if str(v).strip()}
+
+
+_JUNK_TITLE = re.compile(r"^(untitled|microsoft word - .*|document\d*|.*\.(exe|docx?|pdf|tmp))$",
+                         re.IGNORECASE)
+
+
+def _clean_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    title = title.strip()
+    if _JUNK_TITLE.match(title):
+        stripped = re.sub(r"^microsoft word - ", "", title, flags=re.IGNORECASE)
+        stripped = re.sub(r"\.(docx?|pdf)$", "", stripped, flags=re.IGNORECASE)
+        return stripped if stripped and stripped != title and not _JUNK_TITLE.match(stripped) else None
+    return title
+
+
+# -- page text -> blocks --------------------------------------------------------------------------
+_SENTENCE_END = re.compile(r"[.!?:;]['\")\]]?$")
+# "4. Term", "4.2 Notice", "§ 5 Mietzeit": numbered headings, the only ones a text layer shows.
+_NUMBERED_HEADING = re.compile(
+    r"^(§\s*\d{1,3}[a-z]?|[1-9]\d?\.(?:[1-9]\d?\.?){0,3}|[1-9]\d?(?:\.[1-9]\d?){1,3})\s+"
+    r"[A-ZÄÖÜÀ-Þ][^\n]{1,100}$"
+)
+_LIST_START = re.compile(r"^(?:[-•▪◦*]\s|\(?[a-z0-9]{1,3}[.)]\s)")
+_NO_DEHYPHEN_NEXT = frozenset({"und", "oder", "bzw", "and", "or", "sowie"})
+
+
+class _HeadingPath:
+    """Numbered headings ("4.", "4.2") seen so far, across pages."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, str]] = []
+
+    def open(self, level: int, title: str) -> str:
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, title))
+        return self.current() or title
+
+    def current(self) -> str | None:
+        return " > ".join(t for _, t in self.stack) or None
+
+
+def page_blocks(text: str, *, page: int, headings: _HeadingPath | None = None) -> list[TextBlock]:
+    """Rebuild paragraphs from a page's lines: wrapped lines join with a space (de-hyphenated),
+    short lines keep their line breaks, a paragraph ends after a short line ending a sentence."""
+    headings = headings or _HeadingPath()
+    lines = [line.rstrip() for line in text.split("\n")]
+    widths = sorted(len(line) for line in lines if line.strip())
+    if not widths:
+        return []
+    width = max(40, widths[int(len(widths) * 0.9) - 1 if len(widths) > 1 else 0])
+    blocks: list[TextBlock] = []
+    current = ""
+
+    def flush() -> None:
+        nonlocal current
+        if current.strip():
+            blocks.append(TextBlock(text=current.strip(), page=page, heading=headings.current()))
+        current = ""
+
+    previous = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            flush()
+            previous = ""
+            continue
+        heading = _NUMBERED_HEADING.match(line)
+        wrapped = len(previous) >= 0.7 * width and not _SENTENCE_END.search(previous)
+        # A short numbered line is a heading even after a seemingly wrapped line; a long one
+        # there is more likely a wrapped sentence that happens to start with "12. Mai".
+        if heading and not _SENTENCE_END.search(line) and (not wrapped or len(line) < 0.6 * width):
+            flush()
+            number = heading.group(1)
+            level = 1 if number.startswith("§") else len([p for p in number.split(".") if p])
+            path = headings.open(level, line)
+            blocks.append(TextBlock(text=line, page=page, heading=path, kind="heading"))
+            previous = ""
+            continue
+        if not current:
+            current = line
+        elif wrapped and not _LIST_START.match(line):
+            current = _join_wrapped(current, line)
+        elif _SENTENCE_END.search(previous) and len(previous) < 0.85 * width and \
+                not previous.endswith((":", ";")):
+            flush()
+            current = line
+        else:
+            current += "\n" + line
+        previous = line
+    flush()
+    return blocks
+
+
+def _join_wrapped(current: str, line: str) -> str:
+    first_word = line.split(None, 1)[0].lower() if line.split() else ""
+    if (current.endswith("-") and len(current) > 1 and current[-2].isalpha()
+            and line[:1].islower() and first_word not in _NO_DEHYPHEN_NEXT):
+        return current[:-1] + line
+    return current + " " + line
