@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from app.errors import EmptyDocumentError, UnsupportedFormatError
 from ingest.parsers.common import display_name
 from ingest.parsers.email import EmailParser
+from ingest.parsers.pdf import PdfParser
 from ingest.parsers.text import TextParser
 from ingest.protocols import Parser
 from ingest.types import ParseInput
 
 DEFAULT_PARSERS: tuple[Parser, ...] = (
     TextParser(),
+    PdfParser(),
     EmailParser(),
 )
 
