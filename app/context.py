@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.db import Database, redact
 
 if TYPE_CHECKING:
+    from app.answer.llm import ChatClient
     from ingest.protocols import Embedder
 
 
@@ -50,7 +51,19 @@ class AppContext:
     def set_embedder(self, embedder: Embedder) -> None:
         self._embedder = embedder
 
+    def chat_client(self, task: str = "answer") -> ChatClient | None:
+        """The chat client for answering / extraction / reports (None when not configured)."""
+        key = f"chat:{task}"
+        if key not in self.extras:
+            from app.answer.llm import make_chat_client
+
+            self.extras[key] = make_chat_client(self.settings, task)  # type: ignore[arg-type]
+        return self.extras[key]  # type: ignore[no-any-return]
+
     def close(self) -> None:
+        for key, value in self.extras.items():
+            if key.startswith("chat:") and value is not None:
+                value.close()
         self.db.close()
 
 

@@ -9,6 +9,8 @@ COMMAND_MODULES = (
     "app.cli.ingest",
     "app.cli.search",
     "app.cli.status",
+    "app.cli.ask",
+    "app.cli.demo",
 )
 
 for _name in COMMAND_MODULES:

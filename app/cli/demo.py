@@ -1,0 +1,67 @@
+"""`homerag demo`: the bundled synthetic household, indexed and served, fully offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli import cli
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample" / "household"
+
+
+def demo_data_dir() -> Path:
+    from app.config import default_data_dir
+
+    return default_data_dir().with_name("homerag-demo")
+
+
+@cli.command("demo")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the demo keeps its own embedded database (default: "
+                   "<user data dir>/homerag-demo; your real index is not touched).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Only index the sample, don't start the server.")
+def demo_cmd(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
+    """Index the bundled synthetic household (contracts, letters, a mail with an attachment, a
+    bank statement) with the offline lexical embedder and serve the web form and API."""
+    import os
+
+    from app.cli.ingest import RichProgress, _print_report
+    from app.config import get_settings, load_settings
+    from app.context import open_context
+    from ingest.pipeline import IngestOptions, Pipeline, Progress
+    from ingest.sources.folder import FolderSource
+
+    data_dir = (data_dir or demo_data_dir()).expanduser()
+    overrides: dict[str, object] = {"data_dir": data_dir, "database_url": None}
+    if not os.environ.get("HOMERAG_EMBEDDER"):
+        overrides["embedder"] = "lexical-hash"  # offline: no model weights needed
+    settings = load_settings(**overrides)
+    get_settings.cache_clear()
+    click.echo(f"demo data: {data_dir} (embedded PostgreSQL)")
+    with open_context(settings) as ctx:
+        import sys
+
+        progress = RichProgress() if sys.stderr.isatty() else Progress()
+        pipeline = Pipeline(ctx.db, embedder=ctx.embedder(),
+                            options=IngestOptions.from_settings(settings), progress=progress)
+        report = pipeline.run(FolderSource("sample household", SAMPLE))
+        _print_report(report)
+        if report.status != "completed":
+            raise click.ClickException(f"indexing the sample failed: {report.error}")
+        if no_serve:
+            return
+        click.echo(f"\nOpen http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+        click.echo('Try: "When can I cancel the gym membership?" or '
+                   '"Wie hoch ist die Nachzahlung für Strom?"')
+        if not settings.llm_base_url:
+            click.echo("No HOMERAG_LLM_BASE_URL set: answers are retrieval-only (best passages "
+                       "with citations).")
+        import uvicorn
+
+        from app.api import create_app
+
+        uvicorn.run(create_app(settings, context=ctx), host=host, port=port, log_level="info")
