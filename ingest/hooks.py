@@ -10,7 +10,10 @@ import importlib
 from ingest.protocols import DocumentHook
 
 # "module:ClassName" of each default hook, instantiated without arguments.
-DEFAULT_HOOKS: tuple[str, ...] = ()
+DEFAULT_HOOKS: tuple[str, ...] = (
+    "ingest.statements.hook:StatementHook",
+    "ingest.mail.dedup:MessageIdDedup",
+)
 
 
 def default_hooks() -> list[DocumentHook]:

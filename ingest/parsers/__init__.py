@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from app.errors import EmptyDocumentError, UnsupportedFormatError
 from ingest.parsers.common import display_name
 from ingest.parsers.email import EmailParser
+from ingest.parsers.statement import StatementParser
 from ingest.parsers.pdf import PdfParser
 from ingest.parsers.text import TextParser
 from ingest.protocols import Parser
@@ -20,6 +21,7 @@ DEFAULT_PARSERS: tuple[Parser, ...] = (
     TextParser(),
     PdfParser(),
     EmailParser(),
+    StatementParser(),
 )
 
 

@@ -45,7 +45,7 @@ class AccountRef:
     @property
     def masked(self) -> str:
         ident = "".join(self.identifier.split())
-        if len(ident) <= 4:
+        if len(ident) <= 4 or ":" in ident:  # short, or our own label such as "csv:ing-de"
             return ident
         keep_start = 4 if ident[:2].isalpha() and len(ident) > 12 else 0
         return ident[:keep_start] + "*" * (len(ident) - keep_start - 4) + ident[-4:]

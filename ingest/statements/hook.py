@@ -1,0 +1,261 @@
+"""Statement hook: inside the document's transaction, upsert accounts, statements, transactions.
+
+Dedup (see `dedup.py`): one row per (account, dedup key); every file that lists a transaction
+adds an occurrence (statement + page/line/row). Removing a file removes its occurrences and
+statements; a transaction goes only with its last occurrence, otherwise it is re-pointed to a
+remaining file. Pending rows are merged into their posted twin (same account, currency, amount
+and merchant, posted 0-10 days later); the pending row's occurrences move to the posted row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, delete, func, literal_column, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
+from app.models.bank import Account, Statement, Transaction, TransactionOccurrence
+from ingest.statements.balance import check_balance
+from ingest.statements.categories import BUILTIN_RULES, CategoryRule, categorise
+from ingest.statements.dedup import dedup_keys
+from ingest.statements.text import merchant_key
+from ingest.statements.types import ParsedStatement, StatementFile
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ingest.types import ParsedDocument
+
+PENDING_WINDOW = timedelta(days=10)
+_BATCH = 2000
+
+
+def settings_rules() -> tuple[CategoryRule, ...]:
+    """The owner's category rules (settings' file) before the built-ins."""
+    from app.config import get_settings
+    from ingest.statements.categories import load_rules
+
+    return load_rules(get_settings().resolved_category_rules_file) + BUILTIN_RULES
+
+
+def account_key(identifier: str) -> str:
+    return hashlib.sha256("".join(identifier.split()).upper().encode()).hexdigest()
+
+
+class StatementHook:
+    """DocumentHook storing `extras["statement"]` of statement documents as transactions."""
+
+    def __init__(
+        self,
+        rules: Sequence[CategoryRule] | Callable[[], Sequence[CategoryRule]] | None = None,
+    ) -> None:
+        self._rules = rules if rules is not None else settings_rules
+
+    def rules(self) -> Sequence[CategoryRule]:
+        if callable(self._rules):
+            self._rules = tuple(self._rules())
+        return self._rules
+
+    def on_stored(self, session: Session, document_id: int, parsed: ParsedDocument) -> None:
+        sf = parsed.extras.get("statement") if parsed.extras else None
+        if isinstance(sf, StatementFile):
+            store_statement_file(session, document_id, sf, rules=self.rules())
+
+    def on_removed(self, session: Session, document_id: int) -> None:
+        remove_statement_document(session, document_id)
+
+
+def upsert_account(session: Session, stmt: ParsedStatement) -> int:
+    acct = stmt.account
+    ins = insert(Account).values(
+        key=account_key(acct.identifier), institution=acct.institution,
+        number_masked=acct.masked, currency=acct.currency or stmt.currency, type=acct.type,
+    )
+    ins = ins.on_conflict_do_update(
+        index_elements=[Account.key],
+        set_={
+            "institution": func.coalesce(Account.institution, ins.excluded.institution),
+            "currency": func.coalesce(Account.currency, ins.excluded.currency),
+            "type": func.coalesce(Account.type, ins.excluded.type),
+        },
+    ).returning(Account.id)
+    return int(session.execute(ins).scalar_one())
+
+
+def store_statement_file(
+    session: Session, document_id: int, sf: StatementFile, *,
+    rules: Sequence[CategoryRule] = BUILTIN_RULES,
+) -> dict[str, int]:
+    """Store every statement of a parsed file for `document_id`; returns counts."""
+    counts = {"statements": 0, "transactions": 0, "new": 0, "merged_pending": 0}
+    for ordinal, stmt in enumerate(sf.statements):
+        account_id = upsert_account(session, stmt)
+        check = check_balance(stmt)
+        meta: dict[str, Any] = dict(stmt.meta)
+        if sf.profile:
+            meta["profile"] = sf.profile
+        if check.status == "mismatch":
+            meta["balance_message"] = check.message
+        ins = insert(Statement).values(
+            document_id=document_id, account_id=account_id, ordinal=ordinal, format=sf.format,
+            period_start=stmt.period_start, period_end=stmt.period_end, currency=stmt.currency,
+            opening_balance=stmt.opening_balance, closing_balance=stmt.closing_balance,
+            transaction_count=len(stmt.transactions), balance_status=check.status,
+            balance_difference=check.difference, meta=meta,
+        )
+        ins = ins.on_conflict_do_update(
+            constraint="uq_statements_document_ordinal",
+            set_={c: ins.excluded[c] for c in (
+                "account_id", "format", "period_start", "period_end", "currency",
+                "opening_balance", "closing_balance", "transaction_count", "balance_status",
+                "balance_difference", "metadata")},
+        ).returning(Statement.id)
+        statement_id = int(session.execute(ins).scalar_one())
+        new, merged = _store_transactions(session, account_id, document_id, statement_id, stmt,
+                                          rules)
+        counts["statements"] += 1
+        counts["transactions"] += len(stmt.transactions)
+        counts["new"] += new
+        counts["merged_pending"] += merged
+    return counts
+
+
+def _rows(account_id: int, document_id: int, statement_id: int, stmt: ParsedStatement,
+          rules: Sequence[CategoryRule]) -> list[dict[str, Any]]:
+    rows = []
+    for tx, key in zip(stmt.transactions, dedup_keys(stmt.transactions), strict=True):
+        cat = categorise(tx.counterparty, tx.description, tx.amount, rules)
+        rows.append({
+            "account_id": account_id, "document_id": document_id, "statement_id": statement_id,
+            "booking_date": tx.booking_date, "value_date": tx.value_date, "amount": tx.amount,
+            "currency": tx.currency, "counterparty": tx.counterparty,
+            "description": tx.description,
+            "merchant": merchant_key(tx.counterparty, tx.description), "bank_ref": tx.bank_id,
+            "type": tx.type, "status": "pending" if tx.pending else "booked", "dedup_key": key,
+            "category": cat[0] if cat else None, "category_rule": cat[1] if cat else None,
+            "page": tx.location.page, "line": tx.location.line, "row": tx.location.row,
+        })
+    return rows
+
+
+def _store_transactions(session: Session, account_id: int, document_id: int, statement_id: int,
+                        stmt: ParsedStatement, rules: Sequence[CategoryRule]) -> tuple[int, int]:
+    rows = _rows(account_id, document_id, statement_id, stmt, rules)
+    if not rows:
+        return 0, 0
+    new = 0
+    ids: list[int] = []
+    for start in range(0, len(rows), _BATCH):
+        batch = rows[start:start + _BATCH]
+        ins = insert(Transaction)
+        ins = ins.on_conflict_do_update(
+            constraint="uq_transactions_account_dedup",
+            # A bank id seen pending before and booked now: take the booked values.
+            set_={c: _pick(ins, c) for c in (
+                "status", "booking_date", "value_date", "amount", "description")},
+        ).returning(Transaction.id, (literal_column("xmax") == text("'0'::xid")).label("fresh"),
+                    sort_by_parameter_order=True)  # xmax = 0: inserted, not updated
+        for tx_id, fresh in session.execute(ins, batch).all():
+            ids.append(int(tx_id))
+            new += bool(fresh)
+    occ = [{"transaction_id": i, "document_id": document_id, "statement_id": statement_id,
+            "page": r["page"], "line": r["line"], "row": r["row"]} for i, r in zip(ids, rows,
+                                                                                 strict=True)]
+    for start in range(0, len(occ), _BATCH):
+        session.execute(insert(TransactionOccurrence).on_conflict_do_nothing(), occ[start:start
+                                                                                     + _BATCH])
+    merged = _merge_pending(session, account_id, ids, rows)
+    return new, merged
+
+
+def _pick(ins: Any, column: str) -> Any:
+    """Existing value, unless the stored row is pending and the incoming one is booked."""
+    return case(
+        (and_(Transaction.status == "pending", ins.excluded.status == "booked"),
+         ins.excluded[column]),
+        else_=getattr(Transaction, column),
+    )
+
+
+def _merge_pending(session: Session, account_id: int, ids: list[int],
+                   rows: list[dict[str, Any]]) -> int:
+    """Pair pending and booked twins 1:1 and fold the pending row into the booked one."""
+    booked = [(i, r) for i, r in zip(ids, rows, strict=True) if r["status"] == "booked"]
+    pending = [(i, r) for i, r in zip(ids, rows, strict=True) if r["status"] == "pending"]
+    if not booked and not pending:
+        return 0
+    dates = [r["booking_date"] for r in rows]
+    lo, hi = min(dates) - PENDING_WINDOW, max(dates) + PENDING_WINDOW
+    candidates = session.execute(
+        select(Transaction.id, Transaction.status, Transaction.booking_date, Transaction.amount,
+               Transaction.currency, Transaction.merchant)
+        .where(Transaction.account_id == account_id, Transaction.booking_date.between(lo, hi))
+    ).all()
+    seen = set(ids)
+    stored_pending = [c for c in candidates if c.status == "pending" and c.id not in seen]
+    stored_booked = [c for c in candidates if c.status == "booked" and c.id not in seen]
+    pairs: list[tuple[int, int]] = []  # (pending id, booked id)
+    used: set[int] = set()
+
+    def twin(p_date: Any, b_date: Any, p: Any, b: Any) -> bool:
+        return (timedelta(0) <= b_date - p_date <= PENDING_WINDOW
+                and p["amount"] == b["amount"] and p["currency"] == b["currency"]
+                and (p["merchant"] == b["merchant"] or not p["merchant"] or not b["merchant"]))
+
+    for b_id, b in booked:
+        for c in stored_pending:
+            if c.id not in used and twin(c.booking_date, b["booking_date"], c._mapping, b):
+                pairs.append((c.id, b_id))
+                used.add(c.id)
+                break
+    for p_id, p in pending:
+        for c in stored_booked:
+            if c.id not in used and twin(p["booking_date"], c.booking_date, p, c._mapping):
+                pairs.append((p_id, c.id))
+                used.add(c.id)
+                break
+    for pending_id, booked_id in pairs:
+        moved = session.execute(
+            select(TransactionOccurrence.document_id, TransactionOccurrence.statement_id,
+                   TransactionOccurrence.page, TransactionOccurrence.line,
+                   TransactionOccurrence.row)
+            .where(TransactionOccurrence.transaction_id == pending_id)
+        ).all()
+        if moved:
+            session.execute(insert(TransactionOccurrence).on_conflict_do_nothing(), [
+                {"transaction_id": booked_id, **m._mapping} for m in moved])
+        session.execute(delete(Transaction).where(Transaction.id == pending_id))
+    return len(pairs)
+
+
+def remove_statement_document(session: Session, document_id: int) -> None:
+    """Forget what `document_id` contributed; keep transactions other files still list."""
+    affected_ids = list(session.scalars(
+        select(TransactionOccurrence.transaction_id)
+        .where(TransactionOccurrence.document_id == document_id)))
+    if affected_ids:
+        session.execute(delete(TransactionOccurrence)
+                        .where(TransactionOccurrence.document_id == document_id))
+        remaining = select(TransactionOccurrence.id).where(
+            TransactionOccurrence.transaction_id == Transaction.id).exists()
+        session.execute(delete(Transaction).where(Transaction.id.in_(affected_ids), ~remaining)
+                        .execution_options(synchronize_session=False))
+        # Re-point survivors to their earliest remaining occurrence.
+        first = (
+            select(TransactionOccurrence)
+            .distinct(TransactionOccurrence.transaction_id)
+            .where(TransactionOccurrence.transaction_id.in_(affected_ids))
+            .order_by(TransactionOccurrence.transaction_id, TransactionOccurrence.id)
+            .subquery()
+        )
+        session.execute(
+            update(Transaction)
+            .where(Transaction.id == first.c.transaction_id, Transaction.document_id == document_id)
+            .values(document_id=first.c.document_id, statement_id=first.c.statement_id,
+                    page=first.c.page, line=first.c.line, row=first.c.row)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(delete(Statement).where(Statement.document_id == document_id))
