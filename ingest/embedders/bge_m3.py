@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -26,9 +26,13 @@ from ingest.embedders.m3_files import (
 )
 from ingest.types import Embedding
 
+if TYPE_CHECKING:
+    from ingest.embedders.m3_fast import FastM3Backend
+    from ingest.embedders.m3_flag import FlagM3Backend
+
 __all__ = ["BgeM3Embedder", "bge_m3_available"]
 
-Backend = Literal["flag"]
+Backend = Literal["fast", "flag"]
 # BGE-M3 was trained with queries up to 512 tokens; FlagEmbedding uses the same default.
 QUERY_MAX_LENGTH = 512
 
@@ -42,7 +46,12 @@ class BgeM3Embedder:
         precision: "fp16" | "bf16" | "fp32" on CUDA; the CPU always computes in fp32.
         batch_size: texts per forward pass.
         max_length: passage truncation in tokens (queries: at most 512).
-        backend: "flag" = FlagEmbedding's BGEM3FlagModel, the reference implementation.
+        backend: "fast" = our high-throughput path (`m3_fast`), the default; "flag" =
+            FlagEmbedding's BGEM3FlagModel, the reference implementation it is tested against.
+        max_batch_tokens: token budget per forward pass for the fast path (rows x longest
+            row); default batch_size x 512. Halved automatically on CUDA out-of-memory.
+        compile_queries: CUDA only, fast path: torch.compile the query path (CUDA graphs per
+            query length bucket). Experimental; off by default.
         max_sparse_terms: keep the largest N lexical weights (pgvector HNSW allows 1,000).
         cache_dir: Hugging Face hub cache (default: HF_HUB_CACHE).
         allow_download: fetch missing hub weights (default: unless HF_HUB_OFFLINE is set).
@@ -61,7 +70,9 @@ class BgeM3Embedder:
         precision: str = "fp16",
         batch_size: int = 32,
         max_length: int = 8192,
-        backend: Backend = "flag",
+        backend: Backend = "fast",
+        max_batch_tokens: int | None = None,
+        compile_queries: bool = False,
         max_sparse_terms: int | None = SPARSE_HNSW_LIMIT,
         cache_dir: Path | str | None = None,
         allow_download: bool | None = None,
@@ -70,8 +81,10 @@ class BgeM3Embedder:
             raise EmbedderUnavailableError(
                 f"BGE-M3 needs batch_size >= 1 and max_length >= 2, got {batch_size} and {max_length}"
             )
-        if backend not in ("flag",):
-            raise EmbedderUnavailableError(f"unknown BGE-M3 backend {backend!r} (use 'flag')")
+        if backend not in ("fast", "flag"):
+            raise EmbedderUnavailableError(
+                f"unknown BGE-M3 backend {backend!r} (use 'fast' or 'flag')"
+            )
         self.directory = resolve_model_dir(
             model, cache_dir=cache_dir, allow_download=allow_download
         )
@@ -97,15 +110,28 @@ class BgeM3Embedder:
         device_obj, dtype = prepare_device(device, precision, config)
         self.device = str(device_obj)
         self.dtype = str(dtype).removeprefix("torch.")
-        from ingest.embedders.m3_flag import FlagM3Backend
+        self._backend: FastM3Backend | FlagM3Backend
+        if backend == "fast":
+            from ingest.embedders.m3_fast import FastM3Backend
 
-        self._backend = FlagM3Backend(
-            self.directory,
-            device=device_obj,
-            dtype=dtype,
-            batch_size=batch_size,
-            max_sparse_terms=max_sparse_terms,
-        )
+            self._backend = FastM3Backend(
+                self.directory,
+                device=device_obj,
+                dtype=dtype,
+                max_batch_tokens=max_batch_tokens or batch_size * 512,
+                max_sparse_terms=max_sparse_terms,
+                compile_queries=compile_queries,
+            )
+        else:
+            from ingest.embedders.m3_flag import FlagM3Backend
+
+            self._backend = FlagM3Backend(
+                self.directory,
+                device=device_obj,
+                dtype=dtype,
+                batch_size=batch_size,
+                max_sparse_terms=max_sparse_terms,
+            )
         self.sparse_dim = self._backend.vocab_size
 
     def __repr__(self) -> str:
