@@ -5,6 +5,8 @@ Nothing here is real data: payees, IBANs and amounts are made up.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -176,28 +178,26 @@ def csv_signed(txs: Sequence[Tx], *, german: bool = False, balance_from: Decimal
                encoding: str = "utf-8") -> bytes:
     """A generic signed-amount export: English (comma, ISO dates) or German (semicolon,
     decimal comma, dd.mm.yyyy, cp1252)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";" if german else ",", lineterminator="\n")
     if german:
-        rows = ["Buchungstag;Empfänger;Verwendungszweck;Betrag;Währung"
-                + (";Saldo" if balance_from is not None else "")]
+        header = ["Buchungstag", "Empfänger", "Verwendungszweck", "Betrag", "Währung"]
     else:
-        rows = ["Date,Payee,Description,Amount,Currency"
-                + (",Balance" if balance_from is not None else "")]
+        header = ["Date", "Payee", "Description", "Amount", "Currency"]
+    writer.writerow(header + ([("Saldo" if german else "Balance")] if balance_from is not None
+                              else []))
     bal = balance_from
     for t in txs:
         if bal is not None:
             bal += t.amount
-        if german:
-            amt = f"{t.amount:.2f}".replace(".", ",")
-            cells = [t.day.strftime("%d.%m.%Y"), t.payee, t.memo, amt, "EUR"]
-            if bal is not None:
-                cells.append(f"{bal:.2f}".replace(".", ","))
-            rows.append(";".join(cells))
-        else:
-            cells = [t.day.isoformat(), t.payee, t.memo, f"{t.amount:.2f}", "USD"]
-            if bal is not None:
-                cells.append(f"{bal:.2f}")
-            rows.append(",".join(f'"{c}"' if "," in c else c for c in cells))
-    return ("\n".join(rows) + "\n").encode(encoding, errors="replace")
+        def fmt(v: Decimal) -> str:
+            return f"{v:.2f}".replace(".", ",") if german else f"{v:.2f}"
+        day = t.day.strftime("%d.%m.%Y") if german else t.day.isoformat()
+        cells = [day, t.payee, t.memo, fmt(t.amount), "EUR" if german else "USD"]
+        if bal is not None:
+            cells.append(fmt(bal))
+        writer.writerow(cells)
+    return buf.getvalue().encode(encoding, errors="replace")
 
 
 def csv_debit_credit(txs: Sequence[Tx]) -> bytes:
