@@ -16,7 +16,8 @@
         ├── EncryptedDocumentError
         ├── CorruptDocumentError
         ├── DecodeError
-        └── TooLargeError
+        ├── TooLargeError
+        └── DuplicateItemError          same message already indexed (mail Message-ID dedup)
 
 Messages are one plain sentence naming the offending file, field or value. Edges translate them
 once: the CLI prints `error: <message>` and exits 1; the API answers a JSON problem detail.
@@ -46,6 +47,7 @@ class ErrorCode(StrEnum):
     undecodable = "undecodable"
     too_large = "too_large"
     unreadable = "unreadable"
+    duplicate = "duplicate"
 
 
 class HomeragError(Exception):
@@ -141,3 +143,7 @@ class DecodeError(IngestError):
 
 class TooLargeError(IngestError):
     code = ErrorCode.too_large
+
+
+class DuplicateItemError(IngestError):
+    code = ErrorCode.duplicate

@@ -286,6 +286,10 @@ class Pipeline:
                 f"{item.origin}: parser crashed ({type(exc).__name__}: {_first_line(exc)})",
                 code=ErrorCode.internal), t0)
             return None
+        duplicate = self._duplicate_of(ctx, item, prepared)
+        if duplicate is not None:
+            self._fail(ctx, item, duplicate, t0, status="skipped", sha=sha)
+            return None
         if depth < MAX_CHILD_DEPTH:
             for child in prepared.parsed.children:
                 try:
@@ -301,6 +305,18 @@ class Pipeline:
                     continue
                 prepared.children.append(child_prep)
         return prepared
+
+    def _duplicate_of(self, ctx: _RunContext, item: RawItem,
+                      prepared: _Prepared) -> HomeragError | None:
+        """A hook may declare an item a copy of one already indexed (mail by Message-ID)."""
+        for hook in self.hooks:
+            check = getattr(hook, "check_duplicate", None)
+            if check is not None:
+                found = check(self.db.session, source_id=ctx.source_id, origin=item.origin,
+                              parsed=prepared.parsed, sha256=prepared.sha256)
+                if found is not None:
+                    return found  # type: ignore[no-any-return]
+        return None
 
     def _parse(self, item: RawItem, data: bytes, sha: str | None, t0: float) -> _Prepared:
         from ingest.mediatypes import detect_media_type

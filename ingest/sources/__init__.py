@@ -6,6 +6,7 @@ Each kind registers a factory taking the entry's table (name, kind, and kind-spe
 
 from __future__ import annotations
 
+import importlib
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,11 +31,17 @@ def _folder(entry: Mapping[str, Any]) -> Source:
 
 SOURCE_FACTORIES: dict[str, Callable[[Mapping[str, Any]], Source]] = {
     "folder": _folder,
+    "mbox": lambda e: importlib.import_module("ingest.sources.mbox").from_config(e),
+    "maildir": lambda e: importlib.import_module("ingest.sources.maildir").from_config(e),
+    "imap": lambda e: importlib.import_module("ingest.sources.imap").from_config(e),
+    "chat": lambda e: importlib.import_module("ingest.sources.chat").from_config(e),
 }
 
 # Recognisers for paths named on the command line, tried in order; the first that returns a
 # Source wins (mail stores register here: a maildir folder, an mbox file ...).
-PATH_RECOGNISERS: list[Callable[[Path], Source | None]] = []
+PATH_RECOGNISERS: list[Callable[[Path], Source | None]] = [
+    lambda p: importlib.import_module("ingest.sources.mbox").recognise_mail_path(p),
+]
 
 
 @dataclass(frozen=True, slots=True)
