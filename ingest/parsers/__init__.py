@@ -10,18 +10,18 @@ from collections.abc import Sequence
 
 from app.errors import EmptyDocumentError, UnsupportedFormatError
 from ingest.parsers.common import display_name
-from ingest.parsers.email import EmailParser
-from ingest.parsers.statement import StatementParser
-from ingest.parsers.pdf import PdfParser
 from ingest.parsers.docx import DocxParser
+from ingest.parsers.email import EmailParser
+from ingest.parsers.pdf import PdfParser
+from ingest.parsers.statement import StatementParser
 from ingest.parsers.text import TextParser
 from ingest.protocols import Parser
 from ingest.types import ParseInput
 
 DEFAULT_PARSERS: tuple[Parser, ...] = (
     TextParser(),
-    DocxParser(),
     PdfParser(),
+    DocxParser(),
     EmailParser(),
     StatementParser(),
 )
