@@ -13,7 +13,6 @@ from ingest.protocols import DocumentHook
 DEFAULT_HOOKS: tuple[str, ...] = (
     "ingest.statements.hook:StatementHook",
     "ingest.mail.dedup:MessageIdDedup",
-    "ingest.mail.dedup:MessageIdDedup",
 )
 
 
