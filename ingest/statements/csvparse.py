@@ -165,7 +165,12 @@ def _read(records: list[list[str]], layout: _Layout, *, name: str, options: CsvO
     txs: list[ParsedTransaction] = []
     balances: list[tuple[int, Decimal]] = []
     account = None
+    width = len(header)
     for no, rec in rows:
+        if len(rec) > width and any(c.strip() for c in rec[width:]):
+            raise CorruptDocumentError(
+                f"{name} row {no}: {len(rec)} cells but the header has {width} "
+                "(an unquoted delimiter inside a value?)")
         status = _cell(rec, cols.get("status")).lower()
         if status and any(status == v or status.startswith(v) for v in p.skip_values):
             continue

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, delete, func, literal_column, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from app.models.bank import Account, Statement, Transaction, TransactionOccurrence
 from ingest.statements.balance import check_balance
@@ -246,7 +246,7 @@ def remove_statement_document(session: Session, document_id: int) -> None:
         # Re-point survivors to their earliest remaining occurrence.
         first = (
             select(TransactionOccurrence)
-            .distinct(TransactionOccurrence.transaction_id)
+            .ext(distinct_on(TransactionOccurrence.transaction_id))
             .where(TransactionOccurrence.transaction_id.in_(affected_ids))
             .order_by(TransactionOccurrence.transaction_id, TransactionOccurrence.id)
             .subquery()

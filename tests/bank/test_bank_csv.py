@@ -132,3 +132,9 @@ def test_bad_owner_profile_file_is_a_config_error(tmp_path: Path) -> None:
 def test_sniff_delimiter(delim: str) -> None:
     rows = ["Date", "Payee", "Amount"], ["2026-01-01", "A", "1.00"], ["2026-01-02", "B", "2.00"]
     assert sniff_delimiter("\n".join(delim.join(r) for r in rows)) == delim
+
+
+def test_row_with_more_cells_than_the_header_is_an_error() -> None:
+    text = "Date,Description,Amount\n2026-01-05,Bakery,-2.40\n2026-01-06,Bakery,-2,40\n"
+    with pytest.raises(CorruptDocumentError, match="row 3: 4 cells but the header has 3"):
+        parse_csv(text.encode(), name="shifted.csv", options=CsvOptions(default_currency="EUR"))
