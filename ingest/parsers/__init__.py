@@ -12,6 +12,7 @@ from app.errors import EmptyDocumentError, UnsupportedFormatError
 from ingest.parsers.common import display_name
 from ingest.parsers.docx import DocxParser
 from ingest.parsers.email import EmailParser
+from ingest.parsers.html import HtmlParser
 from ingest.parsers.pdf import PdfParser
 from ingest.parsers.statement import StatementParser
 from ingest.parsers.text import TextParser
@@ -22,6 +23,7 @@ DEFAULT_PARSERS: tuple[Parser, ...] = (
     TextParser(),
     PdfParser(),
     DocxParser(),
+    HtmlParser(),
     EmailParser(),
     StatementParser(),
 )
