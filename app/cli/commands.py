@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "app.cli.status",
     "app.cli.ask",
     "app.cli.demo",
+    "app.cli.serve",
 )
 
 for _name in COMMAND_MODULES:

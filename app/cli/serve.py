@@ -1,0 +1,45 @@
+"""`homerag serve`: the web form and the API with uvicorn, on 127.0.0.1:8000 by default."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+from app.cli import cli
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to bind (default HOMERAG_HOST: 127.0.0.1).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="Port (default HOMERAG_PORT: 8000).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve_cmd(host: str | None, port: int | None, log_level: str) -> None:
+    """Serve the web form (/) and the API (/api, docs at /docs). Migrates the database first."""
+    import uvicorn
+
+    from app.api import create_app
+    from app.config import get_settings
+    from app.context import open_context
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    if not is_loopback(host):
+        # No login in front of it: the owner must choose to expose it (e.g. behind a VPN).
+        click.echo(f"warning: binding to {host} makes your documents reachable from other "
+                   "machines; homerag has no login of its own", err=True)
+    with open_context(settings) as ctx:  # starts/opens the database and migrates to head
+        click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {ctx.db_label})")
+        uvicorn.run(create_app(settings, context=ctx), host=host, port=port,
+                    log_level=log_level, server_header=False, proxy_headers=False)

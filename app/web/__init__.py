@@ -1,0 +1,1 @@
+"""The server-rendered web form (Jinja2 templates, a little CSS and JS for streaming)."""

@@ -1,0 +1,232 @@
+// Stream the answer into the page (fetch + ReadableStream on /api/ask/stream, server-sent events).
+// Without fetch streaming the form posts to /ask and the server renders the whole answer.
+// Document text is untrusted: it only ever reaches the page through textContent.
+(function () {
+  "use strict";
+  var form = document.getElementById("ask-form");
+  if (!form || !window.fetch || !window.TextDecoder || !window.ReadableStream) return;
+  var answer = document.getElementById("answer");
+  var statusLine = document.getElementById("status");
+  var button = document.getElementById("ask-button");
+  var MARKER = /\[(\d{1,4}(?:\s*[,;\u2013-]\s*\d{1,4})*)\]/g;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function basename(path) { return String(path || "").split("/").pop(); }
+
+  function shorten(text, limit) {
+    var flat = String(text || "").split(/\s+/).join(" ").trim();
+    if (flat.length <= limit) return flat;
+    var cut = flat.slice(0, limit - 1);
+    return cut.slice(0, cut.lastIndexOf(" ") > 0 ? cut.lastIndexOf(" ") : cut.length) + " \u2026";
+  }
+
+  function passageUrl(c) {
+    if (c.document_id === null || c.document_id === undefined) return "#";
+    var q = c.chunk_id === null || c.chunk_id === undefined ? "" : "?chunk=" + encodeURIComponent(c.chunk_id);
+    return "/documents/" + encodeURIComponent(c.document_id) + q + "#passage";
+  }
+
+  function citationItem(c) {
+    var li = el("li", { "class": "citation", id: "cite-" + c.n, value: c.n });
+    var head = el("div", { "class": "cite-head" });
+    head.appendChild(el("a", { "class": "cite-link", href: passageUrl(c) }, c.title || basename(c.path)));
+    if (c.page) {
+      var end = c.location && c.location.page_end ? "\u2013" + c.location.page_end : "";
+      head.appendChild(el("span", { "class": "page" }, "p. " + c.page + end));
+    }
+    if (/\.pdf$/i.test(c.path || "") && c.document_id !== null && c.document_id !== undefined) {
+      var href = "/api/documents/" + encodeURIComponent(c.document_id) + "/file" + (c.page ? "#page=" + c.page : "");
+      head.appendChild(el("a", { "class": "original", href: href, target: "_blank", rel: "noopener" },
+        "PDF" + (c.page ? " p. " + c.page : "")));
+    }
+    li.appendChild(head);
+    if (c.label) li.appendChild(el("div", { "class": "label" }, c.label));
+    li.appendChild(el("div", { "class": "path" }, c.path));
+    li.appendChild(el("blockquote", {}, shorten(c.text, 320)));
+    return li;
+  }
+
+  // The answer text as text nodes, with [n] markers linking to the citations that exist.
+  function renderAnswerText(node, text, valid) {
+    node.textContent = "";
+    var pos = 0, m;
+    MARKER.lastIndex = 0;
+    while ((m = MARKER.exec(text)) !== null) {
+      node.appendChild(document.createTextNode(text.slice(pos, m.index) + "["));
+      var nums = m[1].match(/\d{1,4}/g);
+      nums.forEach(function (num, i) {
+        if (i) node.appendChild(document.createTextNode(", "));
+        if (valid[Number(num)]) node.appendChild(el("a", { "class": "cite", href: "#cite-" + Number(num) }, num));
+        else node.appendChild(document.createTextNode(num));
+      });
+      node.appendChild(document.createTextNode("]"));
+      pos = m.index + m[0].length;
+    }
+    node.appendChild(document.createTextNode(text.slice(pos)));
+  }
+
+  function newAnswerView() {
+    answer.textContent = "";
+    answer.hidden = false;
+    var view = {
+      badges: el("div", { "class": "badges", id: "badges" }),
+      notices: el("div", {}),
+      reasoning: el("details", { "class": "reasoning", id: "reasoning", hidden: "" }),
+      reasoningText: el("pre", { id: "reasoning-text" }),
+      text: el("div", { "class": "answer-text", id: "answer-text" }),
+      sources: el("div", {}),
+      answerSoFar: "",
+      offered: [],
+      finished: false
+    };
+    view.reasoning.appendChild(el("summary", {}, "Reasoning"));
+    view.reasoning.appendChild(view.reasoningText);
+    [view.badges, view.notices, view.reasoning, view.text, view.sources].forEach(function (n) { answer.appendChild(n); });
+    return view;
+  }
+
+  function showSources(view, title, items, id) {
+    view.sources.textContent = "";
+    if (!items.length) return;
+    view.sources.appendChild(el("h2", { "class": "sources-title" }, title));
+    var list = el("ol", { "class": "citations", id: id });
+    items.forEach(function (c) { list.appendChild(citationItem(c)); });
+    view.sources.appendChild(list);
+  }
+
+  function finish(view, result) {
+    view.finished = true;
+    var cited = {};
+    (result.citations || []).forEach(function (c) { cited[c.n] = true; });
+    view.badges.textContent = "";
+    view.notices.textContent = "";
+    if (result.mode === "retrieval-only") {
+      view.badges.appendChild(el("span", { "class": "badge warn", id: "badge-retrieval-only" }, "retrieval-only"));
+      view.notices.appendChild(el("p", { "class": "notice", id: "notice" },
+        "No language-model answer" + (result.notice ? ": " + result.notice : "") + ". These are the most relevant passages."));
+    } else if (result.notice) {
+      view.notices.appendChild(el("p", { "class": "notice", id: "notice" }, result.notice));
+    }
+    if (result.uncited) {
+      view.badges.appendChild(el("span", { "class": "badge warn", id: "badge-uncited" }, "uncited"));
+      view.notices.appendChild(el("p", { "class": "notice warn", id: "uncited-warning" },
+        "This answer cites none of the passages it was given. Check it against the sources before relying on it."));
+    }
+    if (result.mode === "llm" && result.model) view.badges.appendChild(el("span", { "class": "badge" }, result.model));
+    if (result.reasoning) {
+      view.reasoningText.textContent = result.reasoning;
+      view.reasoning.hidden = false;
+    }
+    renderAnswerText(view.text, result.answer || "", cited);
+    showSources(view, "Sources", result.citations || [], "citations");
+    var rest = view.offered.filter(function (c) { return !cited[c.n]; });
+    if (rest.length) {
+      var more = el("details", { "class": "offered", id: "offered" });
+      more.appendChild(el("summary", {}, "Other passages considered (" + rest.length + ")"));
+      var list = el("ol", { "class": "citations" });
+      rest.forEach(function (c) { list.appendChild(citationItem(c)); });
+      more.appendChild(list);
+      view.sources.appendChild(more);
+    }
+    statusLine.textContent = "";
+  }
+
+  function showError(view, message) {
+    view.finished = true;
+    view.notices.textContent = "";
+    view.notices.appendChild(el("p", { "class": "notice warn", id: "answer-error" }, message));
+    statusLine.textContent = "";
+  }
+
+  function handle(view, type, data) {
+    if (type === "sources") {
+      view.offered = data.sources || [];
+      statusLine.textContent = view.offered.length
+        ? "Found " + view.offered.length + " passages; writing the answer\u2026"
+        : "No matching passages.";
+      showSources(view, "Passages offered", view.offered, "offered-list");
+    } else if (type === "reasoning") {
+      view.reasoning.hidden = false;
+      view.reasoningText.textContent += data.text || "";
+    } else if (type === "answer") {
+      view.answerSoFar += data.text || "";
+      view.text.textContent = view.answerSoFar;
+    } else if (type === "reset") {
+      view.answerSoFar = "";
+      view.text.textContent = "";
+    } else if (type === "tool") {
+      statusLine.textContent = "Looked up " + ((data.tool && data.tool.name) || "data") + "\u2026";
+    } else if (type === "done") {
+      finish(view, data.result || {});
+    } else if (type === "error") {
+      showError(view, data.detail || "The answer failed.");
+    }
+  }
+
+  function parseFrame(frame) {
+    var type = "message", data = [];
+    frame.split("\n").forEach(function (line) {
+      if (line.indexOf("event:") === 0) type = line.slice(6).trim();
+      else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+    });
+    if (!data.length) return null;
+    try { return { type: type, data: JSON.parse(data.join("\n")) }; } catch (e) { return null; }
+  }
+
+  function body() {
+    var data = new FormData(form);
+    var out = { question: String(data.get("question") || "") };
+    var kind = String(data.get("kind") || "");
+    if (kind) out.kind = [kind];
+    var sources = String(data.get("source") || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
+    if (sources.length) out.source = sources;
+    if (data.get("from")) out.from = String(data.get("from"));
+    if (data.get("to")) out.to = String(data.get("to"));
+    return out;
+  }
+
+  async function ask(event) {
+    event.preventDefault();
+    var view = newAnswerView();
+    button.disabled = true;
+    statusLine.textContent = "Searching your documents\u2026";
+    try {
+      var resp = await fetch("/api/ask/stream", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+        body: JSON.stringify(body())
+      });
+      if (!resp.ok || !resp.body) {
+        var problem = null;
+        try { problem = await resp.json(); } catch (e) { problem = null; }
+        showError(view, (problem && problem.detail) || "The server answered HTTP " + resp.status + ".");
+        return;
+      }
+      var reader = resp.body.getReader(), decoder = new TextDecoder(), buffer = "";
+      for (;;) {
+        var chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, "\n");
+        var cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          var parsed = parseFrame(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+          if (parsed) handle(view, parsed.type, parsed.data);
+        }
+      }
+      if (!view.finished) showError(view, "The answer stream broke off; try again.");
+    } catch (e) {
+      showError(view, "The server could not be reached.");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  form.addEventListener("submit", ask);
+})();
