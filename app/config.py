@@ -80,11 +80,22 @@ class Settings(BaseSettings):
     embed_precision: Literal["fp16", "bf16", "fp32"] = "fp16"
     embed_batch_size: int = Field(default=32, ge=1, le=4096)
     embed_max_length: int = Field(default=8192, ge=16, le=8192)
+    embed_backend: Literal["fast", "flag"] = Field(
+        default="fast", description="fast: homerag's GPU path; flag: FlagEmbedding (reference)."
+    )
 
     # -- retrieval ----------------------------------------------------------------------------
     top_k: int = Field(default=8, ge=1, le=100)
     candidates: int = Field(default=60, ge=5, le=1000, description="Per-retriever candidates.")
     rrf_k: int = Field(default=60, ge=1)
+    # Shortlist re-scoring (app/retrieval/rerank.py): BGE-M3 dense/sparse/ColBERT weights (the
+    # authors' 0.4/0.2/0.4) and the optional cross-encoder (auto: on when its weights are local).
+    colbert_rescore: bool = True
+    rescore_weight_dense: float = Field(default=0.4, ge=0)
+    rescore_weight_sparse: float = Field(default=0.2, ge=0)
+    rescore_weight_colbert: float = Field(default=0.4, ge=0)
+    rerank: Literal["auto", "on", "off"] = "auto"
+    rerank_model: str = "BAAI/bge-reranker-v2-m3"
 
     # -- answering (LLM) ----------------------------------------------------------------------
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (vLLM).")

@@ -37,6 +37,7 @@ def make_bge_m3(settings: Settings) -> Embedder:
         precision=settings.embed_precision,
         batch_size=settings.embed_batch_size,
         max_length=settings.embed_max_length,
+        backend=settings.embed_backend,
     )
 
 

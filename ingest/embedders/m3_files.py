@@ -53,8 +53,11 @@ def looks_like_path(model: str) -> bool:
     )
 
 
-def missing_files(directory: Path) -> list[str]:
-    """What a directory lacks to be loaded as BGE-M3 (empty list: complete)."""
+def missing_files(directory: Path, heads: tuple[str, ...] = HEAD_FILES) -> list[str]:
+    """What a directory lacks to be loaded as BGE-M3 (empty list: complete).
+
+    `heads=()` checks a plain transformers model (the bge-reranker cross-encoder).
+    """
     missing = []
     if not (directory / "config.json").is_file():
         missing.append("config.json")
@@ -62,7 +65,7 @@ def missing_files(directory: Path) -> list[str]:
         missing.append("model.safetensors (or pytorch_model.bin)")
     if not any((directory / f).is_file() for f in TOKENIZER_FILES):
         missing.append("tokenizer.json")
-    missing.extend(f for f in HEAD_FILES if not (directory / f).is_file())
+    missing.extend(f for f in heads if not (directory / f).is_file())
     return missing
 
 
@@ -92,7 +95,13 @@ def _cached_snapshot(repo_id: str, cache_dir: Path | str | None) -> Path | None:
 
 
 def resolve_model_dir(
-    model: str, *, cache_dir: Path | str | None = None, allow_download: bool | None = None
+    model: str,
+    *,
+    cache_dir: Path | str | None = None,
+    allow_download: bool | None = None,
+    heads: tuple[str, ...] = HEAD_FILES,
+    what: str = "BGE-M3",
+    setting: str = "HOMERAG_EMBED_MODEL",
 ) -> Path:
     """A complete local directory for `model`, or EmbedderUnavailableError saying where we looked.
 
@@ -100,35 +109,38 @@ def resolve_model_dir(
         model: a directory, or a hub id looked up in the Hugging Face cache.
         cache_dir: the Hugging Face hub cache (default: HF_HUB_CACHE / HF_HOME).
         allow_download: fetch a missing hub model; default: unless HF_HUB_OFFLINE is set.
+        heads: extra files the model needs beyond transformers' (BGE-M3's two heads).
+        what, setting: the model's name and its setting, for error messages.
     """
     if allow_download is None:
         allow_download = not hub_offline()
     if looks_like_path(model):
         directory = Path(model).expanduser().resolve()
         if not directory.is_dir():
-            raise EmbedderUnavailableError(f"BGE-M3 model directory {directory} does not exist")
-        gaps = missing_files(directory)
+            raise EmbedderUnavailableError(f"{what} model directory {directory} does not exist")
+        gaps = missing_files(directory, heads)
         if gaps:
             raise EmbedderUnavailableError(
-                f"BGE-M3 model directory {directory} is incomplete: missing {', '.join(gaps)}"
+                f"{what} model directory {directory} is incomplete: missing {', '.join(gaps)}"
             )
         return directory
 
     cache = hf_cache_dir(cache_dir)
     snapshot = _cached_snapshot(model, cache)
-    if snapshot is not None and not missing_files(snapshot):
+    if snapshot is not None and not missing_files(snapshot, heads):
         return snapshot
     found = "incomplete" if snapshot is not None else "not found"
     if not allow_download:
+        why = "HF_HUB_OFFLINE is set" if hub_offline() else "downloading is off for this model"
         raise EmbedderUnavailableError(
-            f"BGE-M3 weights for {model} {found} in the Hugging Face cache {cache} and "
-            "HF_HUB_OFFLINE is set, so they cannot be downloaded; download them on a connected "
-            "machine or set HOMERAG_EMBED_MODEL to a local directory"
+            f"{what} weights for {model} {found} in the Hugging Face cache {cache} and {why}, "
+            f"so they cannot be downloaded; download them on a connected machine or set {setting} "
+            "to a local directory"
         )
-    return _download(model, cache)
+    return _download(model, cache, heads)
 
 
-def _download(repo_id: str, cache: Path) -> Path:
+def _download(repo_id: str, cache: Path, heads: tuple[str, ...]) -> Path:
     try:
         from huggingface_hub import snapshot_download
 
@@ -146,10 +158,10 @@ def _download(repo_id: str, cache: Path) -> Path:
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
             "set HOMERAG_EMBED_MODEL to a local directory or HF_HUB_OFFLINE=1"
         ) from exc
-    gaps = missing_files(folder)
+    gaps = missing_files(folder, heads)
     if gaps:
         raise EmbedderUnavailableError(
-            f"downloaded BGE-M3 weights {repo_id} in {folder} are incomplete: missing {', '.join(gaps)}"
+            f"downloaded weights {repo_id} in {folder} are incomplete: missing {', '.join(gaps)}"
         )
     return folder
 
