@@ -6,7 +6,7 @@ import codecs
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from app.errors import DecodeError
+from app.errors import CorruptDocumentError, DecodeError, EncryptedDocumentError
 from ingest.mediatypes import looks_binary
 from ingest.types import ParseInput
 
@@ -173,3 +173,16 @@ def guess_kind(text: str) -> str:
     if _LETTER_OPENING.search(text[:3000]) and _LETTER_CLOSING.search(text):
         return "letter"
     return "other"
+
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def reject_ole_container(data: bytes, *, name: str, label: str) -> None:
+    """An OOXML file (.docx/.xlsx/.pptx) that is really an OLE2 container is either password
+    protected (it then holds an "EncryptedPackage" stream) or an old binary Office file."""
+    if not data.startswith(OLE_MAGIC):
+        return
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        raise EncryptedDocumentError(f"{name}: the {label} file is protected by a password")
+    raise CorruptDocumentError(f"{name}: an old binary Office file, not a {label} file")

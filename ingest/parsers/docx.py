@@ -14,15 +14,20 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from app.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.errors import CorruptDocumentError, EmptyDocumentError
 from ingest.mediatypes import DOCX
-from ingest.parsers.common import as_utc, display_name, first_line_title, guess_kind
+from ingest.parsers.common import (
+    as_utc,
+    display_name,
+    first_line_title,
+    guess_kind,
+    reject_ole_container,
+)
 from ingest.types import ParsedDocument, ParseInput, TextBlock
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 W = f"{{{_W}}}"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_NAME = re.compile(r"^(?:heading|überschrift|titre|kop|titolo|encabezado)\s*(\d)$",
                            re.IGNORECASE)
 _RUN_IN = re.compile(r"^([^.:;!?]{2,80}?\.)\s+\S")
@@ -40,10 +45,7 @@ class DocxParser:
 
     def parse(self, inp: ParseInput) -> ParsedDocument:
         name = display_name(inp)
-        if inp.data.startswith(_OLE_MAGIC):
-            if "EncryptedPackage".encode("utf-16-le") in inp.data:
-                raise EncryptedDocumentError(f"{name}: the Word file is protected by a password")
-            raise CorruptDocumentError(f"{name}: an old binary Word file, not a .docx")
+        reject_ole_container(inp.data, name=name, label="Word")
         import docx
         from docx.opc.exceptions import PackageNotFoundError
 

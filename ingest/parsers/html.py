@@ -124,7 +124,7 @@ class _Walker:
                 self.blocks.append(TextBlock(text=title, heading=self.heading(), kind="heading"))
         elif tag == "table":
             self.flush()
-            rows = _table_rows(element)
+            rows = table_rows(element)
             if rows:
                 self.blocks.append(TextBlock(text="\n".join(rows), heading=self.heading(),
                                              kind="table"))
@@ -163,7 +163,7 @@ def _hidden(element: Any) -> bool:
     return bool(style) and bool(re.search(r"display\s*:\s*none", style, re.I))
 
 
-def _table_rows(table: Any) -> list[str]:
+def table_rows(table: Any) -> list[str]:
     rows: list[str] = []
     for tr in table.iter("tr"):
         if _closest_table(tr) is not table:
