@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.errors import EmptyDocumentError, UnsupportedFormatError
+from ingest.ocr import TesseractOcr
 from ingest.parsers.common import display_name
 from ingest.parsers.docx import DocxParser
 from ingest.parsers.email import EmailParser
 from ingest.parsers.html import HtmlParser
 from ingest.parsers.office import OfficeParser
+from ingest.parsers.image import ImageParser
 from ingest.parsers.pdf import PdfParser
 from ingest.parsers.statement import StatementParser
 from ingest.parsers.text import TextParser
@@ -22,11 +24,12 @@ from ingest.types import ParseInput
 
 DEFAULT_PARSERS: tuple[Parser, ...] = (
     TextParser(),
-    OfficeParser(),
-    PdfParser(),
+    PdfParser(ocr=TesseractOcr()),
     DocxParser(),
     HtmlParser(),
+    OfficeParser(),
     EmailParser(),
+    ImageParser(),
     StatementParser(),
 )
 

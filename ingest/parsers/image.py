@@ -1,0 +1,88 @@
+"""Photos and scans (JPEG, PNG, TIFF incl. multi-page, BMP, WebP, GIF) → OCR text per page.
+
+Each frame of a TIFF is a page; every block carries its page number so a citation names it.
+Pillow is imported inside `parse`; the OCR engine is the injected `PageOcr` (Tesseract by
+default), so this module is cheap to import and tests can pass another engine.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from app.errors import CorruptDocumentError, EmptyDocumentError
+from ingest.mediatypes import BMP, GIF, JPEG, PNG, TIFF, WEBP
+from ingest.parsers.common import display_name, first_line_title, guess_kind
+from ingest.parsers.pdf import PageOcr, page_blocks
+from ingest.types import ParsedDocument, ParseInput, TextBlock
+
+IMAGE_TYPES = frozenset({JPEG, PNG, TIFF, BMP, WEBP, GIF})
+MAX_PAGES = 200
+# Decompression-bomb guard: a scan at 600 dpi of A3 is ~70 Mpx.
+MAX_PIXELS = 120_000_000
+
+
+class ImageParser:
+    """OCR of photos and scans; kind guessed from the text (a photographed contract is one)."""
+
+    name = "image"
+    version = "1"
+
+    def __init__(self, ocr: PageOcr | None = None) -> None:
+        self._ocr = ocr
+
+    @property
+    def ocr(self) -> PageOcr:
+        if self._ocr is None:
+            from ingest.ocr import TesseractOcr
+
+            self._ocr = TesseractOcr()
+        return self._ocr
+
+    def score(self, inp: ParseInput) -> int | None:
+        return 10 if inp.media_type in IMAGE_TYPES else None
+
+    def parse(self, inp: ParseInput) -> ParsedDocument:
+        from PIL import Image, UnidentifiedImageError
+
+        name = display_name(inp)
+        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        try:
+            image = Image.open(io.BytesIO(inp.data))
+            image.load()
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise CorruptDocumentError(f"{name}: not a readable image ({_reason(exc)})") from exc
+        except Image.DecompressionBombError as exc:
+            raise CorruptDocumentError(f"{name}: image too large to read safely") from exc
+        frames = getattr(image, "n_frames", 1) if inp.media_type == TIFF else 1
+        if frames > MAX_PAGES:
+            raise CorruptDocumentError(f"{name}: {frames} pages is more than {MAX_PAGES}")
+        blocks: list[TextBlock] = []
+        empty_pages: list[int] = []
+        first_text = ""
+        for index in range(frames):
+            if frames > 1:
+                image.seek(index)
+            text = self.ocr.ocr_page(image.copy())
+            if not text.strip():
+                empty_pages.append(index + 1)
+                continue
+            first_text = first_text or text
+            blocks.extend(page_blocks(text, page=index + 1))
+        if not blocks:
+            raise EmptyDocumentError(f"{name}: OCR found no legible text in the image")
+        head = "\n".join(b.text for b in blocks[:30])
+        metadata: dict[str, Any] = {
+            "ocr": {"engine": self.ocr.name, "languages": list(self.ocr.languages),
+                    "pages": [p for p in range(1, frames + 1) if p not in empty_pages]},
+            "image": {"width": image.width, "height": image.height, "format": image.format},
+        }
+        if empty_pages:
+            metadata["pages_without_text"] = empty_pages
+        return ParsedDocument(blocks=blocks, title=first_line_title(first_text), kind=guess_kind(head),
+                              metadata=metadata, page_count=frames)
+
+
+def _reason(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
