@@ -1,0 +1,1 @@
+"""Money as data: typed transaction queries, anomaly detectors, spending reports, money questions."""
