@@ -91,7 +91,7 @@ def test_new_merchant_outlier_double_charge_spike_and_frequency(base: list[Tx]) 
     assert any(f.kind == "amount_outlier" and f.merchant == "rewe markt" for f in flags)
     ikea = [f for f in flags if f.kind == "double_charge" and f.merchant == "ikea"]
     assert len(ikea) == 1 and len(ikea[0].tx_ids) == 2
-    assert by_kind["category_spike"].category == "restaurants"
+    assert any(f.kind == "category_spike" and f.category == "restaurants" for f in flags)
     assert by_kind["unusual_frequency"].merchant == "pizza roma"
     for f in flags:
         assert f.reason and "\n" not in f.reason and f.tx_ids and f.score > 0
