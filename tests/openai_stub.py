@@ -226,11 +226,8 @@ def tool_then_answer(
     chosen by how many assistant tool-call turns the request already carries; after the last
     round, `final(request)` answers.
     """
-    rounds: list[Sequence[ToolCall]]
-    if calls and isinstance(calls[0], ToolCall):
-        rounds = [calls]  # type: ignore[list-item]
-    else:
-        rounds = list(calls)  # type: ignore[arg-type]
+    one_round = bool(calls) and isinstance(calls[0], ToolCall)
+    rounds: list[Sequence[ToolCall]] = [calls] if one_round else list(calls)  # type: ignore[list-item]
 
     def handler(request: dict[str, Any]) -> Reply | str:
         done = sum(

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from app.answer.types import Citable, Citation
 
 _NUM = r"\d{1,4}"
-_ITEM = rf"{_NUM}(?:[ \t]*[-–][ \t]*{_NUM})?"
+_ITEM = rf"{_NUM}(?:[ \t]*[-\u2013][ \t]*{_NUM})?"
 MARKER_RE = re.compile(rf"\[[ \t]*({_ITEM}(?:[ \t]*[,;][ \t]*{_ITEM})*)[ \t]*\]")
-_PARTIAL_RE = re.compile(r"\[[0-9 \t,;\-–]*")
-_RANGE_RE = re.compile(rf"({_NUM})[ \t]*[-–][ \t]*({_NUM})")
+_PARTIAL_RE = re.compile("\\[[0-9 \t,;\\-\u2013]*")
+_RANGE_RE = re.compile(rf"({_NUM})[ \t]*[-\u2013][ \t]*({_NUM})")
 # A longer bracket is not a citation; bounds how much text the stream filter holds back.
 MAX_MARKER = 48
 MAX_RANGE = 50

@@ -10,11 +10,12 @@ cannot hold an answer past the timeout.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkable
 
 from app.answer.thinking import ThinkSplitter, split_thinking
 from app.errors import (
@@ -169,15 +170,16 @@ class OpenAIChatClient:
                     api_key=self.endpoint.api_key or "EMPTY",
                     max_retries=0,  # the service degrades to retrieval-only instead of retrying
                     timeout=self._timeouts(self.timeout),
-                    http_client=self._http_client,
+                    # openai >= 3 is built on httpx2 but also drives a classic httpx.Client.
+                    http_client=cast(Any, self._http_client),
                 )
             return self._client
 
-    def _timeouts(self, seconds: float) -> httpx.Timeout:
-        import httpx
+    def _timeouts(self, seconds: float) -> openai.Timeout:
+        import openai
 
         seconds = max(0.01, seconds)
-        return httpx.Timeout(seconds, connect=min(self.connect_timeout, seconds))
+        return openai.Timeout(seconds, connect=min(self.connect_timeout, seconds))
 
     def close(self) -> None:
         if self._client is not None:
@@ -213,11 +215,10 @@ class OpenAIChatClient:
 
     def _translate(self, exc: BaseException, timeout: float) -> HomeragError:
         """The one place where openai/httpx failures become homerag errors."""
-        import httpx
         import openai
 
         where = self.base_url
-        if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        if isinstance(exc, (openai.APITimeoutError, *_http_errors("TimeoutException"))):
             return LLMTimeoutError(f"the language model at {where} did not answer within {timeout:g} s")
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
@@ -225,7 +226,7 @@ class OpenAIChatClient:
                 return LLMUnavailableError(f"the language model at {where} is unavailable (HTTP {status})")
             detail = _short(getattr(exc, "message", "") or str(exc))
             return UpstreamError(f"the language model at {where} answered HTTP {status}: {detail}")
-        if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        if isinstance(exc, (openai.APIConnectionError, *_http_errors("TransportError"))):
             return LLMUnavailableError(f"cannot reach the language model at {where}")
         return UpstreamError(f"the language model at {where} sent a malformed response ({type(exc).__name__})")
 
@@ -241,8 +242,6 @@ class OpenAIChatClient:
     ) -> Iterator[StreamItem]:
         budget = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
-        import httpx
-        import openai
 
         expired = threading.Event()
         guard = threading.Lock()
@@ -305,7 +304,7 @@ class OpenAIChatClient:
                 )
         except HomeragError:
             raise
-        except (openai.APIError, httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except _failures() as exc:
             if expired.is_set():
                 raise LLMTimeoutError(
                     f"the language model at {self.base_url} did not answer within {budget:g} s"
@@ -344,8 +343,6 @@ class OpenAIChatClient:
         timeout: float | None = None,
         response_format: Mapping[str, Any] | None = None,
     ) -> ChatDone:
-        import httpx
-        import openai
 
         budget = self.timeout if timeout is None else timeout
         try:
@@ -373,18 +370,33 @@ class OpenAIChatClient:
                 model=resp.model or self.model,
                 usage=_usage(resp.usage) if resp.usage else {},
             )
-        except (openai.APIError, httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except _failures() as exc:
             raise self._translate(exc, budget) from exc
 
     def ping(self, *, timeout: float = PING_TIMEOUT) -> list[str]:
-        import httpx
-        import openai
 
         try:
             page = self._openai().models.list(timeout=self._timeouts(timeout))
             return [m.id for m in page.data]
-        except (openai.APIError, httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except _failures() as exc:
             raise self._translate(exc, timeout) from exc
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    """What a request or a stream can raise: client errors, transport errors, malformed data."""
+    import openai
+
+    return (openai.APIError, *_http_errors("HTTPError"), ValueError, KeyError, TypeError, AttributeError)
+
+
+def _http_errors(name: str) -> tuple[type[BaseException], ...]:
+    """Exception class `name` of each httpx flavour loaded (httpx, and httpx2 under openai >= 3)."""
+    found = []
+    for module in ("httpx", "httpx2"):
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            found.append(cls)
+    return tuple(found)
 
 
 def _abort(response: Any) -> None:

@@ -18,7 +18,14 @@ from app.answer.citations import CitationFilter, check_citations
 from app.answer.context import DEFAULT_MAX_CHARS, build_context, describe
 from app.answer.llm import ChatClient, ChatDelta, ChatDone
 from app.answer.prompts import load_prompt
-from app.answer.tools import DEFAULT_MAX_ROUNDS, CitationSpace, LoopState, Tool, ToolRound, tool_loop
+from app.answer.tools import (
+    DEFAULT_MAX_ROUNDS,
+    CitationSpace,
+    LoopState,
+    Tool,
+    ToolRound,
+    tool_loop,
+)
 from app.answer.types import AnswerEvent, AnswerResult, Citable, Citation, ContextBlock
 from app.errors import InvalidInputError, UpstreamError
 
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
 HitSource = Sequence["Hit | Citable"] | Callable[[], Sequence["Hit | Citable"]]
 
 PROMPT_NAME = "answer"
+# The variables this module fills, per prompt (tests/answer/test_prompts.py checks the files).
+PROMPT_VARIABLES = {PROMPT_NAME: frozenset({"today", "context", "question"})}
 FALLBACK_PASSAGES = 5
 NO_LLM_NOTICE = "no language model is configured (set HOMERAG_LLM_BASE_URL)"
 NOTHING_FOUND = "Nothing relevant was found in the indexed documents for this question."
@@ -151,6 +160,13 @@ def stream_answer(
     filt = CitationFilter(space.by_number().keys())
     streamed = False  # answer text was sent in the current turn
     reasoning: list[str] = []
+
+    def think(text: str, *, part: bool = False) -> None:
+        """Collect reasoning: stream deltas join as they are, separate pieces on new lines."""
+        if reasoning and not part:
+            reasoning.append("\n")
+        reasoning.append(text)
+
     llm_started = time.monotonic()
     deadline = llm_started + (chat.timeout if timeout is None else timeout)
     final: ChatDone | None = None
@@ -168,7 +184,7 @@ def stream_answer(
                         streamed = True
                         yield AnswerEvent("answer", text=shown)
                 elif item.channel == "reasoning":
-                    reasoning.append(item.text)
+                    think(item.text, part=True)
                     yield AnswerEvent("reasoning", text=item.text)
                 else:  # reset: what looked like answer was reasoning
                     filt = CitationFilter(space.by_number().keys())
@@ -177,9 +193,9 @@ def stream_answer(
                         yield AnswerEvent("reset")
             elif isinstance(item, ToolRound):
                 if not stream and item.done.reasoning:
-                    reasoning.append(item.done.reasoning)
+                    think(item.done.reasoning)
                 if item.done.answer:  # text before a tool call is thinking aloud, not the answer
-                    reasoning.append(item.done.answer)
+                    think(item.done.answer)
                     yield AnswerEvent("reasoning", text=item.done.answer)
                 if streamed:
                     streamed = False
@@ -197,7 +213,7 @@ def stream_answer(
             "done",
             result=retrieval_only(
                 space.blocks, f"the language model failed: {exc}", passages=fallback_passages,
-                error_code=str(exc.code), reasoning="\n".join(reasoning).strip(),
+                error_code=str(exc.code), reasoning="".join(reasoning).strip(),
                 tool_calls=tuple(state.traces), timings=finish(timings), **meta,
             ),
         )
@@ -205,7 +221,7 @@ def stream_answer(
     timings["llm_ms"] = _ms(state.llm_seconds)
     assert final is not None  # tool_loop always ends with a ChatDone or raises
     if not stream and final.reasoning:
-        reasoning.append(final.reasoning)
+        think(final.reasoning)
     tail = filt.flush()
     if stream and tail.strip():
         yield AnswerEvent("answer", text=tail)
@@ -219,7 +235,7 @@ def stream_answer(
             result=retrieval_only(
                 space.blocks, "the language model returned an empty answer",
                 passages=fallback_passages, error_code="llm_empty",
-                reasoning="\n".join(reasoning).strip(), tool_calls=tuple(state.traces),
+                reasoning="".join(reasoning).strip(), tool_calls=tuple(state.traces),
                 timings=finish(timings), **meta,
             ),
         )
@@ -233,7 +249,7 @@ def stream_answer(
             mode="llm",
             citations=checked.citations,
             uncited=checked.uncited,
-            reasoning="\n".join(reasoning).strip(),
+            reasoning="".join(reasoning).strip(),
             offered=tuple(space.blocks),
             dropped_citations=checked.dropped,
             tool_calls=tuple(state.traces),

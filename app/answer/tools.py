@@ -137,7 +137,7 @@ def execute_call(
             raise ValueError(f"unknown tool {call.name!r}; available: {', '.join(sorted(tools))}")
         try:
             args = json.loads(call.arguments or "{}")
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ValueError(f"arguments of {call.name} are not valid JSON: {exc.msg}") from exc
         if not isinstance(args, dict):
             raise ValueError(f"arguments of {call.name} must be a JSON object")
