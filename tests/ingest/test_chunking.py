@@ -214,7 +214,11 @@ def test_abbreviations_and_ordinals_do_not_end_sentences():
      ("Der Mieter zahlt die Miete bis zum dritten Werktag eines jeden Monats an den Vermieter.",
       "german"),
      ("Le conseil municipal a approuvé le procès-verbal de la séance.", "simple"),
-     ("12.03.2024 4711 EUR", "simple")],
+     ("12.03.2024 4711 EUR", "simple"),
+     ("Résolution DM-2023-001 ATTENDU la demande des propriétaires visant la démolition partielle "
+      "du bâtiment; ATTENDU QUE le bâtiment est protégé en vertu du règlement concernant la "
+      "citation du Théâtre à titre d'immeuble patrimonial; il est résolu que le comité accepte "
+      "la demande des propriétaires.", "simple")],
 )
 def test_detect_language(text, expected):
     assert detect_language(text) == expected
