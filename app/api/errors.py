@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ErrorCode, HomeragError
@@ -75,7 +76,9 @@ def _validation_detail(exc: RequestValidationError) -> str:
     """'top_k: Input should be less than or equal to 100' for the first problem."""
     problems = []
     for err in exc.errors()[:3]:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "form", "header", "cookie"):
+            loc = loc[1:]  # where it came from; the rest names the field
         field = ".".join(loc) or "request"
         problems.append(f"{field}: {err.get('msg', 'invalid value')}")
     return "; ".join(problems) or "the request is invalid"
@@ -104,6 +107,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                           headers=dict(exc.headers or {}))
 
 
+async def _database_down(request: Request, exc: Exception) -> Response:
+    # A lost or refused connection is an outage, not a bug: 503, and no driver text to the client.
+    log.warning("%s %s: database unreachable: %s", request.method, request.url.path,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return error_response(request, 503, str(ErrorCode.database),
+                          "the database is not reachable; see /api/health")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # The one place that sees bugs: log the traceback here, show the client one line only.
     log.error("%s %s crashed", request.method, request.url.path, exc_info=exc)
@@ -115,6 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HomeragError, _homerag_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

@@ -2,7 +2,8 @@
 
 Streaming: `Accept: text/event-stream` on /api/ask, or /api/ask/stream (POST with a JSON body, or
 GET with query parameters for `EventSource`). Each event is `event: <type>` + `data: <json>`,
-types `sources`, `reasoning`, `answer`, `reset`, `tool`, `done` (the final result) and `error`.
+types `sources`, `reasoning`, `answer`, `reset`, `tool`, `done` (the final result) and `error`
+(a problem detail: `status`, `code`, `detail`). Every `data` object repeats its event type.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def event_stream(ctx: AppContext, question: str, *, filters: SearchFilters,
             for event in itertools.chain([first] if first is not None else [], events):
                 yield sse(event.type, event.to_json())
         except Exception as exc:  # the status line is sent: the failure goes out as an event
-            yield sse("error", stream_failure(exc))
+            yield sse("error", {**stream_failure(exc), "type": "error"})
         finally:
             close = getattr(events, "close", None)
             if close is not None:

@@ -1,0 +1,73 @@
+"""The app itself: lifespan-owned context, OpenAPI docs served locally, error edge, lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from fastapi.testclient import TestClient
+
+from app.api import create_app
+from app.api.deps import get_embedder
+from tests.api.corpus import make_settings
+from tests.conftest import REPO
+
+
+def test_app_opens_and_closes_its_own_context(pg_url, tmp_path):
+    app = create_app(make_settings(pg_url, tmp_path, embedder="lexical-hash"))
+    assert app.state.context is None  # nothing opened before start-up
+    with TestClient(app) as client:
+        ctx = app.state.context
+        assert ctx is not None and ctx.settings.data_dir == tmp_path
+        assert client.get("/api/health").json()["database"]["ok"] is True
+    assert app.state.context is None
+
+
+def test_openapi_docs_are_served_without_a_cdn(client):
+    html = client.get("/docs")
+    assert html.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in html.text
+    assert "cdn" not in html.text.lower() and "https://" not in html.text
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/swagger/swagger-ui.css").status_code == 200
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/search", "/api/ask", "/api/ask/stream", "/api/documents/{document_id}",
+                 "/api/documents/{document_id}/file", "/api/chunks/{chunk_id}", "/api/health",
+                 "/api/status"):
+        assert path in spec["paths"], path
+    assert "/" not in spec["paths"]  # the web pages stay out of the API description
+
+
+def test_unknown_api_path_is_a_problem_and_unknown_page_is_html(client):
+    r = client.get("/api/nothing-here")
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"] == "nothing at /api/nothing-here"
+    r = client.get("/nothing-here")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "nothing at /nothing-here" in r.text
+    r = client.delete("/api/search")
+    assert r.status_code == 405 and r.json()["status"] == 405
+
+
+def test_an_unexpected_error_never_shows_a_traceback(make_client):
+    client = make_client()
+
+    def broken_embedder() -> None:
+        raise RuntimeError("secret internals at /srv/x.py line 3")
+
+    client.app.dependency_overrides[get_embedder] = broken_embedder
+    r = client.get("/api/search", params={"q": "rent"})
+    assert r.status_code == 500
+    body = r.json()
+    assert body["code"] == "internal"
+    assert body["detail"] == "an internal error occurred; the server log has the details"
+    assert "secret" not in r.text and "Traceback" not in r.text
+
+
+def test_importing_and_building_the_app_loads_no_torch():
+    code = ("import sys; from app.api import create_app; create_app(); "
+            "heavy = [m for m in ('torch', 'FlagEmbedding', 'transformers', 'openai') "
+            "if m in sys.modules]; print(heavy); assert not heavy")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
