@@ -10,7 +10,12 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from app.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.errors import (
+    CorruptDocumentError,
+    EmptyDocumentError,
+    EncryptedDocumentError,
+    HomeragError,
+)
 from ingest.mediatypes import PDF
 from ingest.parsers.common import display_name, first_line_title, guess_kind, parse_pdf_date
 from ingest.types import ParsedDocument, ParseInput, TextBlock
@@ -75,6 +80,7 @@ class PdfParser:
         blocks: list[TextBlock] = []
         ocr_pages: list[int] = []
         textless: list[int] = []
+        ocr_error: HomeragError | None = None
         headings = _HeadingPath()
         for index in range(page_count):
             number = index + 1
@@ -83,7 +89,12 @@ class PdfParser:
                 try:
                     text = _page_text(page)
                     if not text.strip() and self.ocr is not None:
-                        text = self._ocr(page)
+                        try:
+                            text = self._ocr(page)
+                        except HomeragError as exc:
+                            # Keep the typed pages; the failure is reported if nothing else is.
+                            ocr_error = ocr_error or exc
+                            text = ""
                         if text.strip():
                             ocr_pages.append(number)
                 finally:
@@ -95,6 +106,8 @@ class PdfParser:
                 textless.append(number)
                 continue
             blocks.extend(page_blocks(text, page=number, headings=headings))
+        if not blocks and ocr_error is not None:
+            raise ocr_error
         if not blocks:
             hint = ("OCR found no text either" if self.ocr is not None
                     else "it looks scanned and OCR is not configured")
@@ -116,6 +129,8 @@ class PdfParser:
             metadata["modified_at"] = modified.isoformat()
         if textless:
             metadata["pages_without_text"] = textless
+        if ocr_error is not None:
+            metadata["ocr_error"] = str(ocr_error)
         if ocr_pages and self.ocr is not None:
             metadata["ocr"] = {"engine": self.ocr.name, "languages": list(self.ocr.languages),
                                "pages": ocr_pages}

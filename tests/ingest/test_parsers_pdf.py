@@ -118,6 +118,19 @@ def test_ocr_reads_only_pages_without_text():
     assert doc.metadata["ocr"] == {"engine": "fake-ocr", "languages": ["deu", "eng"], "pages": [2]}
 
 
+class BrokenOcr(FakeOcr):
+    def ocr_page(self, image) -> str:
+        raise CorruptDocumentError("scan.pdf: OCR engine crashed")
+
+
+def test_ocr_failure_keeps_typed_pages_and_surfaces_when_nothing_else():
+    doc = PdfParser(ocr=BrokenOcr(), ocr_dpi=36).parse(_inp(make_pdf(["Typed page.", None])))
+    assert [b.text for b in doc.blocks] == ["Typed page."]
+    assert doc.metadata["ocr_error"] == "scan.pdf: OCR engine crashed"
+    with pytest.raises(CorruptDocumentError, match="OCR engine crashed"):
+        PdfParser(ocr=BrokenOcr(), ocr_dpi=36).parse(_inp(make_pdf([None])))
+
+
 def test_ocr_that_finds_nothing_still_reports_empty():
     with pytest.raises(EmptyDocumentError, match="OCR found no text either"):
         PdfParser(ocr=FakeOcr(text="  "), ocr_dpi=36).parse(_inp(make_pdf([None])))
