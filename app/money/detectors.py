@@ -167,7 +167,8 @@ def double_charges(history: Sequence[DetTx], start: date, end: date) -> list[Fla
                     "double_charge", 2.0 + min(3.0, float(b.spend) / 50),
                     f"Possible double charge: {_label(b)} {_fmt(b.spend, cur)} on {a.date} "
                     f"and {b.date}", (a.id, b.id), cur, merchant, b.category,
-                    {"amount": str(b.spend), "dates": [str(a.date), str(b.date)]}))
+                    {"amount": str(b.spend), "dates": [str(a.date), str(b.date)],
+                     "label": _label(b)}))
     return flags
 
 
@@ -244,7 +245,7 @@ def recurring_changes(history: Sequence[DetTx], start: date, end: date) -> list[
                     f" to {_fmt(now, s.currency)} ({pct:+.0f}%)",
                     (before[-1].id, in_period[-1].id), s.currency, s.merchant, last.category,
                     {"before": str(prev), "after": str(now), "change_pct": f"{pct:.1f}",
-                     "cadence": s.cadence}))
+                     "cadence": s.cadence, "label": s.label}))
         if not in_period and last.date < start:
             due = last.date + timedelta(days=s.interval_days + _tol(s.interval_days))
             if start <= due <= end:
