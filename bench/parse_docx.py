@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.parsers.docx import DocxParser  # noqa: E402
-from ingest.types import ParseInput, RawItem  # noqa: E402
-from ingest.unstructured_offline import ensure_offline_unstructured  # noqa: E402
+from ingest.parsers.docx import DocxParser
+from ingest.types import ParseInput, RawItem
+from ingest.unstructured_offline import ensure_offline_unstructured
 
 REPEAT = 5
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.parsers.pdf import PdfParser  # noqa: E402
-from ingest.types import ParseInput, RawItem  # noqa: E402
-from ingest.unstructured_offline import ensure_offline_unstructured  # noqa: E402
+from ingest.parsers.pdf import PdfParser
+from ingest.types import ParseInput, RawItem
+from ingest.unstructured_offline import ensure_offline_unstructured
 
 WORDS = ("the tenant shall pay rent monthly to landlord deposit notice period termination "
          "agreement Vertrag Kündigung Miete Nebenkosten Abrechnung Zahlung Konto").split()
@@ -85,10 +85,7 @@ def main(argv: list[str]) -> None:
     sizes = [int(a) for a in argv] or [50, 200]
     # unstructured's first call loads its NLP pipeline; do not count that against it.
     warm = make_pdf(2)
-    if time_unstructured(warm, 1) is None:
-        unstructured_ok = False
-    else:
-        unstructured_ok = True
+    unstructured_ok = time_unstructured(warm, 1) is not None
     print(f"{'pages':>6} {'ours s':>8} {'ours p/s':>9} {'ours chars':>10} "
           f"{'unst s':>8} {'unst p/s':>9} {'unst chars':>10} {'ratio':>6}")
     for pages in sizes:

@@ -166,7 +166,7 @@ def test_truncated_docx_is_corrupt():
 
 def test_random_bytes_named_docx_are_corrupt():
     data = b"this is not a zip file at all" * 10
-    with pytest.raises(CorruptDocumentError, match="not a readable .docx"):
+    with pytest.raises(CorruptDocumentError, match=r"not a readable \.docx"):
         DocxParser().parse(ParseInput.of(RawItem(origin="/docs/x.docx", name="x.docx"), data, DOCX))
 
 

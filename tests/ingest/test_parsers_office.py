@@ -61,7 +61,7 @@ def test_pptx_slides_become_pages_with_titles_tables_and_notes():
     doc = parser.parse(inp)
     assert is_patched()  # the parser switched unstructured to offline mode itself
     got = [(b.page, b.kind, b.heading, b.text) for b in doc.blocks]
-    assert ("1", "heading") == (str(got[0][0]), got[0][1])
+    assert (str(got[0][0]), got[0][1]) == ("1", "heading")
     assert doc.title == "Haushaltsplan 2024"
     assert (2, "table", "Versicherungen", "Haftpflicht | 5 EUR\nHausrat | 7 EUR") in got
     assert (2, "text", "Versicherungen", "Hausrat bis Juni kündigen.") in got
