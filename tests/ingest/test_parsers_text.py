@@ -131,3 +131,15 @@ def test_pick_parser_highest_score_then_order():
     assert pick_parser(inp, (high2, high, low)) is high2
     assert pick_parser(inp, (Fixed("no", None), low)) is low
     assert isinstance(pick_parser(inp), TextParser)
+
+
+def test_importing_the_registry_loads_no_heavy_library():
+    import subprocess
+    import sys
+
+    heavy = ("pypdfium2", "docx", "unstructured", "spacy", "pptx", "openpyxl", "pandas", "lxml")
+    code = ("import sys, ingest.parsers, ingest.chunking, ingest.mediatypes; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip() == "[]"
