@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "app.cli.ask",
     "app.cli.demo",
     "app.cli.serve",
+    "app.cli.eval",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,1 @@
+"""Retrieval quality: synthetic corpus with known answers, metrics, and the eval runner."""
