@@ -2,8 +2,10 @@
 (slides, tables, speaker notes) and Excel .xlsx (one table per sheet).
 
 Low score on purpose: a specialised parser (a bank's spreadsheet export) wins over it. Formats
-that need a converter we do not ship (pandoc for .odt/.rtf/.epub, LibreOffice for .doc/.ppt) are
-declined, so they end up as clearly "unsupported" in the ingest run rather than failing oddly.
+that need a converter we do not ship (pandoc for .rtf/.epub, LibreOffice for .doc/.ppt/.xls)
+are declined, so they end up as clearly "unsupported" in the ingest run rather than failing
+oddly; .odt is read natively by `ingest.parsers.odf`. Outlook .msg would work offline through
+python-oxmsg but is not offered until it can be tested on a sample file.
 """
 
 from __future__ import annotations

@@ -1,0 +1,179 @@
+"""OpenDocument text (.odt, LibreOffice/OpenOffice) parser: reads content.xml and meta.xml.
+
+unstructured converts .odt through pandoc, which is not installed; the format is simple enough
+to read directly: text:h (with outline level), text:p, lists and tables, in document order.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+from typing import Any
+
+from app.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from ingest.mediatypes import ODT
+from ingest.parsers.common import as_utc, display_name, first_line_title, guess_kind
+from ingest.types import ParsedDocument, ParseInput, TextBlock
+
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_META = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
+_DC = "http://purl.org/dc/elements/1.1/"
+_MANIFEST = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
+T, TB = f"{{{_TEXT}}}", f"{{{_TABLE}}}"
+# Inline elements whose text is skipped: notes' bodies would interrupt the sentence they mark.
+_SKIP = frozenset({f"{T}note", f"{T}tracked-changes", f"{T}sequence-decls",
+                   f"{T}table-of-content", f"{{{_OFFICE}}}annotation"})
+
+
+class OdtParser:
+    """LibreOffice Writer documents."""
+
+    name = "odt"
+    version = "1"
+
+    def score(self, inp: ParseInput) -> int | None:
+        return 10 if inp.media_type == ODT else None
+
+    def parse(self, inp: ParseInput) -> ParsedDocument:
+        from lxml import etree
+
+        name = display_name(inp)
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(inp.data))
+            names = set(archive.namelist())
+            if "META-INF/manifest.xml" in names and b"encryption-data" in archive.read(
+                    "META-INF/manifest.xml"):
+                raise EncryptedDocumentError(f"{name}: the document is protected by a password")
+            content = etree.fromstring(archive.read("content.xml"))
+            meta = etree.fromstring(archive.read("meta.xml")) if "meta.xml" in names else None
+        except EncryptedDocumentError:
+            raise
+        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, OSError) as exc:
+            raise CorruptDocumentError(f"{name}: not a readable .odt ({type(exc).__name__})") from exc
+        body = content.find(f"{{{_OFFICE}}}body/{{{_OFFICE}}}text")
+        walker = _Walker()
+        if body is not None:
+            walker.walk(body)
+        if not walker.blocks:
+            raise EmptyDocumentError(f"{name}: the document holds no text")
+        info = _meta(meta)
+        start = "\n".join(b.text for b in walker.blocks[:60])
+        first_heading = next((b.text for b in walker.blocks[:5] if b.kind == "heading"), None)
+        created = _date(info.pop("creation-date", None))
+        modified = _date(info.pop("date", None))
+        metadata: dict[str, Any] = dict(info)
+        if created:
+            metadata["created_at"] = created.isoformat()
+        if modified:
+            metadata["modified_at"] = modified.isoformat()
+        return ParsedDocument(
+            blocks=walker.blocks,
+            title=metadata.pop("title", None) or first_heading or first_line_title(start),
+            kind=guess_kind(start),
+            occurred_at=created or modified,
+            metadata=metadata,
+        )
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.blocks: list[TextBlock] = []
+        self.path: list[tuple[int, str]] = []
+
+    def heading(self) -> str | None:
+        return " > ".join(t for _, t in self.path) or None
+
+    def walk(self, parent: Any) -> None:
+        for child in parent:
+            tag = child.tag
+            if tag == f"{T}h":
+                text = _inline(child).strip()
+                if text:
+                    level = int(child.get(f"{T}outline-level", "1") or 1)
+                    while self.path and self.path[-1][0] >= level:
+                        self.path.pop()
+                    self.path.append((level, text))
+                    self.blocks.append(TextBlock(text=text, heading=self.heading(), kind="heading"))
+            elif tag == f"{T}p":
+                text = _inline(child).strip()
+                if text:
+                    self.blocks.append(TextBlock(text=text, heading=self.heading()))
+            elif tag == f"{T}list":
+                items = [line for line in _list_lines(child) if line]
+                if items:
+                    self.blocks.append(TextBlock(text="\n".join(items), heading=self.heading(),
+                                                 kind="list"))
+            elif tag == f"{TB}table":
+                rows = _table_rows(child)
+                if rows:
+                    self.blocks.append(TextBlock(text="\n".join(rows), heading=self.heading(),
+                                                 kind="table"))
+            elif tag == f"{T}section" or tag == f"{T}soft-page-break":
+                self.walk(child)
+
+
+def _inline(element: Any) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        tag = child.tag
+        if tag == f"{T}s":
+            parts.append(" " * int(child.get(f"{T}c", "1") or 1))
+        elif tag == f"{T}tab":
+            parts.append("\t")
+        elif tag == f"{T}line-break":
+            parts.append("\n")
+        elif tag not in _SKIP:
+            parts.append(_inline(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _list_lines(lst: Any) -> list[str]:
+    lines: list[str] = []
+    for item in lst:
+        for child in item:
+            if child.tag in (f"{T}p", f"{T}h"):
+                lines.append(_inline(child).strip())
+            elif child.tag == f"{T}list":
+                lines.extend(_list_lines(child))
+    return lines
+
+
+def _table_rows(table: Any) -> list[str]:
+    rows: list[str] = []
+    for row in table.iter(f"{TB}table-row"):
+        cells = []
+        for cell in row:
+            if cell.tag != f"{TB}table-cell":
+                continue
+            text = " ".join(" ".join(_inline(p) for p in cell.iter(f"{T}p")).split())
+            if text:
+                cells.append(text)
+        if cells:
+            rows.append(" | ".join(cells))
+    return rows
+
+
+def _meta(meta: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if meta is None:
+        return out
+    for key, tag in (("title", f"{{{_DC}}}title"), ("author", f"{{{_META}}}initial-creator"),
+                     ("subject", f"{{{_DC}}}subject"), ("creation-date", f"{{{_META}}}creation-date"),
+                     ("date", f"{{{_DC}}}date")):
+        element = meta.find(f".//{tag}")
+        if element is not None and (element.text or "").strip():
+            out[key] = element.text.strip()
+    return out
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")[:26]))
+    except ValueError:
+        return None
