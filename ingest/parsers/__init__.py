@@ -14,8 +14,9 @@ from ingest.parsers.common import display_name
 from ingest.parsers.docx import DocxParser
 from ingest.parsers.email import EmailParser
 from ingest.parsers.html import HtmlParser
-from ingest.parsers.office import OfficeParser
 from ingest.parsers.image import ImageParser
+from ingest.parsers.odf import OdtParser
+from ingest.parsers.office import OfficeParser
 from ingest.parsers.pdf import PdfParser
 from ingest.parsers.statement import StatementParser
 from ingest.parsers.text import TextParser
@@ -24,6 +25,7 @@ from ingest.types import ParseInput
 
 DEFAULT_PARSERS: tuple[Parser, ...] = (
     TextParser(),
+    OdtParser(),
     PdfParser(ocr=TesseractOcr()),
     DocxParser(),
     HtmlParser(),
