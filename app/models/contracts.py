@@ -44,6 +44,9 @@ class Contract(Base):
         ),
         CheckConstraint("term_months IS NULL OR term_months > 0", name="term_months"),
         CheckConstraint("renewal_months IS NULL OR renewal_months > 0", name="renewal_months"),
+        CheckConstraint(
+            "after_term IS NULL OR after_term IN ('renews','ends','open_ended')", name="after_term"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -57,8 +60,11 @@ class Contract(Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     # Initial fixed term; None: open-ended (cancellable with notice at any time).
     term_months: Mapped[int | None] = mapped_column(Integer)
-    # Automatic extension after the term; None: the contract simply ends.
+    # Automatic extension after the term (after_term = 'renews').
     renewal_months: Mapped[int | None] = mapped_column(Integer)
+    # What happens when the fixed term is over: renews | ends | open_ended (runs until
+    # cancelled); None when the text does not say.
+    after_term: Mapped[str | None] = mapped_column(String(12))
     notice_value: Mapped[int | None] = mapped_column(Integer)
     notice_unit: Mapped[str | None] = mapped_column(String(10))
     # Open-ended contracts: notice takes effect at the end of a month.

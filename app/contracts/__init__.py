@@ -1,0 +1,1 @@
+"""Contracts: key-term extraction (LLM or rules), validated values with citations, deadlines."""
