@@ -210,16 +210,25 @@ def recurring_series(history: Sequence[DetTx], *, until: date) -> list[Series]:
         cadence = next((c for c, tol in _CADENCES if abs(gap - c) <= tol), None)
         if cadence is None:
             continue
-        recent = txs[-6:]
-        med = median([t.spend for t in recent])
-        regular = sum(1 for g in gaps[-5:] if abs(g - cadence) <= _tol(cadence))
-        # Subscriptions keep their price between changes: all but the latest charge within 5 %
-        # (the latest may be the price change we want to report).
-        if regular < 0.8 * len(gaps[-5:]) or any(abs(t.spend - med) > med * Decimal("0.05")
-                                                  for t in recent[:-1]):
+        recent = txs[-8:]
+        regular = sum(1 for g in gaps[-7:] if abs(g - cadence) <= _tol(cadence))
+        # Subscriptions hold their price between changes: at most two price levels (runs of
+        # amounts within 2 %) among the recent charges, so one price change still counts.
+        if regular < 0.8 * len(gaps[-7:]) or len(price_runs(recent)) > 2:
             continue
         series.append(Series(merchant, cur, cadence, tuple(txs)))
     return series
+
+
+def price_runs(txs: Sequence[DetTx]) -> list[list[DetTx]]:
+    """Consecutive charges grouped while the amount stays within 2 % of the run's first."""
+    runs: list[list[DetTx]] = []
+    for t in txs:
+        if runs and abs(t.spend - runs[-1][0].spend) <= runs[-1][0].spend * Decimal("0.02"):
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    return runs
 
 
 def _tol(cadence: int) -> int:
