@@ -13,6 +13,9 @@ COMMAND_MODULES = (
     "app.cli.demo",
     "app.cli.serve",
     "app.cli.eval",
+    "app.cli.contracts",
+    "app.cli.embeddings",
+    "app.cli.money",
 )
 
 for _name in COMMAND_MODULES:

@@ -151,13 +151,11 @@ def run_weekly_report(ctx: AppContext, *, now: datetime | None = None,
     `chat` defaults to the report LLM endpoint (none configured: deterministic summary only);
     `mailer` to the configured SMTP server. Returns what was done (for logs and the CLI).
     """
-    from app.answer.llm import make_chat_client
-
     settings = ctx.settings
     local_now = (now or datetime.now(UTC)).astimezone(settings.tz)
     period = previous_week(local_now.date())
     if chat is None:
-        chat = make_chat_client(settings, "report")
+        chat = ctx.chat_client("report")
     link_base = f"http://{settings.host}:{settings.port}"
     with ctx.db.session() as s:
         report_id, content, markdown, _html = build_and_store_report(
