@@ -25,6 +25,7 @@ STATIC_DIR = WEB_DIR / "static"
 NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/", "Ask"),
     ("/search", "Search"),
+    ("/contracts", "Contracts"),
     ("/docs", "API"),
 )
 
