@@ -24,6 +24,8 @@ ROUTER_MODULES = (
     "app.api.routes.search",
     "app.api.routes.ask",
     "app.api.routes.documents",
+    "app.api.routes.money",
+    "app.web.reports",
     "app.api.routes.contracts",
     "app.web.routes",
 )

@@ -25,6 +25,7 @@ STATIC_DIR = WEB_DIR / "static"
 NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/", "Ask"),
     ("/search", "Search"),
+    ("/reports", "Reports"),
     ("/contracts", "Contracts"),
     ("/docs", "API"),
 )
