@@ -159,6 +159,7 @@ def stream_answer(
     state = LoopState()
     filt = CitationFilter(space.by_number().keys())
     streamed = False  # answer text was sent in the current turn
+    new_turn = False  # the next reasoning delta starts a new model turn (after tool results)
     reasoning: list[str] = []
 
     def think(text: str, *, part: bool = False) -> None:
@@ -184,7 +185,8 @@ def stream_answer(
                         streamed = True
                         yield AnswerEvent("answer", text=shown)
                 elif item.channel == "reasoning":
-                    think(item.text, part=True)
+                    think(item.text, part=not new_turn)
+                    new_turn = False
                     yield AnswerEvent("reasoning", text=item.text)
                 else:  # reset: what looked like answer was reasoning
                     filt = CitationFilter(space.by_number().keys())
@@ -202,6 +204,7 @@ def stream_answer(
                     yield AnswerEvent("reset")
                 for trace in item.traces:
                     yield AnswerEvent("tool", tool=trace)
+                new_turn = True
                 filt = CitationFilter(space.by_number().keys())
             else:
                 final = item

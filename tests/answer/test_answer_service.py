@@ -151,7 +151,7 @@ def test_llm_failures_fall_back_to_retrieval_only(openai_stub, reply, code, noti
     assert result.mode == "retrieval-only" and result.error_code == code
     assert notice in result.notice and result.answer.startswith("Retrieval-only answer")
     assert [c.n for c in result.citations] == [1, 2, 3, 4]
-    assert elapsed < 1.2
+    assert elapsed < 2.5  # the scripted delay is 5 s: the deadline cut it
     assert len(openai_stub.chat_requests) == 1
 
 
@@ -172,15 +172,15 @@ def test_stall_mid_stream_resets_partial_answer_and_returns_within_timeout(opena
     result = events[-1].result
     assert (result.mode, result.error_code) == ("retrieval-only", "llm_timeout")
     assert "The rent is" not in result.answer
-    assert 0.45 < elapsed < 1.0
+    assert 0.45 < elapsed < 2.5  # the stall lasts 30 s
 
 
 def test_trickling_model_is_cut_at_the_deadline(openai_stub):
-    openai_stub.reply_with(Reply("x" * 100, chunk_size=2, chunk_delay=0.05))
+    openai_stub.reply_with(Reply("x" * 200, chunk_size=2, chunk_delay=0.05))
     start = time.monotonic()
     result = events_of(hits=make_hits(), chat=chat_for(openai_stub, timeout=0.5))[-1].result
     assert result.error_code == "llm_timeout"
-    assert time.monotonic() - start < 0.9
+    assert time.monotonic() - start < 2.5  # the whole reply would take 5 s
 
 
 def test_minimax_reasoning_without_opening_tag_is_kept_out_of_the_answer(openai_stub):
