@@ -86,10 +86,13 @@ def trend_chart(content: dict[str, Any]) -> bytes | None:
         return None
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 2.6))
-    labels = [t["start"][5:] for t in trend]
+    monthly = all(t["start"].endswith("-01") for t in trend)
+    labels = [t["start"][:7] if monthly else t["start"][5:] for t in trend]
     values = [float(Decimal(t["spent"])) for t in trend]
     colors = [_GREY] * (len(values) - 1) + [_BLUE]
-    ax.bar(labels, values, color=colors)
+    positions = list(range(len(values)))  # positions, not labels: labels may repeat
+    ax.bar(positions, values, color=colors)
+    ax.set_xticks(positions, labels)
     past = sorted(values[:-1])
     if past:
         mid = past[len(past) // 2] if len(past) % 2 else (past[len(past) // 2 - 1]
