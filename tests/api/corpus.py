@@ -1,4 +1,5 @@
-"""A small synthetic corpus for the API and web tests, ingested through the real pipeline.
+"""A small synthetic corpus for the API and web tests, ingested through the real pipeline, and
+the fixtures around it (imported by tests/api/conftest.py and tests/web/conftest.py).
 
 Text notes, a 3-page PDF (the answer on page 2), an HTML page and a note that carry hostile
 markup, and a mail with a text attachment; the lexical embedder keeps rankings stable.
@@ -6,8 +7,13 @@ markup, and a mail with a text attachment; the lexical embedder keeps rankings s
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
 
 from app.config import Settings, load_settings
 from app.context import AppContext
@@ -15,6 +21,8 @@ from app.db import Database
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.folder import FolderSource
+from tests.conftest import truncate_all
+from tests.openai_stub import OpenAIStub
 
 EMB = LexicalHashEmbedder()
 EVIL = "<script>window.__pwned = 1; alert('pwned')</script><img src=x onerror=\"window.__pwned=2\">"
@@ -106,3 +114,48 @@ def doc_id(db: Database, name: str) -> int:
         ids = list(s.scalars(select(Document.id).where(Document.origin.endswith(name))))
     assert len(ids) == 1, f"{name}: {ids}"
     return int(ids[0])
+
+
+# -- fixtures --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def corpus(db, pg_url: str) -> Iterator[tuple[object, Path]]:
+    """The synthetic corpus ingested once per module (tests here must not use clean_db)."""
+    truncate_all(db)
+    with tempfile.TemporaryDirectory(prefix="hr-api-") as tmp:
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir()
+        ingest_corpus(db, make_settings(pg_url, data_dir), Path(tmp))
+        yield db, data_dir
+    truncate_all(db)
+
+
+@pytest.fixture
+def make_client(corpus, pg_url: str) -> Iterator[Callable[..., TestClient]]:
+    """Build a TestClient for an app whose context has these settings overrides."""
+    from app.api import create_app
+
+    db, data_dir = corpus
+    opened: list[TestClient] = []
+
+    def build(**overrides: object) -> TestClient:
+        ctx = make_context(db, make_settings(pg_url, data_dir, **overrides))
+        client = TestClient(create_app(context=ctx), raise_server_exceptions=False)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield build
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    """The app without a language model (answers are retrieval-only)."""
+    return make_client()
+
+
+@pytest.fixture
+def openai_stub() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as stub:
+        yield stub

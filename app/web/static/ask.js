@@ -108,17 +108,17 @@
     view.notices.textContent = "";
     if (result.mode === "retrieval-only") {
       view.badges.appendChild(el("span", { "class": "badge warn", id: "badge-retrieval-only" }, "retrieval-only"));
-      view.notices.appendChild(el("p", { "class": "notice", id: "notice" },
-        "No language-model answer" + (result.notice ? ": " + result.notice : "") + ". These are the most relevant passages."));
-    } else if (result.notice) {
-      view.notices.appendChild(el("p", { "class": "notice", id: "notice" }, result.notice));
     }
+    if (result.mode === "retrieval-only" || result.notice) {
+      view.notices.appendChild(el("p", { "class": "notice", id: "notice" }, result.notice || "No language-model answer."));
+    }
+    view.text.className = "answer-text " + (result.mode || "");
     if (result.uncited) {
       view.badges.appendChild(el("span", { "class": "badge warn", id: "badge-uncited" }, "uncited"));
       view.notices.appendChild(el("p", { "class": "notice warn", id: "uncited-warning" },
         "This answer cites none of the passages it was given. Check it against the sources before relying on it."));
     }
-    if (result.mode === "llm" && result.model) view.badges.appendChild(el("span", { "class": "badge" }, result.model));
+    if (result.mode === "llm" && result.model) view.badges.appendChild(el("span", { "class": "badge model", title: "answered by" }, result.model));
     if (result.reasoning) {
       view.reasoningText.textContent = result.reasoning;
       view.reasoning.hidden = false;
