@@ -1,0 +1,89 @@
+"""Retrieval-quality bench: the synthetic household corpus with known answers (app.eval.synth),
+ingested into a throw-away embedded PostgreSQL, evaluated per retrieval mode (app.eval.runner).
+
+    .venv/bin/python bench/eval_quality.py                      # scale 4: 200 docs, 32 questions
+    .venv/bin/python bench/eval_quality.py --scale 40           # 2,000+ documents
+    .venv/bin/python bench/eval_quality.py --embedder bge-m3 --model BAAI/bge-m3 --device cuda
+
+Prints one table (recall@k, MRR@10, nDCG@10, latency per mode) and writes bench/out/eval.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import bench_workdir, embedded_database, print_table, write_json  # noqa: E402
+
+
+def make_embedder(args: argparse.Namespace) -> Any:
+    if args.embedder == "lexical-hash":
+        from ingest.embedders.lexical import LexicalHashEmbedder
+
+        return LexicalHashEmbedder()
+    from ingest.embedders.bge_m3 import BgeM3Embedder
+
+    return BgeM3Embedder(args.model, device=args.device, precision=args.precision)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=int, default=4, help="50 documents and 8 questions per unit")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--embedder", choices=("lexical-hash", "bge-m3"), default="lexical-hash")
+    ap.add_argument("--model", default="BAAI/bge-m3")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--precision", default="fp16")
+    ap.add_argument("--modes", default="dense,sparse,fts,hybrid,hybrid+colbert,rerank")
+    ap.add_argument("--out", default="eval")
+    args = ap.parse_args(argv)
+
+    from app.config import load_settings
+    from app.context import AppContext
+    from app.eval.runner import ContextRetriever, load_questions, run_eval
+    from app.eval.synth import generate
+    from ingest.pipeline import IngestOptions, Pipeline
+    from ingest.sources.folder import FolderSource
+
+    embedder = make_embedder(args)
+    with bench_workdir() as work, embedded_database(work / "pg") as db:
+        t0 = time.perf_counter()
+        summary = generate(work / "synth", scale=args.scale, seed=args.seed)
+        t1 = time.perf_counter()
+        report = Pipeline(db, embedder=embedder, options=IngestOptions()).run(
+            FolderSource("synth", work / "synth" / "corpus"))
+        t2 = time.perf_counter()
+        settings = load_settings(database_url=db.url, data_dir=work / "data",
+                                 embed_device=args.device, rerank="auto")
+        ctx = AppContext(settings=settings, db=db)
+        ctx.set_embedder(embedder)
+        questions = load_questions(work / "synth" / "QUESTIONS.jsonl")
+        results = run_eval(questions, ContextRetriever(ctx), modes=args.modes.split(","))
+    cols = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+    rows = []
+    for r in results:
+        if r.error:
+            rows.append([r.mode, *["n/a"] * (len(cols) + 1)])
+        else:
+            rows.append([r.mode, *[round(r.metrics[c] or 0.0, 3) for c in cols],
+                         r.latency_ms["p50"]])
+    print_table(f"retrieval quality: {len(questions)} questions, {summary['documents']} documents, "
+                f"{embedder.name}", rows, ["mode", *cols, "p50 ms"])
+    for r in results:
+        if r.error:
+            print(f"  {r.mode}: not run: {r.error}")
+    print(f"generate {t1 - t0:.1f} s, ingest {t2 - t1:.1f} s ({report.status})")
+    path = write_json(args.out, {"scale": args.scale, "seed": args.seed,
+                                 "embedder": f"{embedder.name}:{embedder.model_id}",
+                                 "corpus": summary, "results": [r.to_json() for r in results]})
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
