@@ -7,7 +7,6 @@ their link to `NAV_LINKS`.
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -30,26 +29,21 @@ NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/docs", "API"),
 )
 
-_MARKER_RE = re.compile(r"\[(\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*)\]")
-_NUM_RE = re.compile(r"\d{1,4}")
-
-
 def cite_links(text: str | None, valid: Any = None) -> Markup:
-    """Answer text, escaped, with each `[n]` marker turned into a link to citation n."""
+    """Answer text, escaped, with each `[n]` marker (also `[1, 2]`, `[3-5]`) linking to its
+    citations; numbers not in `valid` stay plain text."""
+    from app.answer.citations import MARKER_RE, marker_numbers
+
     valid_numbers = {int(n) for n in valid} if valid is not None else None
     out: list[str] = []
     pos = 0
     text = text or ""
-    for m in _MARKER_RE.finditer(text):
+    for m in MARKER_RE.finditer(text):
         out.append(str(escape(text[pos:m.start()])))
-        links = []
-        for num in _NUM_RE.findall(m.group(1)):
-            n = int(num)
-            if valid_numbers is None or n in valid_numbers:
-                links.append(f'<a class="cite" href="#cite-{n}">{n}</a>')
-            else:
-                links.append(str(escape(num)))
-        out.append("[" + ", ".join(links) + "]")
+        parts = [f'<a class="cite" href="#cite-{n}">{n}</a>'
+                 if valid_numbers is None or n in valid_numbers else str(n)
+                 for n in marker_numbers(m.group(1))]
+        out.append("[" + ", ".join(parts) + "]")
         pos = m.end()
     out.append(str(escape(text[pos:])))
     return Markup("".join(out))

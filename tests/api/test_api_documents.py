@@ -73,7 +73,7 @@ def test_attachment_file_is_named_after_the_attachment(client, doc):
 
 
 def test_original_missing_on_disk_is_a_404_problem(client, doc, corpus):
-    db, data_dir = corpus
+    _db, data_dir = corpus
     doc_id = doc("rent.txt")
     blob = client.get(f"/api/documents/{doc_id}").json()["sha256"]
     stored = data_dir / "originals" / blob[:2] / blob

@@ -12,7 +12,7 @@ from tests.api.corpus import EVIL, doc_id
 from tests.openai_stub import Reply, offered_numbers
 
 
-def cite_first(text: str):  # noqa: ANN201
+def cite_first(text: str):
     def handler(request: dict[str, Any]) -> Reply:
         return Reply(text.format(n=offered_numbers(request)[0]))
     return handler

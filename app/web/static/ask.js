@@ -8,7 +8,9 @@
   var answer = document.getElementById("answer");
   var statusLine = document.getElementById("status");
   var button = document.getElementById("ask-button");
-  var MARKER = /\[(\d{1,4}(?:\s*[,;\u2013-]\s*\d{1,4})*)\]/g;
+  // The same markers as MARKER_RE in app/answer/citations.py: [1], [1, 2], [3-5], [1; 4-6].
+  var ITEM = "\\d{1,4}(?:[ \\t]*[-\\u2013][ \\t]*\\d{1,4})?";
+  var MARKER = new RegExp("\\[[ \\t]*(" + ITEM + "(?:[ \\t]*[,;][ \\t]*" + ITEM + ")*)[ \\t]*\\]", "g");
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -52,6 +54,24 @@
     return li;
   }
 
+  // "1, 3-5" -> [1, 3, 4, 5], as app/answer/citations.py reads a marker.
+  function markerNumbers(inner) {
+    var out = [];
+    inner.split(/[,;]/).forEach(function (part) {
+      var range = part.trim().match(/^(\d{1,4})\s*[-\u2013]\s*(\d{1,4})$/);
+      var nums = [];
+      if (range) {
+        var lo = Number(range[1]), hi = Number(range[2]);
+        if (hi - lo > 0 && hi - lo <= 50) { for (var k = lo; k <= hi; k++) nums.push(k); }
+        else nums = [lo, hi];
+      } else if (part.trim()) {
+        nums = [Number(part.trim())];
+      }
+      nums.forEach(function (n) { if (out.indexOf(n) < 0) out.push(n); });
+    });
+    return out;
+  }
+
   // The answer text as text nodes, with [n] markers linking to the citations that exist.
   function renderAnswerText(node, text, valid) {
     node.textContent = "";
@@ -59,8 +79,7 @@
     MARKER.lastIndex = 0;
     while ((m = MARKER.exec(text)) !== null) {
       node.appendChild(document.createTextNode(text.slice(pos, m.index) + "["));
-      var nums = m[1].match(/\d{1,4}/g);
-      nums.forEach(function (num, i) {
+      markerNumbers(m[1]).forEach(function (num, i) {
         if (i) node.appendChild(document.createTextNode(", "));
         if (valid[Number(num)]) node.appendChild(el("a", { "class": "cite", href: "#cite-" + Number(num) }, num));
         else node.appendChild(document.createTextNode(num));
