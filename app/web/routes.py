@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from app.api.deps import ContextDep, SessionDep, make_search_filters
 from app.api.lookup import document_view, get_chunk, is_pdf
-from app.errors import NotFoundError
+from app.errors import InvalidInputError, NotFoundError
 from app.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -40,8 +40,10 @@ class FormValues:
             date_from=self.date_from, date_to=self.date_to)
 
 
-def _page(request: Request, name: str, form: FormValues, **values: Any) -> HTMLResponse:
-    return render(request, name, {"form": form, "kinds": KINDS, **values})
+def _page(request: Request, name: str, form: FormValues, *, status_code: int = 200,
+          **values: Any) -> HTMLResponse:
+    return render(request, name, {"form": form, "kinds": KINDS, **values},
+                  status_code=status_code)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -64,7 +66,10 @@ def ask_form(
 
     form = FormValues(question=question, kind=kind, source=source, date_from=date_from,
                       date_to=date_to)
-    result = ask(ctx, question, filters=form.filters())
+    try:
+        result = ask(ctx, question, filters=form.filters())
+    except InvalidInputError as exc:  # the owner's typo: show it next to the form they can fix
+        return _page(request, "index.html", form, error=str(exc), status_code=400)
     return _page(request, "index.html", form, result=result,
                  offered=[b for b in result.offered
                           if b.n not in {c.n for c in result.citations}])
@@ -87,8 +92,11 @@ def search_page(
     hits = None
     if q.strip():
         s = ctx.settings
-        hits = search(session, ctx.embedder(), q, filters=form.filters(), top_k=20,
-                      candidates=s.candidates, rrf_k=s.rrf_k)
+        try:
+            hits = search(session, ctx.embedder(), q, filters=form.filters(), top_k=20,
+                          candidates=s.candidates, rrf_k=s.rrf_k)
+        except InvalidInputError as exc:
+            return _page(request, "search.html", form, error=str(exc), status_code=400)
     return _page(request, "search.html", form, hits=hits)
 
 

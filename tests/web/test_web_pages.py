@@ -75,7 +75,12 @@ def test_filters_reach_retrieval_and_bad_dates_are_an_error_page(client):
     assert paths and all("sweep.eml" in p for p in paths)
     r = client.post("/ask", data={"question": "rent", "from": "31.12.2024"})
     assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
-    assert "from: &#39;31.12.2024&#39; is not a date (use YYYY-MM-DD)" in r.text
+    html = main_of(r.text)
+    assert ('<p class="notice warn" id="form-error" role="alert">from: &#39;31.12.2024&#39; is '
+            "not a date (use YYYY-MM-DD)</p>") in html
+    assert 'value="31.12.2024"' in html and ">rent</textarea>" in html  # kept for fixing
+    r = client.get("/search", params={"q": "rent", "kind": "spaceship"})
+    assert r.status_code == 400 and "kind: unknown spaceship" in r.text
     assert "Traceback" not in r.text
 
 
