@@ -43,7 +43,6 @@ def ask_stream(ctx: AppContext, question: str, *, filters: SearchFilters | None 
     object is used as given (tests).
     """
     from app.answer.log import log_answer
-    from app.retrieval import search
 
     settings = ctx.settings
     client: ChatClient | None = ctx.chat_client("answer") if chat is True else (chat or None)
@@ -56,9 +55,7 @@ def ask_stream(ctx: AppContext, question: str, *, filters: SearchFilters | None 
             return
 
         def retrieve() -> list[Any]:
-            return search(session, ctx.embedder(), question, filters=filters,
-                          top_k=top_k or settings.top_k, candidates=settings.candidates,
-                          rrf_k=settings.rrf_k)
+            return ctx.search(session, question, filters=filters, top_k=top_k)
 
         for event in stream_answer(question, hits=retrieve, chat=client, tools=tools,
                                    prompts_dir=settings.prompts_dir, today=today,

@@ -57,15 +57,10 @@ def hit_json(rank: int, hit: Any) -> dict[str, Any]:
 def search_cmd(query: str, top_k: int | None, as_json: bool, **kwargs: Any) -> None:
     """Find the passages that best match QUERY (dense + sparse + full text, fused)."""
     from app.context import open_context
-    from app.retrieval import search
 
     filters = filters_from(kwargs)
-    with open_context() as ctx:
-        embedder = ctx.embedder()
-        with ctx.db.session() as session:
-            hits = search(session, embedder, query, filters=filters,
-                          top_k=top_k or ctx.settings.top_k,
-                          candidates=ctx.settings.candidates, rrf_k=ctx.settings.rrf_k)
+    with open_context() as ctx, ctx.db.session() as session:
+        hits = ctx.search(session, query, filters=filters, top_k=top_k)
     if as_json:
         click.echo(json.dumps([hit_json(i, h) for i, h in enumerate(hits, 1)], indent=2,
                               ensure_ascii=False))
