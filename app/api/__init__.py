@@ -3,7 +3,8 @@
     app = create_app()                   # settings from the environment, context in the lifespan
     app = create_app(context=ctx)        # tests: a context they built (not closed by the app)
 
-Route modules are listed in ROUTER_MODULES (one line each); each exposes `router`.
+Route modules are listed in ROUTER_MODULES (one line each); each exposes `router`. On loopback
+connections the app answers only loopback Host headers (DNS rebinding; see app/api/hosts.py).
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.context = context
     from app.api.errors import install_error_handlers
+    from app.api.hosts import LoopbackHostMiddleware
 
     install_error_handlers(app)
+    app.add_middleware(LoopbackHostMiddleware)
     _mount_static(app)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 import click
 
+from app.api.hosts import is_loopback
 from app.cli import cli
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @cli.command("serve")

@@ -25,6 +25,8 @@ from tests.conftest import truncate_all
 from tests.openai_stub import OpenAIStub
 
 EMB = LexicalHashEmbedder()
+# The app answers loopback Host headers only (app/api/hosts.py), so tests speak as localhost.
+BASE_URL = "http://localhost"
 EVIL = "<script>window.__pwned = 1; alert('pwned')</script><img src=x onerror=\"window.__pwned=2\">"
 
 NOTES = {
@@ -139,7 +141,8 @@ def make_client(corpus, pg_url: str) -> Iterator[Callable[..., TestClient]]:
 
     def build(**overrides: object) -> TestClient:
         ctx = make_context(db, make_settings(pg_url, data_dir, **overrides))
-        client = TestClient(create_app(context=ctx), raise_server_exceptions=False)
+        client = TestClient(create_app(context=ctx), base_url=BASE_URL,
+                            raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)
         return client

@@ -5,18 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.api import create_app
 from app.api.deps import get_embedder
-from tests.api.corpus import make_settings
+from app.api.hosts import host_name
+from tests.api.corpus import BASE_URL, make_settings
 from tests.conftest import REPO
 
 
 def test_app_opens_and_closes_its_own_context(pg_url, tmp_path):
     app = create_app(make_settings(pg_url, tmp_path, embedder="lexical-hash"))
     assert app.state.context is None  # nothing opened before start-up
-    with TestClient(app) as client:
+    with TestClient(app, base_url=BASE_URL) as client:
         ctx = app.state.context
         assert ctx is not None and ctx.settings.data_dir == tmp_path
         assert client.get("/api/health").json()["database"]["ok"] is True
@@ -71,3 +73,26 @@ def test_importing_and_building_the_app_loads_no_torch():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_only_loopback_host_headers_are_answered_on_loopback(client):
+    """A page that rebinds its own name to 127.0.0.1 must not read the API (DNS rebinding)."""
+    for host in ("127.0.0.1:8000", "localhost:8000", "LOCALHOST", "[::1]:8000", "app.localhost"):
+        assert client.get("/api/status", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example:8000", "127.0.0.1.evil.example", "localhost.evil.example", ""):
+        r = client.get("/api/status", headers={"Host": host})
+        assert r.status_code == 400 and "embedder" not in r.text, host
+
+
+def test_a_connection_on_another_interface_may_use_any_name(make_client):
+    """Exposed on purpose (--host 0.0.0.0): a LAN request names the server as it likes."""
+    lan = TestClient(make_client().app, base_url="http://192.168.1.10")
+    assert lan.get("/api/status", headers={"Host": "homeserver.lan:8000"}).status_code == 200
+
+
+@pytest.mark.parametrize(("header", "name"), [
+    ("localhost:8000", "localhost"), ("[::1]:8000", "::1"), ("[::1]", "::1"),
+    ("Example.ORG", "example.org"), ("::1", "::1"), ("", ""),
+])
+def test_host_name(header, name):
+    assert host_name(header) == name

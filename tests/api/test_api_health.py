@@ -8,7 +8,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app.context import AppContext
 from app.db import Database, make_engine
-from tests.api.corpus import EMB, make_settings
+from tests.api.corpus import BASE_URL, EMB, make_settings
 
 
 def test_health_without_llm_is_degraded_but_answers(client):
@@ -59,7 +59,8 @@ def test_health_with_database_down_still_answers(pg_url, tmp_path):
     engine = make_engine(url)
     ctx = AppContext(settings=make_settings(pg_url, tmp_path),
                      db=Database(url=url, engine=engine, sessions=sessionmaker(engine)))
-    with TestClient(create_app(context=ctx), raise_server_exceptions=False) as client:
+    with TestClient(create_app(context=ctx), base_url=BASE_URL,
+                    raise_server_exceptions=False) as client:
         r = client.get("/api/health")
         assert r.status_code == 200
         h = r.json()

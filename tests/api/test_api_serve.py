@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from app.cli.serve import is_loopback
+from app.api.hosts import is_loopback
 from tests.conftest import REPO
 
 
@@ -22,7 +22,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True),
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True), ("[::1]", True),
                                                 ("localhost", True), ("0.0.0.0", False),
                                                 ("192.168.1.5", False), ("example.org", False)])
 def test_is_loopback(host, loopback):
