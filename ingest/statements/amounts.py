@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -116,7 +117,9 @@ DATE_FORMATS: tuple[str, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_date(raw: str, fmt: str) -> date:
+    """strptime, cached: a statement repeats the same few hundred dates thousands of times."""
     return datetime.strptime(raw.strip(), fmt).date()
 
 
@@ -136,7 +139,8 @@ def sniff_date_format(
 
     Raises DateFormatError when no format fits all values.
     """
-    sample = [v.strip() for v in values if v and v.strip()]
+    # Distinct values only (dates repeat), at most 500 of them: enough to tell formats apart.
+    sample = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))[:500]
     if not sample:
         raise DateFormatError("no dates to read")
     fits = [f for f in DATE_FORMATS if _fits(sample, f)]

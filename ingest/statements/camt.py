@@ -6,6 +6,7 @@ not statements, and their entries would double count once the day's CAMT.053 arr
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal
@@ -33,23 +34,25 @@ def camt_kind(head: bytes) -> str | None:
     return m.group(1).decode() if m else None
 
 
-def _local(el: Any) -> str:
+def _ns(el: Any) -> str:
     tag = el.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    return tag[1:tag.index("}")] if isinstance(tag, str) and tag.startswith("{") else ""
+
+
+@functools.lru_cache(maxsize=512)
+def _qualified(path: str, ns: str) -> str:
+    return "/".join(f"{{{ns}}}{p}" if ns else p for p in path.split("/"))
 
 
 def _find(el: Any, path: str) -> Any:
-    """Namespace-agnostic find for a slash path of local names."""
-    cur = el
-    for part in path.split("/"):
-        if cur is None:
-            return None
-        cur = next((c for c in cur if _local(c) == part), None)
-    return cur
+    """find() for a slash path of local names in the element's own namespace (any version)."""
+    if el is None:
+        return None
+    return el.find(_qualified(path, _ns(el)))
 
 
 def _findall(el: Any, name: str) -> list[Any]:
-    return [c for c in el if _local(c) == name]
+    return list(el.findall(_qualified(name, _ns(el))))
 
 
 def _text(el: Any, path: str) -> str | None:

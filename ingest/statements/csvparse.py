@@ -149,7 +149,7 @@ def _read(records: list[list[str]], layout: _Layout, *, name: str, options: CsvO
         raise EmptyDocumentError(f"{name}: CSV statement without transaction rows")
     money_cells = [_cell(rec, cols.get(r)) for _, rec in rows
                    for r in ("amount", "debit", "credit", "balance")]
-    decimal = p.decimal or sniff_decimal(c for c in money_cells if c)
+    decimal = p.decimal or sniff_decimal([c for c in money_cells if c][:2000])
     fmt = p.date_format
     if fmt is None:
         try:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, delete, func, literal_column, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from app.models.bank import Account, Statement, Transaction, TransactionOccurrence
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from ingest.types import ParsedDocument
 
 PENDING_WINDOW = timedelta(days=10)
-_BATCH = 2000
 
 
 def settings_rules() -> tuple[CategoryRule, ...]:
@@ -146,38 +145,57 @@ def _store_transactions(session: Session, account_id: int, document_id: int, sta
     rows = _rows(account_id, document_id, statement_id, stmt, rules)
     if not rows:
         return 0, 0
+    # COPY into a session-local staging table, then one INSERT ... SELECT ... ON CONFLICT:
+    # an order of magnitude faster than multi-row VALUES or executemany with RETURNING.
+    _stage(session, rows)
+    by_key: dict[str, int] = {}
     new = 0
-    ids: list[int] = []
-    for start in range(0, len(rows), _BATCH):
-        batch = rows[start:start + _BATCH]
-        ins = insert(Transaction)
-        ins = ins.on_conflict_do_update(
-            constraint="uq_transactions_account_dedup",
-            # A bank id seen pending before and booked now: take the booked values.
-            set_={c: _pick(ins, c) for c in (
-                "status", "booking_date", "value_date", "amount", "description")},
-        ).returning(Transaction.id, (literal_column("xmax") == text("'0'::xid")).label("fresh"),
-                    sort_by_parameter_order=True)  # xmax = 0: inserted, not updated
-        for tx_id, fresh in session.execute(ins, batch).all():
-            ids.append(int(tx_id))
-            new += bool(fresh)
-    occ = [{"transaction_id": i, "document_id": document_id, "statement_id": statement_id,
-            "page": r["page"], "line": r["line"], "row": r["row"]} for i, r in zip(ids, rows,
-                                                                                 strict=True)]
-    for start in range(0, len(occ), _BATCH):
-        session.execute(insert(TransactionOccurrence).on_conflict_do_nothing(), occ[start:start
-                                                                                     + _BATCH])
+    for tx_id, key, fresh in session.execute(_UPSERT).all():
+        by_key[key] = int(tx_id)
+        new += bool(fresh)
+    ids = [by_key[r["dedup_key"]] for r in rows]
+    session.execute(_OCCURRENCES, {"document_id": document_id, "statement_id": statement_id})
     merged = _merge_pending(session, account_id, ids, rows)
     return new, merged
 
 
-def _pick(ins: Any, column: str) -> Any:
-    """Existing value, unless the stored row is pending and the incoming one is booked."""
-    return case(
-        (and_(Transaction.status == "pending", ins.excluded.status == "booked"),
-         ins.excluded[column]),
-        else_=getattr(Transaction, column),
-    )
+_STAGE_COLUMNS = (
+    "account_id", "document_id", "statement_id", "booking_date", "value_date", "amount",
+    "currency", "counterparty", "description", "merchant", "bank_ref", "type", "status",
+    "dedup_key", "category", "category_rule", "page", "line", "row",
+)
+_COLS = ", ".join(f'"{c}"' for c in _STAGE_COLUMNS)
+# A bank id seen pending before and booked now takes the booked values; otherwise the stored
+# row stays as it is (re-importing a file changes nothing).
+_TAKE_BOOKED = ", ".join(
+    f"{c} = CASE WHEN transactions.status = 'pending' AND excluded.status = 'booked' "
+    f"THEN excluded.{c} ELSE transactions.{c} END"
+    for c in ("booking_date", "value_date", "amount", "description", "status"))
+_UPSERT = text(
+    f"INSERT INTO transactions ({_COLS}) SELECT {_COLS} FROM homerag_tx_stage "
+    f"ON CONFLICT ON CONSTRAINT uq_transactions_account_dedup DO UPDATE SET {_TAKE_BOOKED} "
+    "RETURNING id, dedup_key, (xmax = '0'::xid)"  # xmax = 0: inserted, not updated
+)
+_OCCURRENCES = text(
+    "INSERT INTO transaction_occurrences (transaction_id, document_id, statement_id, page, "
+    '"line", "row") SELECT t.id, :document_id, :statement_id, s.page, s."line", s."row" '
+    "FROM homerag_tx_stage s JOIN transactions t ON t.account_id = s.account_id "
+    "AND t.dedup_key = s.dedup_key ON CONFLICT DO NOTHING"
+)
+
+
+def _stage(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Put `rows` into the temporary staging table (created once per connection)."""
+    conn = session.connection()
+    conn.execute(text(
+        f"CREATE TEMP TABLE IF NOT EXISTS homerag_tx_stage AS SELECT {_COLS} FROM transactions "
+        "WITH NO DATA"))
+    conn.execute(text("TRUNCATE homerag_tx_stage"))
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(
+            f"COPY homerag_tx_stage ({_COLS}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(tuple(r[c] for c in _STAGE_COLUMNS))
 
 
 def _merge_pending(session: Session, account_id: int, ids: list[int],
@@ -187,16 +205,23 @@ def _merge_pending(session: Session, account_id: int, ids: list[int],
     pending = [(i, r) for i, r in zip(ids, rows, strict=True) if r["status"] == "pending"]
     if not booked and not pending:
         return 0
-    dates = [r["booking_date"] for r in rows]
-    lo, hi = min(dates) - PENDING_WINDOW, max(dates) + PENDING_WINDOW
-    candidates = session.execute(
-        select(Transaction.id, Transaction.status, Transaction.booking_date, Transaction.amount,
-               Transaction.currency, Transaction.merchant)
-        .where(Transaction.account_id == account_id, Transaction.booking_date.between(lo, hi))
-    ).all()
     seen = set(ids)
-    stored_pending = [c for c in candidates if c.status == "pending" and c.id not in seen]
-    stored_booked = [c for c in candidates if c.status == "booked" and c.id not in seen]
+    cols = (Transaction.id, Transaction.status, Transaction.booking_date, Transaction.amount,
+            Transaction.currency, Transaction.merchant)
+    stored_pending: list[Any] = []
+    stored_booked: list[Any] = []
+    if booked:  # pending rows of earlier files that these booked rows may settle
+        dates = [r["booking_date"] for _, r in booked]
+        stored_pending = [c for c in session.execute(select(*cols).where(
+            Transaction.account_id == account_id, Transaction.status == "pending",
+            Transaction.booking_date.between(min(dates) - PENDING_WINDOW, max(dates)))).all()
+            if c.id not in seen]
+    if pending:  # booked rows already stored that settle these pending ones
+        dates = [r["booking_date"] for _, r in pending]
+        stored_booked = [c for c in session.execute(select(*cols).where(
+            Transaction.account_id == account_id, Transaction.status == "booked",
+            Transaction.booking_date.between(min(dates), max(dates) + PENDING_WINDOW))).all()
+            if c.id not in seen]
     pairs: list[tuple[int, int]] = []  # (pending id, booked id)
     used: set[int] = set()
 

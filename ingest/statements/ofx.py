@@ -91,7 +91,7 @@ def parse_ofx(data: bytes, *, name: str = "statement") -> StatementFile:
         raise CorruptDocumentError(f"{name}: OFX file is truncated (no closing </OFX> tag)")
     tree = OFXTree()
     try:
-        root = tree.parse(io.BytesIO(data))
+        root = tree.parse(io.BytesIO(data), parser=_quiet_tree_builder())
     except Exception as exc:  # ofxtools raises ParseError, ValueError, AssertionError ...
         msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise CorruptDocumentError(f"{name}: malformed OFX ({msg})") from exc
@@ -104,6 +104,38 @@ def parse_ofx(data: bytes, *, name: str = "statement") -> StatementFile:
     if not statements:
         raise CorruptDocumentError(f"{name}: OFX file holds no bank or card statement")
     return StatementFile(format="ofx", statements=tuple(statements))
+
+
+def _quiet_tree_builder() -> Any:
+    """ofxtools' TreeBuilder without its per-tag debug logging (a third of the parse time);
+    same regex, same checks (tail text, mismatched tags), same tree."""
+    from ofxtools.Parser import ParseError, TreeBuilder
+
+    class QuietTreeBuilder(TreeBuilder):  # type: ignore[misc]
+        def feed(self, data: str) -> None:
+            groom = self._groomstring
+            for match in self.regex.finditer(data):
+                tag, cdata, text, closetag, tail = match.group(
+                    "tag", "cdata", "text", "closetag", "tail")
+                if tail and tail.strip():
+                    raise ParseError(f"Tail text '{tail.strip()}' - position="
+                                     f"[{match.start()}:{match.end()}]")
+                text = cdata or groom(text)
+                if closetag is not None and closetag != tag:
+                    raise ParseError(f"Mismatched tags: open='{tag}', close='{closetag}'")
+                if tag.startswith("/"):
+                    if text:
+                        raise ParseError(f"Tail text '{text}' after <{tag}>")
+                    self.end(tag[1:])
+                    continue
+                self.start(tag, {})
+                if text:
+                    self.data(text)
+                    self.end(tag)
+                elif closetag:
+                    self.end(tag)
+
+    return QuietTreeBuilder()
 
 
 def _encoding(tree: Any) -> str:

@@ -28,13 +28,15 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     return data.decode(best, errors="replace"), best
 
 
+_ASCII = bytes(range(0x80))
+
+
 def _letter_score(data: bytes, enc: str) -> int:
     """Letters minus symbols among the decoded non-ASCII characters: real text decodes to
     letters (á, ö, ß), a wrong code page to box drawings, controls and accents on nothing."""
+    high = data.translate(None, _ASCII)  # only the bytes that differ between code pages
     score = 0
-    for ch in data.decode(enc, errors="replace"):
-        if ord(ch) < 0x80:
-            continue
+    for ch in high.decode(enc, errors="replace"):
         if ch.isalpha():
             score += 1
         elif ch not in "\u20ac\u00a7\u00b0\u00a0":  # EUR, section, degree, nbsp are plausible
