@@ -8,6 +8,7 @@ its trailing median, unusual frequency. Amounts are compared within one currency
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 HAMPEL_K = Decimal(3)
 MAD_SCALE = Decimal("1.4826")
 MIN_HISTORY = 5  # prior charges needed before an amount can be called an outlier
+OUTLIER_WINDOW = 100  # most recent earlier charges the outlier statistics use
 MIN_HISTORY_DAYS = 56  # history before the period needed to call a merchant "new"
 DOUBLE_WINDOW_DAYS = 3
 
@@ -106,7 +108,8 @@ def new_merchants(history: Sequence[DetTx], start: date, end: date) -> list[Flag
 
 
 def amount_outliers(history: Sequence[DetTx], start: date, end: date) -> list[Flag]:
-    """Charges far above the merchant's (else the category's) own history (Hampel filter)."""
+    """Charges far above the merchant's (else the category's) own history (Hampel filter over
+    the last OUTLIER_WINDOW earlier charges: recent behaviour, and bounded work)."""
     by_merchant: dict[tuple[str, str], list[DetTx]] = defaultdict(list)
     by_category: dict[tuple[str, str], list[DetTx]] = defaultdict(list)
     for t in sorted(_outgoing(history), key=lambda t: (t.date, t.id)):
@@ -114,31 +117,48 @@ def amount_outliers(history: Sequence[DetTx], start: date, end: date) -> list[Fl
             by_merchant[(t.merchant, t.currency)].append(t)
         if t.category:
             by_category[(t.category, t.currency)].append(t)
+    dates = {id(g): [t.date for t in g] for g in (*by_merchant.values(), *by_category.values())}
+    cache: dict[tuple[str, str, str, date], tuple[Decimal, Decimal, int] | None] = {}
+
+    def stats(scope: str, key: tuple[str, str], group: list[DetTx],
+              day: date) -> tuple[Decimal, Decimal, int] | None:
+        ck = (scope, *key, day)
+        if ck not in cache:
+            idx = bisect.bisect_left(dates[id(group)], day)
+            prior = [p.spend for p in group[max(0, idx - OUTLIER_WINDOW):idx]]
+            if len(prior) < MIN_HISTORY * (1 if scope == "merchant" else 2):
+                cache[ck] = None
+            else:
+                med = median(prior)
+                # MAD is 0 for fixed prices; a floor keeps a 1-cent change from scoring infinity.
+                spread = max(mad(prior, med) * MAD_SCALE, abs(med) * Decimal("0.05"), Decimal(1))
+                cache[ck] = (med, spread, len(prior))
+        return cache[ck]
+
     flags = []
     for t in _outgoing(history):
         if not start <= t.date <= end:
             continue
         for scope, groups in (("merchant", by_merchant), ("category", by_category)):
-            key = (t.merchant if scope == "merchant" else t.category, t.currency)
-            if key[0] is None:
+            name = t.merchant if scope == "merchant" else t.category
+            if name is None:
                 continue
-            prior = [p.spend for p in groups[key] if p.date < t.date]
-            if len(prior) < MIN_HISTORY * (1 if scope == "merchant" else 2):
+            key = (name, t.currency)
+            found = stats(scope, key, groups[key], t.date)
+            if found is None:
                 continue
-            med = median(prior)
-            # MAD is 0 for fixed prices; a floor keeps a 1-cent change from scoring infinity.
-            spread = max(mad(prior, med) * MAD_SCALE, abs(med) * Decimal("0.05"), Decimal(1))
+            med, spread, n = found
             if t.spend > med and (t.spend - med) > HAMPEL_K * spread:
                 z = float((t.spend - med) / spread)
                 what = _label(t) if scope == "merchant" else f"category {t.category}"
                 flags.append(Flag(
                     "amount_outlier", min(z, 50.0),
                     f"{_label(t)} charged {_fmt(t.spend, t.currency)} on {t.date}, usual for "
-                    f"{what} is {_fmt(med, t.currency)} (median of {len(prior)})",
+                    f"{what} is {_fmt(med, t.currency)} (median of {n})",
                     (t.id,), t.currency, t.merchant, t.category,
                     {"amount": str(t.spend), "median": str(med), "scope": scope,
-                     "history": len(prior)}))
-                break
+                     "history": n}))
+            break  # the merchant's own history decides when there is enough of it
     return flags
 
 
