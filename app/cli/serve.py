@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from app.api.hosts import is_loopback
@@ -29,7 +31,18 @@ def serve_cmd(host: str | None, port: int | None, log_level: str) -> None:
         # No login in front of it: the owner must choose to expose it (e.g. behind a VPN).
         click.echo(f"warning: binding to {host} makes your documents reachable from other "
                    "machines; homerag has no login of its own", err=True)
-    with open_context(settings) as ctx:  # starts/opens the database and migrates to head
-        click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {ctx.db_label})")
-        uvicorn.run(create_app(settings, context=ctx), host=host, port=port,
-                    log_level=log_level, server_header=False, proxy_headers=False)
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with open_context(settings) as ctx:  # starts/opens the database and migrates to head
+            click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {ctx.db_label})")
+            uvicorn.run(create_app(settings, context=ctx), host=host, port=port,
+                        log_level=log_level, server_header=False, proxy_headers=False)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; by default that
+    # would kill the process before the context closes and the embedded PostgreSQL would keep
+    # running. Exiting normally runs the `finally` blocks instead (systemd/docker stop).
+    raise SystemExit(0)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,30 +32,56 @@ def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
 
 
-def test_serve_migrates_and_answers_on_loopback(pg_url, tmp_path):
+def start_serve(env_overrides: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOMERAG_")}
-    env.update(HOMERAG_DATABASE_URL=pg_url, HOMERAG_DATA_DIR=str(tmp_path),
-               HOMERAG_EMBEDDER="lexical-hash", HOMERAG_PORT=str(port))
+    env.update(env_overrides, HOMERAG_EMBEDDER="lexical-hash", HOMERAG_PORT=str(port),
+               PYTHONPATH=str(REPO))
     proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--log-level", "warning"],
-                            cwd=tmp_path, env={**env, "PYTHONPATH": str(REPO)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    return proc, port
+
+
+def wait_for_health(proc: subprocess.Popen[str], port: int) -> dict:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).json()
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"homerag serve did not come up: {proc.communicate()[0]}")
+
+
+def test_serve_migrates_and_answers_on_loopback(pg_url, tmp_path):
+    proc, port = start_serve({"HOMERAG_DATABASE_URL": pg_url, "HOMERAG_DATA_DIR": str(tmp_path)},
+                             tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        health = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).json()
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert health is not None, proc.stdout.read() if proc.poll() is not None else "no answer"
+        health = wait_for_health(proc, port)
         assert health["database"]["ok"] is True
-        with socket.socket() as s:  # bound to loopback only (the default host)
-            assert s.connect_ex(("127.0.0.1", port)) == 0
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, out
     assert f"homerag on http://127.0.0.1:{port}/" in out
     assert "Traceback" not in out
+
+
+def test_sigterm_stops_serve_and_its_embedded_database():
+    # Short path: the embedded server's unix socket lives in the data directory.
+    root = Path(tempfile.mkdtemp(prefix="hrs-", dir="/tmp"))
+    os.chmod(root, 0o755)
+    try:
+        proc, port = start_serve({"HOMERAG_DATA_DIR": str(root)}, root)
+        try:
+            health = wait_for_health(proc, port)
+            assert health["database"]["ok"] is True
+            assert health["database"]["where"].startswith("embedded PostgreSQL")
+            assert (root / "pgdata" / "postmaster.pid").exists()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out
+        assert not (root / "pgdata" / "postmaster.pid").exists(), "PostgreSQL still running"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
