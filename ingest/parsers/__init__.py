@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from app.errors import EmptyDocumentError, UnsupportedFormatError
 from ingest.ocr import TesseractOcr
+from ingest.parsers.chat import ChatParser
 from ingest.parsers.common import display_name
 from ingest.parsers.docx import DocxParser
 from ingest.parsers.email import EmailParser
@@ -32,6 +33,7 @@ DEFAULT_PARSERS: tuple[Parser, ...] = (
     OfficeParser(),
     EmailParser(),
     ImageParser(),
+    ChatParser(),
     StatementParser(),
 )
 

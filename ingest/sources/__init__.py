@@ -41,6 +41,7 @@ SOURCE_FACTORIES: dict[str, Callable[[Mapping[str, Any]], Source]] = {
 # Source wins (mail stores register here: a maildir folder, an mbox file ...).
 PATH_RECOGNISERS: list[Callable[[Path], Source | None]] = [
     lambda p: importlib.import_module("ingest.sources.mbox").recognise_mail_path(p),
+    lambda p: importlib.import_module("ingest.sources.chat").recognise_chat_path(p),
 ]
 
 
