@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -84,4 +85,9 @@ def test_sigterm_stops_serve_and_its_embedded_database():
         assert proc.returncode == 0, out
         assert not (root / "pgdata" / "postmaster.pid").exists(), "PostgreSQL still running"
     finally:
+        pidfile = root / "pgdata" / "postmaster.pid"
+        if pidfile.exists():  # the failure above: don't leave a server behind
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int(pidfile.read_text().split()[0]), signal.SIGINT)
+                time.sleep(2)
         shutil.rmtree(root, ignore_errors=True)
