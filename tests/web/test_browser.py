@@ -9,7 +9,6 @@ fails these tests (it is installed by scripts/system-deps.sh); they are never sk
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -186,7 +185,3 @@ def test_without_javascript_the_form_posts_and_renders_the_answer(browser, serve
     assert page.input_value("#question") == "When should the radiators be bled?"
     context.close()
 
-
-def test_chromium_binary_is_the_debian_one():
-    """Guard: the browser tests above must run the system Chromium, not a downloaded build."""
-    assert shutil.which("chromium") == CHROMIUM or Path(CHROMIUM).exists()
