@@ -238,3 +238,32 @@ def report_spending(week: str | None, month: str | None, fmt: str, llm: bool,
         click.echo(html)
     else:
         click.echo(markdown)
+
+
+@tx_group.command("categorise")
+@click.option("--llm", is_flag=True, help="Also ask the extraction LLM about the payees the "
+              "rules leave uncategorised (stored as suggestions, not categories).")
+@click.option("--json", "as_json", is_flag=True)
+def tx_categorise(llm: bool, as_json: bool) -> None:
+    """Re-apply the category rules (HOMERAG_CATEGORY_RULES_FILE, then the built-ins)."""
+    from app.context import open_context
+    from app.money.categorize import apply_rules, suggest_categories
+    from ingest.statements.categories import BUILTIN_RULES, load_rules
+
+    with open_context() as ctx:
+        rules = load_rules(ctx.settings.resolved_category_rules_file) + BUILTIN_RULES
+        with ctx.db.session() as s:
+            changed = apply_rules(s, rules)
+        suggested: dict[str, str] = {}
+        if llm:
+            chat = ctx.chat_client("extract")
+            if chat is None:
+                raise click.ClickException("no LLM configured (HOMERAG_LLM_BASE_URL)")
+            with ctx.db.session() as s:
+                suggested = suggest_categories(s, chat, rules=rules)
+    if as_json:
+        click.echo(json.dumps({"changed": changed, "suggested": suggested}, indent=2))
+        return
+    click.echo(f"{changed} transactions re-categorised by rules")
+    for merchant, cat in suggested.items():
+        click.echo(f"  suggestion: {merchant} -> {cat}")

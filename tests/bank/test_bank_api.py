@@ -85,3 +85,10 @@ def test_money_question_box_and_transaction_page(client) -> None:
     assert tx.status_code == 200 and "/home/me/bank/giro.sta" in tx.text and "line" in tx.text
     other = client.get("/reports", params={"q": "who signed the lease?"})
     assert "does not look like a money question" in other.text
+
+
+def test_set_category_by_hand(client) -> None:
+    tx = client.get("/api/transactions", params={"limit": 1}).json()["transactions"][0]
+    r = client.patch(f"/api/transactions/{tx['id']}", json={"category": "Household"})
+    assert r.status_code == 200 and r.json()["category"] == "household"
+    assert client.patch("/api/transactions/999999", json={"category": "x"}).status_code == 404

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from app.api.deps import ContextDep, SessionDep
@@ -123,6 +124,26 @@ def get_tx(tx_id: int, session: SessionDep) -> dict[str, Any]:
          **{k: getattr(o, k) for k in ("page", "line", "row") if getattr(o, k)}}
         for o, origin in occ]
     return out
+
+
+class CategoryUpdate(BaseModel):
+    category: str | None = Field(description="New category; null clears it. Set by hand, rules "
+                                 "will not change it again.")
+
+
+@router.patch("/transactions/{tx_id}", summary="Set a transaction's category by hand")
+def set_category(tx_id: int, body: CategoryUpdate, session: SessionDep) -> dict[str, Any]:
+    from app.models import Transaction
+
+    tx = session.get(Transaction, tx_id)
+    if tx is None:
+        raise NotFoundError(f"transaction {tx_id} does not exist")
+    category = (body.category or "").strip().lower() or None
+    if category is not None and len(category) > 100:
+        raise InvalidInputError("category: at most 100 characters")
+    tx.category, tx.category_rule, tx.suggested_category = category, "manual", None
+    session.flush()
+    return get_tx(tx_id, session)
 
 
 @router.get("/money/unusual", summary="Unusual spending in a period, explained and cited")
