@@ -132,6 +132,22 @@ def tx_line(tx: ParsedTransaction) -> str:
     return "  ".join(parts)
 
 
+def _groups(txs: tuple[ParsedTransaction, ...]) -> list[tuple[ParsedTransaction, ...]]:
+    """Runs of at most LINES_PER_BLOCK transactions, never across a page break (a chunk cites
+    one page)."""
+    out: list[tuple[ParsedTransaction, ...]] = []
+    current: list[ParsedTransaction] = []
+    for tx in txs:
+        if current and (len(current) >= LINES_PER_BLOCK
+                        or tx.location.page != current[-1].location.page):
+            out.append(tuple(current))
+            current = []
+        current.append(tx)
+    if current:
+        out.append(tuple(current))
+    return out
+
+
 def statement_document(sf: StatementFile, *, name: str) -> ParsedDocument:
     """The readable side of a statement file: header blocks and transaction-line blocks."""
     if sf.transaction_count == 0 and all(
@@ -160,8 +176,7 @@ def statement_document(sf: StatementFile, *, name: str) -> ParsedDocument:
         if check.status == "mismatch":
             lines.append(f"BALANCE MISMATCH: {check.message}.")
         blocks.append(TextBlock(text="\n".join(lines), heading=heading, kind="heading"))
-        for start in range(0, len(stmt.transactions), LINES_PER_BLOCK):
-            group = stmt.transactions[start:start + LINES_PER_BLOCK]
+        for group in _groups(stmt.transactions):
             locs = [t.location.row or t.location.line for t in group]
             nums = [n for n in locs if n]
             pages = {t.location.page for t in group if t.location.page}
