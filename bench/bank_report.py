@@ -104,7 +104,7 @@ def main(runs: int = 5) -> dict[str, object]:
     return result
 
 
-def acct_ref(acct: Acct):  # noqa: ANN201
+def acct_ref(acct: Acct):
     from ingest.statements.types import AccountRef
 
     return AccountRef(identifier=acct.number, currency=acct.currency)

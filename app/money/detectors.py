@@ -9,6 +9,7 @@ its trailing median, unusual frequency. Amounts are compared within one currency
 from __future__ import annotations
 
 import bisect
+import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -173,13 +174,13 @@ def double_charges(history: Sequence[DetTx], start: date, end: date) -> list[Fla
     for (merchant, _, _), txs in groups.items():
         txs.sort(key=lambda t: (t.date, t.id))
         per_merchant[merchant] += len(txs)
-        repeats[merchant] += sum(1 for a, b in zip(txs, txs[1:], strict=False)
+        repeats[merchant] += sum(1 for a, b in itertools.pairwise(txs)
                                  if (b.date - a.date).days <= DOUBLE_WINDOW_DAYS
                                  and a.date < start)
     flags = []
     for (merchant, cur, _amount), txs in groups.items():
         routine = per_merchant[merchant] >= 6 and repeats[merchant] / per_merchant[merchant] > 0.2
-        for a, b in zip(txs, txs[1:], strict=False):
+        for a, b in itertools.pairwise(txs):
             if routine or not (start <= b.date <= end):
                 continue
             if (b.date - a.date).days <= DOUBLE_WINDOW_DAYS:
@@ -225,7 +226,7 @@ def recurring_series(history: Sequence[DetTx], *, until: date) -> list[Series]:
         if len(txs) < 3:
             continue
         txs.sort(key=lambda t: (t.date, t.id))
-        gaps = [(b.date - a.date).days for a, b in zip(txs, txs[1:], strict=False)]
+        gaps = [(b.date - a.date).days for a, b in itertools.pairwise(txs)]
         gap = statistics.median(gaps)
         cadence = next((c for c, tol in _CADENCES if abs(gap - c) <= tol), None)
         if cadence is None:

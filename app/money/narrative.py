@@ -58,7 +58,7 @@ def write_narrative(content: dict[str, Any], chat: ChatClient, *, timeout: float
     if not text or checked.uncited or checked.dropped:
         return None
     allowed = _numbers(numbered) | _numbers(content["period"])
-    body = re.sub(r"\[[\d,\s\-–]+\]", " ", text)
+    body = re.sub(r"\[[\d,\s\-\u2013]+\]", " ", text)  # markers, incl. en-dash ranges
     if not _numbers(body) <= allowed:  # a figure the facts do not contain: computed or invented
         return None
     return {"text": checked.text, "model": done.model or chat.model,

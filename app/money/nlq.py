@@ -140,7 +140,7 @@ def parse_money_question(question: str, *, today: date, categories: Iterable[str
     period, rest = find_period(question, today)
     unusual = bool(_UNUSUAL.search(rest))
     recurring = bool(_RECURRING.search(rest))
-    if not (_MONEY.search(question) or unusual and period):
+    if not (_MONEY.search(question) or (unusual and period)):
         return None
     understood: list[str] = []
     f = TxFilter()

@@ -80,9 +80,9 @@ def tx_citable(row: TxRow) -> Citable:
 def known_vocabulary(session: Session) -> tuple[list[str], list[str]]:
     """Categories and merchant keys in the database (for the question parser)."""
     cats = [c for c in session.scalars(select(Transaction.category).distinct()) if c]
-    merchants = [m for m in session.scalars(
+    merchants = list(session.scalars(
         select(Transaction.merchant).where(Transaction.merchant.is_not(None))
-        .group_by(Transaction.merchant).order_by(func.count().desc()).limit(5000))]
+        .group_by(Transaction.merchant).order_by(func.count().desc()).limit(5000)))
     return cats, merchants
 
 
@@ -145,7 +145,7 @@ def run_top(session: Session, f: TxFilter, *, by: str) -> MoneyAnswer:
     groups = group_transactions(session, f, by=by, limit=TOP_GROUPS * 3)
     if not groups:
         return MoneyAnswer([Fact(f"No transactions match ({f.describe()}).")], {}, {"groups": []})
-    lines = [Fact(f"Top {by == 'category' and 'categories' or 'payees'} ({f.describe()}):")]
+    lines = [Fact(f"Top {(by == 'category' and 'categories') or 'payees'} ({f.describe()}):")]
     for g in groups[:TOP_GROUPS]:
         amount = -g.total if f.direction == "out" else g.total
         lines.append(Fact(f"{g.key}: {fmt(amount, g.currency)} in {g.count} transactions",

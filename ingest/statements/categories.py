@@ -33,7 +33,7 @@ class CategoryRule:
     max_amount: Decimal | None = None
 
     def matches(self, text: str, amount: Decimal) -> bool:
-        if self.direction == "out" and amount >= 0 or self.direction == "in" and amount < 0:
+        if (self.direction == "out" and amount >= 0) or (self.direction == "in" and amount < 0):
             return False
         size = abs(amount)
         if self.min_amount is not None and size < self.min_amount:

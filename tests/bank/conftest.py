@@ -21,7 +21,7 @@ def bank_run(clean_db, tmp_path: Path):
 
     embedder = LexicalHashEmbedder()
 
-    def _run(folder: Path, name: str = "bank"):  # noqa: ANN202
+    def _run(folder: Path, name: str = "bank"):
         pipeline = Pipeline(
             clean_db, embedder=embedder,
             parsers=[TextParser(), StatementParser(CsvOptions(default_currency="EUR"))],

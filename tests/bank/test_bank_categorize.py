@@ -52,7 +52,7 @@ def stored(clean_db):
     return clean_db
 
 
-def _cats(db) -> dict[str, tuple]:  # noqa: ANN001
+def _cats(db) -> dict[str, tuple]:
     with db.session() as s:
         return {m: (c, r, sg) for m, c, r, sg in s.execute(select(
             Transaction.merchant, Transaction.category, Transaction.category_rule,

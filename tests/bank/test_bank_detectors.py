@@ -40,7 +40,7 @@ def base() -> list[Tx]:
     return random_history(start=date(2025, 1, 1), days=396, seed=3)
 
 
-def kinds(flags) -> list[str]:  # noqa: ANN001
+def kinds(flags) -> list[str]:
     return sorted(f.kind for f in flags)
 
 

@@ -173,14 +173,14 @@ def test_realworld_statements_parse(name: str) -> None:
     sf = parse_statement_file((REALWORLD / "statements" / name).read_bytes(), name=name)
     assert (len(sf.statements), sf.transaction_count) == REALWORLD_EXPECTED[name]
     for stmt in sf.statements:
-        assert stmt.currency and len(stmt.currency) == 3 or name == "iso20022_gcamp6.xml"
+        assert (stmt.currency and len(stmt.currency) == 3) or name == "iso20022_gcamp6.xml"
         for tx in stmt.transactions:
             assert tx.location.line and tx.location.line > 0
 
 
 @pytest.mark.skipif(not (REALWORLD / "statements").is_dir(), reason="shared corpus absent")
 def test_realworld_dialect_details() -> None:
-    def load(name: str):  # noqa: ANN202
+    def load(name: str):
         return parse_statement_file((REALWORLD / "statements" / name).read_bytes(), name=name)
 
     feb = load("mt940_self-provided_february_30.sta")
@@ -199,12 +199,12 @@ def test_realworld_dialect_details() -> None:
     abn = load("mt940_jejik_abnamro.sta")
     assert check_balance(abn.statements[0]).status == "mismatch"  # the sample really is off
     assert abn.statements[0].transactions[1].counterparty == "DIRCKIII FIL2500 KATWIJK"
-    with pytest.raises(UnsupportedFormatError, match="camt.052"):
+    with pytest.raises(UnsupportedFormatError, match=r"camt\.052"):
         load("iso20022_camt052.xml")
     bad = REALWORLD / "bad_inputs" / "upstream_mt940_february_30.sta"
     if bad.exists():
         assert load_bytes(bad).statements[0].transactions[0].raw_date == "160230"
 
 
-def load_bytes(path: Path):  # noqa: ANN201
+def load_bytes(path: Path):
     return parse_statement_file(path.read_bytes(), name=path.name)

@@ -14,7 +14,7 @@ from ingest.statements.synth import Acct, Tx, camt053, csv_signed, mt940, ofx_sg
 D = Decimal
 
 
-def _count(db, model, *where) -> int:  # noqa: ANN001
+def _count(db, model, *where) -> int:
     with db.session() as s:
         return s.scalar(select(func.count()).select_from(model).where(*where))
 
