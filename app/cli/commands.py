@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "app.cli.serve",
     "app.cli.eval",
     "app.cli.contracts",
+    "app.cli.scheduler",
     "app.cli.embeddings",
     "app.cli.money",
 )

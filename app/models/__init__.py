@@ -18,6 +18,7 @@ from app.models.core import (
     SourceItem,
 )
 from app.models.mail import MessageCopy
+from app.models.scheduler import SchedulerJob
 
 __all__ = [
     "Answer",
