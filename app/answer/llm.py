@@ -144,7 +144,7 @@ class OpenAIChatClient:
 
         where = self.base_url
         if isinstance(exc, (openai.APITimeoutError, *_http_errors("TimeoutException"))):
-            return LLMTimeoutError(f"the language model at {where} did not answer within {timeout:g} s")
+            return LLMTimeoutError(f"the language model at {where} did not answer within {_secs(timeout)} s")
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             if status in (502, 503, 504):
@@ -198,7 +198,7 @@ class OpenAIChatClient:
             for chunk in response:
                 if expired.is_set() or time.monotonic() > deadline:
                     raise LLMTimeoutError(
-                        f"the language model at {self.base_url} did not answer within {budget:g} s"
+                        f"the language model at {self.base_url} did not answer within {_secs(budget)} s"
                     )
                 model = getattr(chunk, "model", None) or model
                 if getattr(chunk, "usage", None):
@@ -225,14 +225,14 @@ class OpenAIChatClient:
                             acc["arguments"] += tc.function.arguments or ""
             if expired.is_set():  # the watchdog ended the stream early: no clean finish
                 raise LLMTimeoutError(
-                    f"the language model at {self.base_url} did not answer within {budget:g} s"
+                    f"the language model at {self.base_url} did not answer within {_secs(budget)} s"
                 )
         except HomeragError:
             raise
         except _failures() as exc:
             if expired.is_set():
                 raise LLMTimeoutError(
-                    f"the language model at {self.base_url} did not answer within {budget:g} s"
+                    f"the language model at {self.base_url} did not answer within {_secs(budget)} s"
                 ) from exc
             raise self._translate(exc, budget) from exc
         finally:
@@ -354,6 +354,11 @@ def _usage(usage: Any) -> dict[str, int]:
         for k in ("prompt_tokens", "completion_tokens", "total_tokens")
         if isinstance(getattr(usage, k, None), int)
     }
+
+
+def _secs(seconds: float) -> str:
+    """0.999997 -> "1", 0.3 -> "0.3" (the service passes the budget left, not a round number)."""
+    return f"{round(seconds, 1):g}"
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -60,8 +60,6 @@ def demo_cmd(data_dir: Path | None, host: str, port: int, no_serve: bool) -> Non
         if not settings.llm_base_url:
             click.echo("No HOMERAG_LLM_BASE_URL set: answers are retrieval-only (best passages "
                        "with citations).")
-        import uvicorn
+        from app.cli.serve import run_server
 
-        from app.api import create_app
-
-        uvicorn.run(create_app(settings, context=ctx), host=host, port=port, log_level="info")
+        run_server(ctx, host=host, port=port)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import signal
+from typing import TYPE_CHECKING
 
 import click
 
 from app.api.hosts import is_loopback
 from app.cli import cli
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 
 @cli.command("serve")
@@ -18,9 +22,6 @@ from app.cli import cli
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve_cmd(host: str | None, port: int | None, log_level: str) -> None:
     """Serve the web form (/) and the API (/api, docs at /docs). Migrates the database first."""
-    import uvicorn
-
-    from app.api import create_app
     from app.config import get_settings
     from app.context import open_context
 
@@ -31,12 +32,25 @@ def serve_cmd(host: str | None, port: int | None, log_level: str) -> None:
         # No login in front of it: the owner must choose to expose it (e.g. behind a VPN).
         click.echo(f"warning: binding to {host} makes your documents reachable from other "
                    "machines; homerag has no login of its own", err=True)
+    with open_context(settings) as ctx:  # starts/opens the database and migrates to head
+        click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {ctx.db_label})")
+        run_server(ctx, host=host, port=port, log_level=log_level)
+
+
+def run_server(ctx: AppContext, *, host: str, port: int, log_level: str = "info") -> None:
+    """Serve the app for this context until stopped (Ctrl-C or SIGTERM), then return normally
+    so the caller closes the context (and the embedded PostgreSQL with it)."""
+    import uvicorn
+
+    from app.api import create_app
+
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        with open_context(settings) as ctx:  # starts/opens the database and migrates to head
-            click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {ctx.db_label})")
-            uvicorn.run(create_app(settings, context=ctx), host=host, port=port,
-                        log_level=log_level, server_header=False, proxy_headers=False)
+        uvicorn.run(create_app(ctx.settings, context=ctx), host=host, port=port,
+                    log_level=log_level, server_header=False, proxy_headers=False)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
     finally:
         signal.signal(signal.SIGTERM, previous)
 

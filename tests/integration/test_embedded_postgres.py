@@ -1,0 +1,70 @@
+"""The embedded PostgreSQL: started on demand, shared, and stopped by the last process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.db import EmbeddedPostgres
+
+SCRIPT = """
+import sys
+from pathlib import Path
+from app.db import Database
+db = Database.open(None, pgdata=Path(sys.argv[1]), migrate=False)
+with db.engine.connect() as c:
+    from sqlalchemy import text
+    print(c.execute(text("select extversion from pg_extension where extname = 'vector'")).scalar()
+          or c.execute(text("select default_version from pg_available_extensions "
+                            "where name = 'vector'")).scalar())
+db.close()
+"""
+
+
+def _postmaster_running(pgdata: Path) -> bool:
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+
+
+@pytest.fixture
+def pgdata():
+    root = Path(tempfile.mkdtemp(prefix="hre-", dir="/tmp"))
+    os.chmod(root, 0o755)
+    yield root / "pg"
+    server = EmbeddedPostgres(root / "pg")
+    if (root / "pg" / "PG_VERSION").exists():
+        server.start()
+        server.stop()
+
+
+def _run(pgdata: Path) -> str:
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(pgdata)], capture_output=True,
+                         text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_embedded_server_has_pgvector_and_stops_when_the_process_exits(pgdata):
+    version = _run(pgdata)
+    assert tuple(int(x) for x in version.split(".")[:2]) >= (0, 8)
+    assert not _postmaster_running(pgdata)
+
+
+def test_a_dead_process_handle_does_not_keep_the_server_running(pgdata):
+    _run(pgdata)
+    # A process that died by SIGKILL left its pid behind.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (pgdata / ".handle_pids.json").write_text(json.dumps([dead.pid]))
+    _run(pgdata)
+    assert not _postmaster_running(pgdata)
