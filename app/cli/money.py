@@ -62,16 +62,11 @@ def build_filter(kw: dict[str, Any]) -> Any:
     period_text = kw.pop("period")
     if period_text:
         text = period_text.strip()
-        if "-W" in text.upper():
-            period = parse_week(text)
-        elif len(text) == 7 and text[4] == "-":
-            period = parse_month(text)
-        else:
-            period, _ = find_period(text, date.today())
-            if period is None:
-                raise click.BadParameter(f"cannot read the period {text!r}",
-                                         param_hint="--period")
-        start, end = period.start, period.end
+        found = (parse_week(text) if "-W" in text.upper() else parse_month(text)
+                 if len(text) == 7 and text[4] == "-" else find_period(text, date.today())[0])
+        if found is None:
+            raise click.BadParameter(f"cannot read the period {text!r}", param_hint="--period")
+        start, end = found.start, found.end
     return TxFilter(date_from=start, date_to=end, account=kw.pop("account"),
                     counterparty=kw.pop("payee"), category=kw.pop("category"),
                     min_amount=kw.pop("min_amount"), max_amount=kw.pop("max_amount"),
@@ -172,7 +167,7 @@ def tx_statements(problems: bool, as_json: bool) -> None:
              .order_by(Statement.period_end.desc().nulls_last(), Statement.id))
         if problems:
             q = q.where(Statement.balance_status == "mismatch")
-        rows = [{"id": st.id, "path": origin, "account": acct, "format": st.format,
+        rows: list[dict[str, Any]] = [{"id": st.id, "path": origin, "account": acct, "format": st.format,
                  "period": [str(st.period_start), str(st.period_end)],
                  "opening": str(st.opening_balance) if st.opening_balance is not None else None,
                  "closing": str(st.closing_balance) if st.closing_balance is not None else None,

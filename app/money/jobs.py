@@ -89,13 +89,13 @@ def store_report(session: Session, content: dict[str, Any], *, markdown: str, ht
         period_end=datetime.fromisoformat(content["end"]).date(),
         content=content, markdown=markdown, html=html,
     )
-    ins = ins.on_conflict_do_update(
+    upsert = ins.on_conflict_do_update(
         constraint="uq_reports_kind_period",
         set_={"content": ins.excluded.content, "markdown": ins.excluded.markdown,
               "html": ins.excluded.html, "created_at": ins.excluded.created_at,
               "emailed_at": None},
     ).returning(Report.id)
-    return int(session.execute(ins).scalar_one())
+    return int(session.execute(upsert).scalar_one())
 
 
 def build_and_store_report(session: Session, period: Period, *, kind: str,

@@ -126,8 +126,8 @@ def _payee(text: str, merchants: Iterable[str], skip: set[str]) -> str | None:
         if len(m) >= 3 and m.lower() not in skip and re.search(rf"\b{re.escape(m.lower())}\b",
                                                                low):
             return m
-    for m in _PAYEE.finditer(text):
-        name = m.group("name").strip("\"'")
+    for found in _PAYEE.finditer(text):
+        name = found.group("name").strip("\"'")
         words = [w for w in name.split() if w.lower() not in _STOP]
         if words and not any(w.lower() in skip for w in words) and not words[0].isdigit():
             return " ".join(words)
@@ -155,7 +155,8 @@ def parse_money_question(question: str, *, today: date, categories: Iterable[str
     for pattern, attr in ((_MIN, "min_amount"), (_MAX, "max_amount")):
         m = pattern.search(rest)
         if m and (value := _amount(m)) is not None:
-            f = replace(f, **{attr: value})
+            f = replace(f, min_amount=value) if attr == "min_amount" else replace(
+                f, max_amount=value)
             cur = _currency(m)
             if cur:
                 f = replace(f, currency=cur)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -148,7 +149,7 @@ def _since(m: re.Match[str], today: date) -> Period:
     return Period(start, today, f"since {start}")
 
 
-_PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
+_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], date], Period | None]], ...] = (
     (re.compile(r"(?:from|von|between|zwischen)\s+(?P<a>\d{4}-\d{2}-\d{2})\s+(?:to|until|bis|and|und)\s+"
                 r"(?P<b>\d{4}-\d{2}-\d{2})"), _iso_range),
     (re.compile(r"(?:last|past|previous|in den letzten|letzten|vergangenen)\s+"

@@ -76,13 +76,16 @@ class TxFilter:
         return " ".join(parts) or "all transactions"
 
 
+_Date = date  # TxRow has a field named "date"; annotations inside it use this alias
+
+
 @dataclass(frozen=True, slots=True)
 class TxRow:
     """One transaction with its account label and the place it cites."""
 
     id: int
-    date: date
-    value_date: date | None
+    date: _Date
+    value_date: _Date | None
     amount: Decimal
     currency: str
     counterparty: str | None

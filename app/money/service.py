@@ -80,9 +80,9 @@ def tx_citable(row: TxRow) -> Citable:
 def known_vocabulary(session: Session) -> tuple[list[str], list[str]]:
     """Categories and merchant keys in the database (for the question parser)."""
     cats = [c for c in session.scalars(select(Transaction.category).distinct()) if c]
-    merchants = list(session.scalars(
+    merchants = [m for m in session.scalars(
         select(Transaction.merchant).where(Transaction.merchant.is_not(None))
-        .group_by(Transaction.merchant).order_by(func.count().desc()).limit(5000)))
+        .group_by(Transaction.merchant).order_by(func.count().desc()).limit(5000)) if m]
     return cats, merchants
 
 

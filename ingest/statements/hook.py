@@ -73,7 +73,7 @@ def upsert_account(session: Session, stmt: ParsedStatement) -> int:
         key=account_key(acct.identifier), institution=acct.institution,
         number_masked=acct.masked, currency=acct.currency or stmt.currency, type=acct.type,
     )
-    ins = ins.on_conflict_do_update(
+    upsert = ins.on_conflict_do_update(
         index_elements=[Account.key],
         set_={
             "institution": func.coalesce(Account.institution, ins.excluded.institution),
@@ -81,7 +81,7 @@ def upsert_account(session: Session, stmt: ParsedStatement) -> int:
             "type": func.coalesce(Account.type, ins.excluded.type),
         },
     ).returning(Account.id)
-    return int(session.execute(ins).scalar_one())
+    return int(session.execute(upsert).scalar_one())
 
 
 def store_statement_file(
@@ -105,14 +105,14 @@ def store_statement_file(
             transaction_count=len(stmt.transactions), balance_status=check.status,
             balance_difference=check.difference, meta=meta,
         )
-        ins = ins.on_conflict_do_update(
+        upsert = ins.on_conflict_do_update(
             constraint="uq_statements_document_ordinal",
             set_={c: ins.excluded[c] for c in (
                 "account_id", "format", "period_start", "period_end", "currency",
                 "opening_balance", "closing_balance", "transaction_count", "balance_status",
                 "balance_difference", "metadata")},
         ).returning(Statement.id)
-        statement_id = int(session.execute(ins).scalar_one())
+        statement_id = int(session.execute(upsert).scalar_one())
         new, merged = _store_transactions(session, account_id, document_id, statement_id, stmt,
                                           rules)
         counts["statements"] += 1
