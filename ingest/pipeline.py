@@ -235,6 +235,8 @@ class Pipeline:
             seen.add(event.origin)
             prepared = self._prepare(ctx, event, known.get(event.origin))
             if prepared is None:
+                if len(ctx.touched) >= 1000:
+                    self._flush(ctx, [])
                 continue
             pending.append(prepared)
             pending_chunks += sum(len(p.chunks) for p in prepared.all_docs())
@@ -271,8 +273,9 @@ class Pipeline:
 
         sha = sha256_hex(data)
         if entry and settled and entry.sha256 == sha:
-            with self.db.session() as s:
-                store.touch_ledger_stat(s, ctx.source_id, item.origin, len(data), item.mtime)
+            # Same bytes, new stat (a copied or touched folder): remembered in one batch per
+            # flush rather than a transaction per file (speed; bench/README.md).
+            ctx.touched.append((item.origin, len(data), item.mtime))
             self._outcome(ctx, ItemOutcome(item.origin, "unchanged"), record=False)
             return None
         try:
@@ -342,6 +345,10 @@ class Pipeline:
                          chunks=list(chunked.chunks), started=t0, blob_path=blob)
 
     def _flush(self, ctx: _RunContext, pending: list[_Prepared]) -> None:
+        if ctx.touched:
+            with self.db.session() as s:
+                store.touch_ledger_stats(s, ctx.source_id, ctx.touched)
+            ctx.touched = []
         if not pending:
             return
         docs = [d for p in pending for d in p.all_docs()]
@@ -528,6 +535,7 @@ class _RunContext:
     run_id: int
     report: IngestReport
     space: Any = None
+    touched: list[tuple[str, int | None, float | None]] = field(default_factory=list)
 
 
 def _first_line(exc: object) -> str:

@@ -123,6 +123,17 @@ def test_touched_file_with_same_bytes_is_hashed_but_not_parsed(run, folder):
     assert len(run.parsers.calls) == parsed
 
 
+def test_touched_file_stat_is_remembered_for_the_next_run(run, folder, clean_db):
+    run(folder)
+    path = folder / "car.txt"
+    new_mtime = path.stat().st_mtime + 100
+    os.utime(path, (path.stat().st_atime, new_mtime))
+    run(folder)  # hashes car.txt once and records its new stat (batched at the end of the run)
+    with clean_db.session() as s:
+        stored = s.scalar(select(SourceItem.mtime).where(SourceItem.origin == str(path)))
+    assert stored == pytest.approx(new_mtime)
+
+
 def test_changed_file_replaces_its_chunks_and_keeps_its_id(run, folder, clean_db):
     run(folder)
     with clean_db.session() as s:

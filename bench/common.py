@@ -1,0 +1,112 @@
+"""Shared bench helpers: a throw-away embedded PostgreSQL, percentiles, tables, JSON output.
+
+Not a bench itself (run_all.py skips it). Every bench prints a table and writes its figures as
+JSON under bench/out/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+OUT_DIR = REPO / "bench" / "out"
+RUN_ALL = False  # helper module, not a bench
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+for _k, _v in {"SCARF_NO_ANALYTICS": "true", "DO_NOT_TRACK": "true",
+               "HF_HUB_OFFLINE": "1", "UNSTRUCTURED_DISABLE_NOTICE": "1"}.items():
+    os.environ.setdefault(_k, _v)
+
+
+@contextmanager
+def bench_workdir(keep: Path | None = None) -> Iterator[Path]:
+    """A short /tmp directory (the server's socket path must stay short), removed afterwards
+    unless `keep` names a directory to use and keep (for iterating on one built index)."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        os.chmod(keep, 0o755)
+        yield keep
+        return
+    root = Path(tempfile.mkdtemp(prefix="hrb-", dir="/tmp"))
+    # pgserver runs the server as its own user when started as root: it must reach pgdata.
+    os.chmod(root, 0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def embedded_database(pgdata: Path) -> Iterator[Any]:
+    """`app.db.Database` on an embedded PostgreSQL in `pgdata`, migrated to head; stopped after."""
+    from app.db import Database
+
+    db = Database.open(None, pgdata=pgdata, migrate=True)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def summary_ms(values_ms: Sequence[float]) -> dict[str, float]:
+    return {"n": len(values_ms), "p50_ms": round(percentile(values_ms, 50), 2),
+            "p95_ms": round(percentile(values_ms, 95), 2),
+            "max_ms": round(max(values_ms), 2) if values_ms else math.nan}
+
+
+def print_table(title: str, rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print(f"\n{title}")
+    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(c.rjust(w) if _numeric(c) else c.ljust(w)
+                        for c, w in zip(row, widths, strict=True)))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _numeric(cell: str) -> bool:
+    return cell.replace(",", "").replace(".", "").replace("-", "").replace("%", "").isdigit()
+
+
+def machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "platform": platform.platform(), "at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def write_json(name: str, data: Mapping[str, Any], out_dir: Path = OUT_DIR) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **data}, indent=2, default=str),
+                    encoding="utf-8")
+    return path
