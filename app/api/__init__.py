@@ -28,6 +28,7 @@ ROUTER_MODULES = (
     "app.api.routes.money",
     "app.web.reports",
     "app.api.routes.contracts",
+    "app.api.routes.sources",
     "app.web.routes",
 )
 
