@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from ingest.types import ParsedDocument
 
 PENDING_WINDOW = timedelta(days=10)
+MANUAL = "manual"  # category_rule of a category the owner set by hand
+_KEPT = "homerag.manual_categories"  # session.info key: hand-set categories of removed rows
 
 
 def settings_rules() -> tuple[CategoryRule, ...]:
@@ -154,6 +156,12 @@ def _store_transactions(session: Session, account_id: int, document_id: int, sta
         by_key[key] = int(tx_id)
         new += bool(fresh)
     ids = [by_key[r["dedup_key"]] for r in rows]
+    kept = session.info.get(_KEPT) or {}
+    for r, tx_id in zip(rows, ids, strict=True):
+        if (account_id, r["dedup_key"]) in kept:
+            session.execute(update(Transaction).where(Transaction.id == tx_id).values(
+                category=kept.pop((account_id, r["dedup_key"])), category_rule=MANUAL)
+                .execution_options(synchronize_session=False))
     session.execute(_OCCURRENCES, {"document_id": document_id, "statement_id": statement_id})
     merged = _merge_pending(session, account_id, ids, rows)
     return new, merged
@@ -266,8 +274,13 @@ def remove_statement_document(session: Session, document_id: int) -> None:
                         .where(TransactionOccurrence.document_id == document_id))
         remaining = select(TransactionOccurrence.id).where(
             TransactionOccurrence.transaction_id == Transaction.id).exists()
-        session.execute(delete(Transaction).where(Transaction.id.in_(affected_ids), ~remaining)
-                        .execution_options(synchronize_session=False))
+        gone = delete(Transaction).where(Transaction.id.in_(affected_ids), ~remaining).returning(
+            Transaction.account_id, Transaction.dedup_key, Transaction.category,
+            Transaction.category_rule)
+        for account_id, key, category, rule in session.execute(
+                gone.execution_options(synchronize_session=False)).all():
+            if rule == MANUAL:  # a changed file is removed, then stored again: keep the owner's
+                session.info.setdefault(_KEPT, {})[(account_id, key)] = category
         # Re-point survivors to their earliest remaining occurrence.
         first = (
             select(TransactionOccurrence)

@@ -145,3 +145,19 @@ def test_bad_files_fail_one_by_one_and_leave_earlier_data_untouched(bank_run, fo
         flagged = s.scalar(select(Statement).where(Statement.balance_status == "mismatch"))
         assert flagged is not None and flagged.balance_difference is not None
         assert "differs" in flagged.meta["balance_message"]
+
+
+def test_changed_file_keeps_hand_set_categories(bank_run, folder, clean_db) -> None:
+    txs = _january()
+    (folder / "a.csv").write_bytes(csv_signed(txs[:3]))
+    bank_run(folder)
+    with clean_db.session() as s:
+        rewe = s.scalar(select(Transaction).where(Transaction.merchant == "rewe markt"))
+        rewe.category, rewe.category_rule = "household", "manual"
+    (folder / "a.csv").write_bytes(csv_signed(txs))  # the export grew: the file changed
+    report = bank_run(folder)
+    assert report.counts["indexed"] == 1
+    with clean_db.session() as s:
+        rewe = s.scalar(select(Transaction).where(Transaction.merchant == "rewe markt"))
+        assert (rewe.category, rewe.category_rule) == ("household", "manual")
+        assert s.scalar(select(func.count()).select_from(Transaction)) == 6
