@@ -1,0 +1,95 @@
+"""Crash safety: `homerag ingest` killed with SIGKILL mid-sync, then run again, leaves every
+item indexed exactly once and no half-written document (the real CLI, the test database)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from app.models import Chunk, Document, IngestRun, SourceItem
+
+N_FILES = 500
+WORDS = ("Vertrag Rechnung Heizung Strom Miete Versicherung invoice contract boiler tariff "
+         "notice renewal payment account statement letter").split()
+
+
+def _corpus(root: Path) -> Path:
+    folder = root / "corpus"
+    folder.mkdir()
+    for i in range(N_FILES):
+        body = " ".join(WORDS[(i * 7 + j) % len(WORDS)] + str(j % 13) for j in range(700))
+        (folder / f"note-{i:04d}.md").write_text(f"# Note {i}\n\n{body}\n\nEnd of note {i}.\n")
+    return folder
+
+
+def _env(pg_url: str, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMERAG_")}
+    env.update(HOMERAG_DATABASE_URL=pg_url, HOMERAG_DATA_DIR=str(data_dir),
+               HOMERAG_EMBEDDER="lexical-hash")
+    return env
+
+
+def _consistency(db) -> None:
+    """Every stored document is whole: its chunks, their vectors and its ledger row agree."""
+    with db.session() as s:
+        bad = s.execute(text("""
+            SELECT d.origin, count(c.id) AS chunks, si.chunk_count, count(e.chunk_id) AS vectors
+            FROM documents d
+            LEFT JOIN chunks c ON c.document_id = d.id
+            LEFT JOIN chunk_embeddings e ON e.chunk_id = c.id
+            LEFT JOIN source_items si ON si.document_id = d.id
+            GROUP BY d.id, si.chunk_count
+            HAVING count(c.id) = 0 OR si.chunk_count IS NULL OR count(c.id) <> si.chunk_count
+                OR count(e.chunk_id) <> count(c.id)
+        """)).all()
+        assert bad == []
+        orphans = s.scalar(select(func.count()).select_from(SourceItem).where(
+            SourceItem.status == "indexed", SourceItem.document_id.is_(None)))
+        assert orphans == 0
+
+
+def test_sigkill_mid_sync_then_rerun_indexes_everything_exactly_once(clean_db, pg_url,
+                                                                      data_dir, tmp_path):
+    folder = _corpus(tmp_path)
+    env = _env(pg_url, data_dir)
+    cmd = [sys.executable, "-m", "app", "ingest", str(folder), "--json"]
+    proc = subprocess.Popen(cmd, env=env, cwd=data_dir, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    killed_at = 0
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            with clean_db.session() as s:
+                killed_at = s.scalar(select(func.count()).select_from(Document)) or 0
+            if killed_at >= 50:
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.05)
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "ingest finished before it could be killed"
+    assert 0 < killed_at < N_FILES
+    _consistency(clean_db)  # nothing half-written, even right after the kill
+    with clean_db.session() as s:
+        assert s.scalar(select(IngestRun.status)) == "running"  # it never got to say otherwise
+
+    done = subprocess.run(cmd, env=env, cwd=data_dir, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    _consistency(clean_db)
+    with clean_db.session() as s:
+        origins = s.scalars(select(Document.origin)).all()
+        assert len(origins) == N_FILES and len(set(origins)) == N_FILES
+        assert s.scalar(select(func.count(func.distinct(Chunk.document_id)))) == N_FILES
+        statuses = s.scalars(select(IngestRun.status).order_by(IngestRun.id)).all()
+        assert statuses == ["interrupted", "completed"]
+    # And once more: nothing left to do.
+    again = subprocess.run(cmd, env=env, cwd=data_dir, capture_output=True, text=True,
+                           timeout=600)
+    assert again.returncode == 0 and f'"unchanged": {N_FILES}' in again.stdout, again.stdout
