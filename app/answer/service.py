@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.answer.citations import CitationFilter, check_citations
-from app.answer.context import DEFAULT_MAX_CHARS, build_context, describe
+from app.answer.context import DEFAULT_MAX_CHARS, build_context
 from app.answer.llm import ChatClient, ChatDelta, ChatDone
 from app.answer.prompts import load_prompt
 from app.answer.tools import (
@@ -47,11 +47,6 @@ def _ms(seconds: float) -> float:
     return seconds * 1000.0
 
 
-def _snippet(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
-
-
 def retrieval_only(
     blocks: Sequence[ContextBlock],
     notice: str,
@@ -67,13 +62,11 @@ def retrieval_only(
             answer=NOTHING_FOUND, mode="retrieval-only", notice=notice, error_code=error_code,
             offered=tuple(blocks), **extra,
         )
-    lines = [
-        f"Retrieval-only answer ({notice}). These are the most relevant passages; "
-        "read them for the answer:"
-    ]
-    lines += [f"[{b.n}] {describe(b.citable)}: {_snippet(b.citable.text)}" for b in best]
+    # The passages themselves travel as citations (listed under the answer by every interface),
+    # so the text only says why there is no written answer and which passages to read.
+    refs = " ".join(f"[{b.n}]" for b in best)
     return AnswerResult(
-        answer="\n".join(lines),
+        answer=f"Retrieval-only answer: {notice}. Read the most relevant passages: {refs}.",
         mode="retrieval-only",
         citations=tuple(Citation(n=b.n, citable=b.citable) for b in best),
         notice=notice,

@@ -103,7 +103,8 @@ def test_no_llm_configured_gives_labelled_retrieval_only_answer():
     assert "HOMERAG_LLM_BASE_URL" in result.notice
     assert result.answer.startswith("Retrieval-only answer")
     assert [c.n for c in result.citations] == [1, 2, 3]
-    assert "[1] Lease 1 · /home/docs/lease1.pdf · page 1: Passage 1" in result.answer
+    assert result.answer.endswith("Read the most relevant passages: [1] [2] [3].")
+    assert [c.citable.title for c in result.citations] == ["Lease 1", "Lease 2", "Lease 3"]
     assert not result.uncited and len(result.offered) == 7
 
 
