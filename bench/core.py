@@ -20,9 +20,9 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_workdir, embedded_database, print_table, write_json  # noqa: E402
-from bench.corpus import MANIFEST, generate_corpus  # noqa: E402
-from bench.corpus_text import bench_queries  # noqa: E402
+from bench.common import OUT_DIR, bench_workdir, embedded_database, print_table, write_json
+from bench.corpus import MANIFEST, generate_corpus
+from bench.corpus_text import bench_queries
 
 PHASES = ("ingest", "search", "ask")
 
@@ -34,10 +34,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--chunks", type=int, help="index size for search (default 100000; quick 3000)")
     ap.add_argument("--queries", type=int, help="search queries per round (default 200; quick 24)")
     ap.add_argument("--questions", type=int, help="ask questions (default 60; quick 8)")
+    ap.add_argument("--rounds", type=int, default=2, help="measured passes over the queries")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", default=",".join(PHASES), help="phases: ingest,search,ask")
     ap.add_argument("--workdir", type=Path, help="keep corpus and database here (reused later)")
     ap.add_argument("--out", default="core", help="JSON name under bench/out/ (default core)")
+    ap.add_argument("--out-dir", type=Path, default=OUT_DIR, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     quick = args.quick
     args.documents = args.documents or (120 if quick else 2000)
@@ -51,36 +53,48 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from bench.core_measure import grow_index, index_stats, measure_ask, measure_ingest, measure_search
+def run(args: argparse.Namespace, workdir: Path, db: Any = None) -> dict[str, Any]:
+    """Run the selected phases; on `db` if given (the smoke test's), else on a fresh embedded
+    PostgreSQL in `workdir`."""
+    if db is None:
+        with embedded_database(workdir / "pg") as fresh:
+            return run(args, workdir, fresh)
+    from bench.core_measure import (
+        grow_index,
+        index_stats,
+        measure_ask,
+        measure_ingest,
+        measure_search,
+    )
     from ingest.embedders.lexical import LexicalHashEmbedder
 
-    results: dict[str, Any] = {"args": {k: v for k, v in vars(args).items() if k != "workdir"}}
+    results: dict[str, Any] = {"args": {k: str(v) if isinstance(v, Path) else v
+                                        for k, v in vars(args).items()}}
     embedder = LexicalHashEmbedder()
     originals = workdir / "originals"
-    with embedded_database(workdir / "pg") as db:
-        if "ingest" in args.phases:
-            mixed = workdir / "mixed"
-            if not (mixed / MANIFEST).exists():
-                t0 = time.perf_counter()
-                generate_corpus(mixed, documents=args.documents, seed=args.seed)
-                print(f"generated {args.documents} documents in {time.perf_counter() - t0:.0f}s")
-            results["ingest"] = measure_ingest(db, mixed, embedder, originals)
-            first = results["ingest"]["first"]
-            print(f"ingested {first['counts']['indexed']} documents, {first['chunks']} chunks "
-                  f"in {first['seconds']}s")
-        if "search" in args.phases or "ask" in args.phases:
-            print(f"growing the index to {args.chunks} chunks ...")
-            results["grow"] = grow_index(db, workdir, embedder, originals,
-                                         target_chunks=args.chunks, seed=args.seed)
-            results["index"] = index_stats(db)
-        if "search" in args.phases:
-            results["search"] = measure_search(db, embedder, bench_queries(args.queries,
-                                                                            args.seed + 6))
-        if "ask" in args.phases:
-            questions = [q for q in bench_queries(args.questions * 2, args.seed + 99)
-                         if q.flavour != "keyword"][: args.questions]
-            results["ask"] = measure_ask(db, embedder, workdir, questions)
+    if "ingest" in args.phases:
+        mixed = workdir / "mixed"
+        if not (mixed / MANIFEST).exists():
+            t0 = time.perf_counter()
+            generate_corpus(mixed, documents=args.documents, seed=args.seed)
+            print(f"generated {args.documents} documents in {time.perf_counter() - t0:.0f}s")
+        results["ingest"] = measure_ingest(db, mixed, embedder, originals)
+        first = results["ingest"]["first"]
+        print(f"ingested {first['counts']['indexed']} documents, {first['chunks']} chunks "
+              f"in {first['seconds']}s")
+    if "search" in args.phases or "ask" in args.phases:
+        print(f"growing the index to {args.chunks} chunks ...")
+        results["grow"] = grow_index(db, workdir, embedder, originals,
+                                     target_chunks=args.chunks, seed=args.seed)
+        results["index"] = index_stats(db)
+    if "search" in args.phases:
+        results["search"] = measure_search(db, embedder,
+                                           bench_queries(args.queries, args.seed + 6),
+                                           rounds=args.rounds)
+    if "ask" in args.phases:
+        questions = [q for q in bench_queries(args.questions * 2, args.seed + 99)
+                     if q.flavour != "keyword"][: args.questions]
+        results["ask"] = measure_ask(db, embedder, workdir, questions)
     return results
 
 
@@ -143,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         results = run(args, workdir)
     results["wall_s"] = round(time.perf_counter() - t0, 1)
     report(results)
-    path = write_json(args.out, results)
+    path = write_json(args.out, results, args.out_dir)
     print(f"\nwrote {path} (wall {results['wall_s']} s)")
     return 0
 

@@ -239,8 +239,9 @@ class StubProcess:
 
 def measure_ask(db: Any, embedder: Any, workdir: Path, questions: Sequence[BenchQuery], *,
                 rounds: int = 1) -> dict[str, Any]:
-    """`ask_stream` end to end against the stub answering at once; overhead = total − the stub's
-    own time for the same request (a raw HTTP round trip, measured right after)."""
+    """`ask_stream` end to end against the stub answering at once. Overhead = total minus the
+    stub's own time for a request of the same size (a raw HTTP round trip, measured right
+    after each question)."""
     from app.ask import ask_stream
     from app.config import load_settings
     from app.context import AppContext
@@ -280,8 +281,8 @@ def measure_ask(db: Any, embedder: Any, workdir: Path, questions: Sequence[Bench
                 overhead.append(total - own)
                 retrieval.append(float(result.timings.get("retrieval_ms", math.nan)))
                 llm_client.append(float(result.timings.get("llm_ms", math.nan)))
-        for client in list(ctx.extras.values()):
-            if client is not None:
+        for key, client in ctx.extras.items():  # not ctx.close(): the database is the caller's
+            if key.startswith("chat:") and client is not None:
                 client.close()
     return {
         "questions": len(questions), "rounds": rounds, "modes": dict(modes),
