@@ -259,6 +259,9 @@ def _tol(cadence: int) -> int:
 def recurring_changes(history: Sequence[DetTx], start: date, end: date) -> list[Flag]:
     """A subscription whose price changed, that stopped, or that started."""
     flags = []
+    # "Started" needs history from before the first charge: a series that begins with the
+    # oldest imported statement has merely come into view.
+    history_start = min((t.date for t in history), default=start)
     for s in recurring_series(history, until=end):
         last = s.txs[-1]
         before = [t for t in s.txs if t.date < start]
@@ -287,7 +290,8 @@ def recurring_changes(history: Sequence[DetTx], start: date, end: date) -> list[
                     {"last_date": str(last.date), "amount": str(last.spend),
                      "cadence": s.cadence}))
         if in_period and len(s.txs) - len(in_period) <= 2 and len(s.txs) <= 4 and \
-                len(before) < 3 and s.txs[0].date >= start - timedelta(days=3 * s.interval_days):
+                len(before) < 3 and s.txs[0].date >= start - timedelta(days=3 * s.interval_days) \
+                and (s.txs[0].date - history_start).days > s.interval_days + _tol(s.interval_days):
             flags.append(Flag(
                 "recurring_started", 1.5,
                 f"New {s.cadence} charge {s.label}: {_fmt(in_period[-1].spend, s.currency)} "

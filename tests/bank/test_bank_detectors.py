@@ -119,3 +119,23 @@ def test_median_and_mad() -> None:
     values = [D(1), D(2), D(3), D(4), D(100)]
     assert median(values) == D(3)
     assert mad(values) == D(1)
+
+
+def _monthly(merchant: str, first: date, count: int, amount: str, first_id: int) -> list[DetTx]:
+    return [DetTx(first_id + i, first + timedelta(days=30 * i), D(amount), "EUR", merchant)
+            for i in range(count)]
+
+
+def test_new_subscription_is_flagged_only_when_history_reaches_before_it() -> None:
+    salary = [DetTx(900 + i, date(2025, 6, 28) + timedelta(days=30 * i), D("3000"), "EUR",
+                    "employer") for i in range(9)]
+    fresh = _monthly("newsstream", date(2025, 11, 5), 3, "-9.99", 100)
+    flags = recurring_changes(salary + fresh, *MONTH)
+    assert [f.kind for f in flags] == ["recurring_started"]
+    assert "newsstream" in flags[0].reason.lower()
+
+
+def test_series_that_begins_with_the_oldest_statement_is_not_called_new() -> None:
+    # The imported history itself starts with these charges: nothing says they are new.
+    rent = _monthly("landlord", date(2025, 11, 3), 3, "-950", 1)
+    assert recurring_changes(rent, *MONTH) == []
