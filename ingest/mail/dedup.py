@@ -13,6 +13,7 @@ The pipeline calls `check_duplicate` after parsing a top-level item; `on_stored`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
@@ -68,6 +69,14 @@ _RELEASE = text(
 )
 
 
+_INDEXED_KEYS = text("SELECT message_id FROM mail_messages WHERE document_id IS NOT NULL")
+# How long a snapshot of the indexed Message-IDs is trusted. New mail is almost always unique:
+# checking it against a set in memory keeps the check off the database; a hit is confirmed by a
+# query. Another process indexing the same message within this window yields a harmless
+# second copy, never a lost one.
+SNAPSHOT_TTL_S = 60.0
+
+
 class MessageIdDedup:
     """DocumentHook that keeps one indexed copy per message (see module docstring)."""
 
@@ -75,6 +84,16 @@ class MessageIdDedup:
         # Copies accepted in this process but not yet stored (the pipeline writes in batches):
         # a second copy within the same batch must not be indexed as well.
         self._pending: dict[str, tuple[int, str]] = {}
+        self._indexed: set[int] | None = None
+        self._indexed_at = 0.0
+
+    def _maybe_indexed(self, session_scope: SessionScope, key: str) -> bool:
+        now = time.monotonic()
+        if self._indexed is None or now - self._indexed_at > SNAPSHOT_TTL_S:
+            with session_scope() as session:
+                self._indexed = {hash(k) for k in session.scalars(_INDEXED_KEYS)}
+            self._indexed_at = now
+        return hash(key) in self._indexed
 
     def check_duplicate(self, session_scope: SessionScope, *, source_id: int, origin: str,
                         parsed: ParsedDocument, sha256: str) -> DuplicateItemError | None:
@@ -83,6 +102,11 @@ class MessageIdDedup:
             return None
         key = dedup_key(parsed.metadata.get("message_id"), sha256)
         pending = self._pending.get(key)
+        if pending is None and not self._maybe_indexed(session_scope, key):
+            self._pending[key] = (source_id, origin)
+            return None
+        if pending == (source_id, origin):
+            return None
         with session_scope() as session:
             found = session.execute(
                 _FIND, {"key": key, "source_id": source_id, "origin": origin}
@@ -112,6 +136,8 @@ class MessageIdDedup:
         ).scalar()
         if key is not None:
             self._pending.pop(key, None)
+            if self._indexed is not None:
+                self._indexed.add(hash(key))
 
     def on_removed(self, session: Session, document_id: int) -> None:
         session.execute(_RELEASE, {"document_id": document_id})
