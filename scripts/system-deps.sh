@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the test suite drives for real: Chromium (browser test), Tesseract with English
-# and German (OCR), Dovecot (IMAP server on loopback). Installs only what is missing.
+# and German (OCR; DejaVu renders the test scans with umlauts), Dovecot (IMAP server on loopback).
+# Installs only what is missing.
 set -euo pipefail
-want=(chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu dovecot-imapd)
+want=(chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu dovecot-imapd fonts-dejavu-core)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
