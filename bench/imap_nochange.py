@@ -48,7 +48,7 @@ def populate(maildir: Path, folders: int, messages: int) -> list[str]:
         (maildir / sub).mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         nobody = pwd.getpwnam("nobody")
-        for dirpath, dirnames, filenames in os.walk(maildir):
+        for dirpath, _dirs, filenames in os.walk(maildir):
             os.chown(dirpath, nobody.pw_uid, nobody.pw_gid)
             for f in filenames:
                 os.chown(os.path.join(dirpath, f), nobody.pw_uid, nobody.pw_gid)

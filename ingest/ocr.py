@@ -8,6 +8,7 @@ the binary and its languages are probed on first use.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -172,10 +173,8 @@ def prepare_image(image: Image) -> Image | None:
     """Upright, grey, at most MAX_SIDE pixels; None when too small to hold text."""
     from PIL import ImageOps
 
-    try:
+    with contextlib.suppress(ValueError, OSError, TypeError):
         image = ImageOps.exif_transpose(image) or image  # phone photos carry their rotation
-    except (ValueError, OSError, TypeError):
-        pass
     if min(image.size) < MIN_SIDE:
         return None
     if image.mode not in ("L", "1"):

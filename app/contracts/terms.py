@@ -239,4 +239,4 @@ def currency_code(text: str) -> str | None:
     return value.upper() if re.fullmatch(r"[a-z]{3}", value) and value.upper() in _ISO else None
 
 
-_ISO = frozenset("EUR USD GBP CHF SEK NOK DKK PLN CZK HUF JPY CAD AUD".split())
+_ISO = frozenset(["EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "JPY", "CAD", "AUD"])

@@ -4,7 +4,13 @@
 email parser build on it.
 """
 
-from ingest.mail.message import Attachment, MailMessage, NotAnEmailError, looks_like_mail, parse_mail
+from ingest.mail.message import (
+    Attachment,
+    MailMessage,
+    NotAnEmailError,
+    looks_like_mail,
+    parse_mail,
+)
 from ingest.mail.quotes import Segment, split_body
 
 __all__ = [

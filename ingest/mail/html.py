@@ -8,11 +8,9 @@ from __future__ import annotations
 import re
 
 _BLOCK = frozenset(
-    """address article aside blockquote body center dd details dialog div dl dt fieldset figcaption
-    figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table
-    tbody thead tfoot tr ul""".split()
+    ["address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul"]
 )
-_DROP = frozenset("script style head title meta link noscript template svg object iframe button select".split())
+_DROP = frozenset(["script", "style", "head", "title", "meta", "link", "noscript", "template", "svg", "object", "iframe", "button", "select"])
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0", re.I)
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u034f\u00ad]")
 _WS = re.compile(r"[ \t\r\n\f\v\xa0]+")

@@ -31,8 +31,7 @@ from ingest.mail.html import html_to_text, tidy_lines
 from ingest.mail.quotes import Segment, split_body
 
 _KNOWN_HEADERS = frozenset(
-    "from to cc subject date message-id received mime-version content-type return-path "
-    "delivered-to reply-to sender in-reply-to references x-mailer user-agent".split()
+    ["from", "to", "cc", "subject", "date", "message-id", "received", "mime-version", "content-type", "return-path", "delivered-to", "reply-to", "sender", "in-reply-to", "references", "x-mailer", "user-agent"]
 )
 _SIGNATURE_TYPES = frozenset(
     {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}

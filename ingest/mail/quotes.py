@@ -89,10 +89,10 @@ def _find_cut(lines: list[str]) -> int | None:
             _reply_header_at(lines, j) for j in range(i + 1, min(i + 3, len(lines)))
         ):
             return i
-        if _reply_header_at(lines, i) and not _after_forward_marker(lines, i):
-            # Outlook separates the reply header by a blank line or rule from the answer.
-            if i == 0 or not lines[i - 1].strip() or _UNDERLINE.match(lines[i - 1]):
-                return i
+        # Outlook separates the reply header by a blank line or rule from the answer.
+        if (_reply_header_at(lines, i) and not _after_forward_marker(lines, i)
+                and (i == 0 or not lines[i - 1].strip() or _UNDERLINE.match(lines[i - 1]))):
+            return i
     return None
 
 

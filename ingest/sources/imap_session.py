@@ -9,6 +9,7 @@ when connecting and never appears in messages or logs.
 from __future__ import annotations
 
 import base64
+import contextlib
 import imaplib
 import logging
 import re
@@ -142,10 +143,8 @@ class ImapSession:
     def _drop(self) -> None:
         conn, self.conn, self.selected = self.conn, None, None
         if conn is not None:
-            try:
+            with contextlib.suppress(OSError, imaplib.IMAP4.error, AttributeError):
                 conn.shutdown()
-            except (OSError, imaplib.IMAP4.error, AttributeError):
-                pass
 
     def call(self, fn: Callable[[imaplib.IMAP4], T], *, folder: str | None = None,
              uidvalidity: int | None = None) -> T:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import email.policy
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime
-
 
 
 def build_message(

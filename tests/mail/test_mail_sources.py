@@ -16,7 +16,6 @@ from ingest.sources import source_for_path
 from ingest.sources.maildir import MaildirSource, folder_label, message_key
 from ingest.sources.mbox import MboxSource, message_id_of
 from ingest.types import RawItem, Removed
-
 from tests.mail.mailgen import build_message
 
 

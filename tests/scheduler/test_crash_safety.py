@@ -15,8 +15,7 @@ from sqlalchemy import func, select, text
 from app.models import Chunk, Document, IngestRun, SourceItem
 
 N_FILES = 500
-WORDS = ("Vertrag Rechnung Heizung Strom Miete Versicherung invoice contract boiler tariff "
-         "notice renewal payment account statement letter").split()
+WORDS = ["Vertrag", "Rechnung", "Heizung", "Strom", "Miete", "Versicherung", "invoice", "contract", "boiler", "tariff", "notice", "renewal", "payment", "account", "statement", "letter"]
 
 
 def _corpus(root: Path) -> Path:

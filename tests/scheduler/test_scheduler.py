@@ -155,6 +155,6 @@ def test_homerag_scheduler_process_syncs_and_stops_on_sigterm(clean_db, pg_url, 
         assert runs >= 1
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "scheduler stopped" in err
