@@ -69,6 +69,10 @@ _RENEWAL = [
     rf"verlängert\s+sich\s+(?:der\s+vertrag\s+|das\s+vertragsverhältnis\s+)?"
     rf"(?:(?:automatisch|stillschweigend|jeweils)\s+)*um\s+(?:jeweils\s+)?(?:weitere\s+)?{NU}",
 ]
+# OCR sprinkles stray dots and commas between words ("fest. abgeschlossen", "jeweils.um"):
+# between the words of these phrases any run of spaces and such specks is accepted.
+_NOTICE, _TERM, _RENEWAL = ([p.replace(r"\s+", r"[\s.,]+") for p in group]
+                            for group in (_NOTICE, _TERM, _RENEWAL))
 _OPEN_ENDED = [
     r"auf\s+unbestimmte\s+zeit", r"\bunbefristet", r"for\s+an\s+indefinite\s+period",
     r"month[\s-]to[\s-]month", r"until\s+terminated\s+by\s+(?:either|one)\s+party",

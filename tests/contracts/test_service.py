@@ -113,3 +113,31 @@ def test_llm_down_falls_back_to_rules(clean_db, contract_docs, settings, openai_
     openai_stub.reply_with(Reply(status=503))
     report = refresh_contracts(clean_db, chat=_chat(settings, openai_stub), today=TODAY)
     assert (report.by_llm, report.by_rules) == (0, 2)
+
+
+def test_scanned_contract_photo_gets_terms_cited_to_its_page(clean_db, tmp_path) -> None:
+    """A phone photo of a lease: OCR (Tesseract, German) -> contract -> rule-based terms."""
+    import textwrap
+
+    from ingest.embedders.lexical import LexicalHashEmbedder
+    from ingest.pipeline import IngestOptions, Pipeline
+    from ingest.sources.folder import FolderSource
+    from tests.contracts.samples import GERMAN_LEASE
+    from tests.ocr.scans import render_page
+
+    lines = [w for para in GERMAN_LEASE.strip().split("\n\n")
+             for w in [*textwrap.wrap(para, 62), ""]]
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    render_page(lines, size=(2000, 1900), font_px=34, angle=0.7).convert("RGB").save(
+        folder / "mietvertrag-scan.jpg", quality=90)
+    report = Pipeline(clean_db, embedder=LexicalHashEmbedder(), options=IngestOptions()).run(
+        FolderSource("scans", folder))
+    assert report.counts["indexed"] == 1, report.to_json()
+    assert refresh_contracts(clean_db, chat=None, today=TODAY).by_rules == 1
+    with clean_db.session() as s:
+        lease = s.scalars(select(Contract)).one()
+        assert (lease.start_date, lease.term_months, lease.renewal_months) == (
+            date(2024, 3, 1), 24, 12)
+        assert (lease.notice_value, lease.notice_unit) == (3, "months")
+        assert lease.terms["notice"]["page"] == 1
