@@ -17,7 +17,6 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from app.errors import BusyError, HomeragError
@@ -80,17 +79,9 @@ def sync_source(ctx: AppContext, name: str, *, trigger: str = "scheduler") -> di
 
 
 def _refresh_contracts(ctx: AppContext) -> None:
-    try:
-        from app.answer.llm import make_chat_client
-        from app.contracts.service import refresh_contracts
+    from app.contracts.service import refresh_for_context
 
-        chat = make_chat_client(ctx.settings, task="extract")
-        today = datetime.now(ctx.settings.tz).date()
-        refreshed = refresh_contracts(ctx.db, chat=chat, today=today)
-        if refreshed.extracted:
-            log.info("contract terms extracted: %s", refreshed.to_json())
-    except HomeragError as exc:  # a contract problem must not fail the sync job
-        log.error("contract refresh failed: %s", exc)
+    refresh_for_context(ctx)
 
 
 def sync_source_job(name: str) -> dict[str, Any]:

@@ -121,6 +121,10 @@ def ingest_cmd(paths: tuple[Path, ...], names: tuple[str, ...], as_json: bool, s
             progress=RichProgress() if show_bar else Progress(),
         )
         reports = [pipeline.run(source) for source in sources]
+        if any(r.counts.get("indexed") or r.counts.get("removed") for r in reports):
+            from app.contracts.service import refresh_for_context
+
+            refresh_for_context(ctx)  # key terms and deadlines of new or changed contracts
     if as_json:
         click.echo(json.dumps({"runs": [r.to_json() for r in reports]}, indent=2))
     else:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from app.answer.llm import ChatClient
+    from app.context import AppContext
     from app.db import Database
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,22 @@ def store_terms(session: Session, document_id: int, terms: ContractTerms, *,
     session.add(row)
     session.flush()
     return row
+
+
+def refresh_for_context(ctx: AppContext) -> RefreshReport | None:
+    """After an ingest: extract terms of new or changed contracts with the configured extraction
+    endpoint (rules without one). Errors are logged, never raised: they must not fail a sync."""
+    from datetime import datetime
+
+    try:
+        report = refresh_contracts(ctx.db, chat=ctx.chat_client("extract"),
+                                   today=datetime.now(ctx.settings.tz).date())
+    except HomeragError as exc:
+        log.error("contract refresh failed: %s", exc)
+        return None
+    if report.extracted:
+        log.info("contract terms extracted: %s", report.to_json())
+    return report
 
 
 def refresh_contracts(db: Database, *, chat: ChatClient | None, today: date,

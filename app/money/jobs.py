@@ -157,6 +157,12 @@ def run_weekly_report(ctx: AppContext, *, now: datetime | None = None,
     if chat is None:
         chat = ctx.chat_client("report")
     link_base = f"http://{settings.host}:{settings.port}"
+    try:  # deadlines in the report come from up-to-date contract terms
+        from app.contracts.service import refresh_for_context
+    except ImportError:
+        pass
+    else:
+        refresh_for_context(ctx)
     with ctx.db.session() as s:
         report_id, content, markdown, _html = build_and_store_report(
             s, period, kind="week", chat=chat, now=local_now, link_base=link_base)

@@ -56,6 +56,11 @@ def to_markdown(content: dict[str, Any], *, link_base: str | None = None) -> str
         for s in content["suggestions"]:
             refs = ", ".join(f"#{t}" for t in s["transaction_ids"][:5])
             out.append(f"- {s['text']} ({refs})")
+    if content.get("deadlines"):
+        out += ["", "## Contract deadlines in the next 60 days"]
+        out += [f"- {d['date']} ({d['days_left']} days): "
+                f"{'last day to cancel' if d['kind'] == 'cancel_by' else 'contract ends'} "
+                f"{d['title']} ({Path(d['path']).name})" for d in content["deadlines"]]
     if content.get("balance_problems"):
         out += ["", "## Statements whose balances do not add up"]
         out += [f"- {Path(b['path'] or '?').name} ({b['period']}): {b['message']}"

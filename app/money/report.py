@@ -193,6 +193,15 @@ def _balance_problems(session: Session, start: date, end: date) -> list[dict[str
             for s, origin in session.execute(q).all()]
 
 
+def _contract_deadlines(session: Session, today: date, days: int = 60) -> list[dict[str, Any]]:
+    """Contract deadlines (last day to cancel, contract ends) in the next `days` days."""
+    try:
+        from app.contracts.deadlines import upcoming_deadlines
+    except ImportError:  # the contracts module is optional
+        return []
+    return [d.to_json() for d in upcoming_deadlines(session, today, days)]
+
+
 def summary_lines(content: dict[str, Any]) -> list[str]:
     """The deterministic summary: one line per fact, flags cited as [F1], [F2] ..."""
     lines = []
@@ -208,6 +217,9 @@ def summary_lines(content: dict[str, Any]) -> list[str]:
         lines.append(f"{f['reason']} [F{i}]")
     if not content["flags"]:
         lines.append("Nothing unusual was found.")
+    for d in content.get("deadlines", [])[:3]:
+        what = "Last day to cancel" if d["kind"] == "cancel_by" else "Contract ends"
+        lines.append(f"{what} {d['title']}: {d['date']} (in {d['days_left']} days).")
     return lines
 
 
@@ -231,6 +243,7 @@ def build_spending_report(session: Session, period: Period, *, kind: str,
         "flags": [f.to_json() for f in flags],
         "suggestions": todo,
         "balance_problems": _balance_problems(session, period.start, period.end),
+        "deadlines": _contract_deadlines(session, (now or datetime.now(UTC)).date()),
         "narrative": None,
     }
     cited: set[int] = set()

@@ -141,3 +141,22 @@ def test_scanned_contract_photo_gets_terms_cited_to_its_page(clean_db, tmp_path)
             date(2024, 3, 1), 24, 12)
         assert (lease.notice_value, lease.notice_unit) == (3, "months")
         assert lease.terms["notice"]["page"] == 1
+
+
+def test_weekly_report_lists_contract_deadlines_of_the_next_60_days(clean_db, contract_docs):
+    from datetime import UTC, datetime
+
+    from app.money.periods import week_period
+    from app.money.render import to_html, to_markdown
+    from app.money.report import build_spending_report
+
+    refresh_contracts(clean_db, chat=None, today=TODAY)
+    with clean_db.session() as s:
+        content = build_spending_report(s, week_period(2025, 41), kind="week",
+                                        now=datetime(2025, 10, 15, 7, tzinfo=UTC))
+    assert [(d["title"], d["kind"], d["date"]) for d in content["deadlines"]] == [
+        ("Mietvertrag", "cancel_by", "2025-11-30")]
+    assert any("Last day to cancel Mietvertrag: 2025-11-30" in line
+               for line in content["summary"])
+    assert "## Contract deadlines in the next 60 days" in to_markdown(content)
+    assert "Contract deadlines in the next 60 days" in to_html(content, charts={})
