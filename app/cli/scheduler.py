@@ -17,13 +17,14 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 @cli.command("scheduler")
 @click.option("--list", "list_only", is_flag=True, help="Show the scheduled jobs and exit.")
 @click.option("--once", is_flag=True, help="Sync every configured source once, then exit.")
-@click.option("--report-day", type=click.Choice(_DAYS), default="mon", show_default=True,
-              help="Day of the weekly report.")
-@click.option("--report-time", default="07:00", show_default=True, metavar="HH:MM",
-              help="Local time (HOMERAG_TIMEZONE) of the weekly report.")
+@click.option("--report-day", type=click.Choice(_DAYS), default=None,
+              help="Day of the weekly report (default HOMERAG_REPORT_WEEKDAY: mon).")
+@click.option("--report-time", default=None, metavar="HH:MM",
+              help="Local time (HOMERAG_TIMEZONE) of the weekly report "
+                   "(default HOMERAG_REPORT_TIME: 07:00).")
 @click.option("--no-report", is_flag=True, help="Do not schedule the weekly report.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (--list, --once).")
-def scheduler_cmd(list_only: bool, once: bool, report_day: str, report_time: str,
+def scheduler_cmd(list_only: bool, once: bool, report_day: str | None, report_time: str | None,
                   no_report: bool, as_json: bool) -> None:
     """Sync configured sources on their intervals (default every 4 h) and write the weekly
     report. Jobs live in the database; run one scheduler per database. Stop with Ctrl-C or
@@ -33,8 +34,10 @@ def scheduler_cmd(list_only: bool, once: bool, report_day: str, report_time: str
     from ingest import scheduler as sched
     from ingest.sources import load_sources
 
-    report = None if no_report else sched.ReportSchedule(report_day, *_hh_mm(report_time))
     with open_context() as ctx:
+        day = report_day or ctx.settings.report_weekday
+        report = None if no_report else sched.ReportSchedule(
+            day, *_hh_mm(report_time or ctx.settings.report_time))
         sources = load_sources(ctx.settings.resolved_sources_file)
         if once:
             results = [sched.sync_source(ctx, cs.source.name) for cs in sources if cs.enabled]
