@@ -379,7 +379,7 @@ class Pipeline:
         """One transaction: replace the document (and its attachments), hooks, ledger, item."""
         item = prepared.item
         try:
-            with self.db.session() as s:
+            with self._item_session() as s:
                 old_id = store.find_document_id(s, ctx.source_id, item.origin)
                 if old_id is not None:  # rewritten in place: its id (and links to it) stay
                     self._run_removed_hooks(s, old_id)
@@ -451,7 +451,7 @@ class Pipeline:
                 hook.on_removed(s, did)
 
     def _remove(self, ctx: _RunContext, origin: str) -> None:
-        with self.db.session() as s:
+        with self._item_session() as s:
             doc_id = store.find_document_id(s, ctx.source_id, origin)
             if doc_id is not None:
                 self._delete_with_hooks(s, doc_id)
@@ -468,7 +468,7 @@ class Pipeline:
             message = f"{item.origin}: {message}"
         outcome = ItemOutcome(item.origin, status, str(exc.code), message,
                               duration_ms=round(duration, 1))
-        with self.db.session() as s:
+        with self._item_session() as s:
             store.upsert_ledger(s, ctx.source_id, item.origin, sha256=sha, size_bytes=item.size,
                                 mtime=item.mtime, status=status, code=str(exc.code),
                                 message=message, transient=exc.transient, duration_ms=duration)
@@ -501,6 +501,17 @@ class Pipeline:
                           {"i": ctx.source_id})
         except (OperationalError, DatabaseError):
             log.warning("could not record the end of ingest run %s", ctx.run_id)
+
+    @contextmanager
+    def _item_session(self) -> Iterator[Session]:
+        """The transaction of one item (document + ledger + run item), committed without
+        waiting for the WAL flush (speed: ~1.2 ms of fsync per document, a tenth of a small
+        document's ingest). Safe here: a crash can lose only the last few items' commits, and
+        each went with its ledger row, so the next run simply does them again; the run's final
+        commit (`_finish`, synchronous) flushes everything before it."""
+        with self.db.session() as s:
+            s.execute(text("SET LOCAL synchronous_commit = off"))
+            yield s
 
     # -- locking ------------------------------------------------------------------------------
     @contextmanager

@@ -104,38 +104,55 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _nearest(dist: str, src: str, where: str) -> str:
+    """The :cand rows nearest by `dist` (chunk_id, dist), through the HNSW index on `dist`."""
+    return (f"SELECT ce.chunk_id, {dist} AS dist FROM {src} WHERE {where} "
+            f"ORDER BY {dist} LIMIT :cand")
+
+
+def _exact_nearest(column: str) -> str:
+    """The :cand rows of the `scored` CTE nearest by one of its distance columns (no index)."""
+    return f"SELECT chunk_id, {column} AS dist FROM scored ORDER BY {column}, chunk_id LIMIT :cand"
+
+
 def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
                candidates: int, top_k: int, rrf_k: int, has_terms: bool,
-               weights: Mapping[str, float] | None = None) -> tuple[str, dict[str, Any]]:
-    """The statement and its parameters (plus :qd, :qs, :terms supplied by the caller)."""
+               weights: Mapping[str, float] | None = None,
+               exact: bool = False) -> tuple[str, dict[str, Any]]:
+    """The statement and its parameters (plus :qd, :qs, :terms supplied by the caller).
+
+    `exact` scores dense and sparse candidates exactly over the rows the filters leave, without
+    the HNSW indexes (the fallback when a filtered index scan comes up short).
+    """
     params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
     joins, where = filter_sql(filters, params)
     filtered = not filters.is_empty
     sid, dim, vocab = int(space.id), int(space.dim), int(space.sparse_dim)
+    src = (f"chunk_embeddings ce JOIN chunks c ON c.id = ce.chunk_id {joins}"
+           if filtered else "chunk_embeddings ce")
     ctes: list[str] = []
     unions: list[str] = []
     weights = weights or {}
+    dense_dist = f"(ce.dense::halfvec({dim})) <#> CAST(:qd AS halfvec({dim}))"
+    sparse_dist = f"(ce.sparse::sparsevec({vocab})) <#> CAST(:qs AS sparsevec({vocab}))"
+    vector_where = f"ce.space_id = {sid}{where}"
+    if exact and {"dense", "sparse"} & set(stages):
+        # One pass over the filtered rows scores both (the joins that apply the filters are
+        # most of the cost); MATERIALIZED keeps the planner from repeating it per stage.
+        ctes.append(f"""scored AS MATERIALIZED (
+  SELECT ce.chunk_id, {dense_dist} AS dd, {sparse_dist} AS sd FROM {src} WHERE {vector_where})""")
     if "dense" in stages:
-        src = (f"chunk_embeddings ce JOIN chunks c ON c.id = ce.chunk_id {joins}"
-               if filtered else "chunk_embeddings ce")
+        nearest = _exact_nearest("dd") if exact else _nearest(dense_dist, src, vector_where)
         ctes.append(f"""dense AS (
   SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
-    SELECT ce.chunk_id, (ce.dense::halfvec({dim})) <#> CAST(:qd AS halfvec({dim})) AS dist
-    FROM {src}
-    WHERE ce.space_id = {sid}{where}
-    ORDER BY (ce.dense::halfvec({dim})) <#> CAST(:qd AS halfvec({dim})) LIMIT :cand) x)""")
+    {nearest}) x)""")
         params["w_dense"] = float(weights.get("dense", 1.0))
         unions.append("SELECT chunk_id, rank, 'dense' AS src, :w_dense AS w FROM dense")
     if "sparse" in stages:
-        src = (f"chunk_embeddings ce JOIN chunks c ON c.id = ce.chunk_id {joins}"
-               if filtered else "chunk_embeddings ce")
+        nearest = _exact_nearest("sd") if exact else _nearest(sparse_dist, src, vector_where)
         ctes.append(f"""sparse AS (
   SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
-    SELECT ce.chunk_id,
-           (ce.sparse::sparsevec({vocab})) <#> CAST(:qs AS sparsevec({vocab})) AS dist
-    FROM {src}
-    WHERE ce.space_id = {sid}{where}
-    ORDER BY (ce.sparse::sparsevec({vocab})) <#> CAST(:qs AS sparsevec({vocab})) LIMIT :cand) x
+    {nearest}) x
   WHERE dist < 0)""")  # inner product 0: no shared token, not a candidate
         params["w_sparse"] = float(weights.get("sparse", 1.0))
         unions.append("SELECT chunk_id, rank, 'sparse' AS src, :w_sparse AS w FROM sparse")
