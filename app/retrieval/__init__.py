@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import select, text
 
 from app.errors import InvalidInputError, NotFoundError
-from app.retrieval.queries import STAGES, SpaceRef, fts_terms, hybrid_sql
+from app.retrieval.queries import FTS_POOL, STAGES, SpaceRef, fts_terms, hybrid_sql
 from app.retrieval.types import Hit, SearchFilters
 
 if TYPE_CHECKING:
@@ -67,8 +67,11 @@ def resolve_space(session: Session, embedder: Embedder) -> SpaceRef:
 def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding: Embedding,
                   *, filters: SearchFilters | None = None, top_k: int = 8, candidates: int = 60,
                   rrf_k: int = 60, stages: Sequence[str] = STAGES,
-                  weights: dict[str, float] | None = None) -> list[Hit]:
-    """Run the fused SQL for an already-embedded query."""
+                  weights: dict[str, float] | None = None,
+                  max_scan_tuples: int = FILTERED_MAX_SCAN_TUPLES,
+                  fts_pool: int = FTS_POOL) -> list[Hit]:
+    """Run the fused SQL for an already-embedded query (`max_scan_tuples`, `fts_pool`: the
+    bounds explained at FILTERED_MAX_SCAN_TUPLES and in app.retrieval.queries)."""
     from ingest.embedders.lexical import STOPWORDS
     from ingest.store import to_halfvec, to_sparsevec
 
@@ -88,7 +91,7 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
     def statement(*, exact: bool) -> tuple[str, dict[str, Any]]:
         sql, params = hybrid_sql(space, stages=stages, filters=filters, candidates=candidates,
                                  top_k=top_k, rrf_k=rrf_k, has_terms=bool(simple_terms or terms),
-                                 weights=weights, exact=exact)
+                                 weights=weights, exact=exact, fts_pool=fts_pool)
         return sql, {**params, **query_params}
 
     # HNSW returns ef_search candidates at most; with filters, keep scanning until k rows pass.
@@ -102,7 +105,7 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
         settings_sql += (", set_config('hnsw.iterative_scan', 'relaxed_order', true)"
                          ", set_config('hnsw.max_scan_tuples', :max_scan, true)")
     session.execute(text(settings_sql), {"ef": str(max(40, int(candidates))),
-                                         "max_scan": str(FILTERED_MAX_SCAN_TUPLES)})
+                                         "max_scan": str(int(max_scan_tuples))})
     sql, params = statement(exact=False)
     rows = session.execute(text(sql), params).mappings().all()
     if len(rows) < top_k and not filters.is_empty and {"dense", "sparse"} & set(stages):

@@ -118,11 +118,12 @@ def _exact_nearest(column: str) -> str:
 def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
                candidates: int, top_k: int, rrf_k: int, has_terms: bool,
                weights: Mapping[str, float] | None = None,
-               exact: bool = False) -> tuple[str, dict[str, Any]]:
+               exact: bool = False, fts_pool: int = FTS_POOL) -> tuple[str, dict[str, Any]]:
     """The statement and its parameters (plus :qd, :qs, :terms supplied by the caller).
 
     `exact` scores dense and sparse candidates exactly over the rows the filters leave, without
-    the HNSW indexes (the fallback when a filtered index scan comes up short).
+    the HNSW indexes (the fallback when a filtered index scan comes up short). `fts_pool` caps
+    the full-text matches that are ranked (see MATCH_QUERY_SQL).
     """
     params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
     joins, where = filter_sql(filters, params)
@@ -165,7 +166,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         # whole table: 0.5 s at 100k chunks. So rows are matched on the query's selective
         # lexemes (MATCH_QUERY_SQL), ranked with the whole query, and at most :fts_pool
         # matches are ranked at all. The documents join is only there when a filter needs it.
-        params["fts_pool"] = FTS_POOL
+        params["fts_pool"] = int(fts_pool)
         ctes.append(MATCH_QUERY_SQL)
         ctes.append(f"""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
