@@ -10,11 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pgvector import HalfVector, SparseVector
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -36,6 +36,11 @@ from ingest.types import Embedding, ParsedDocument, TextChunk
 # pgvector's HNSW index takes at most 1,000 non-zero elements per sparsevec.
 SPARSE_NNZ_LIMIT = 1000
 RUNTIME_INDEX_PREFIX = "ix_chunk_embeddings_space_"
+
+
+def _table(model: Any) -> Table:
+    """The Core table of an ORM model (bulk paths use Core statements for speed)."""
+    return cast(Table, model.__table__)
 
 
 # -- sources ----------------------------------------------------------------------------------
@@ -178,7 +183,7 @@ class DocumentRecord:
 def find_document_id(session: Session, source_id: int, origin: str) -> int | None:
     # A Core select on the table: compiled once and cached (an ORM select per item cost more
     # Python time than the query itself).
-    docs = Document.__table__
+    docs = _table(Document)
     return session.execute(
         select(docs.c.id).where(docs.c.source_id == source_id, docs.c.origin == origin)
     ).scalar()
@@ -219,7 +224,7 @@ def write_document(session: Session, record: DocumentRecord, space: EmbeddingSpa
         doc_id: int | None = existing_id
     else:
         # Core insert with parameters (speed, see _ledger_upsert); keys are column names.
-        docs = Document.__table__
+        docs = _table(Document)
         row = {("metadata" if k == "meta" else k): v for k, v in values.items()}
         doc_id = session.execute(insert(docs).returning(docs.c.id), row).scalar_one()
     assert doc_id is not None
@@ -245,7 +250,7 @@ def write_document(session: Session, record: DocumentRecord, space: EmbeddingSpa
         }
         for c in record.chunks
     ]
-    chunks_table = Chunk.__table__
+    chunks_table = _table(Chunk)
     chunk_ids = session.execute(
         insert(chunks_table).returning(chunks_table.c.id, sort_by_parameter_order=True),
         chunk_rows,
@@ -259,7 +264,7 @@ def write_document(session: Session, record: DocumentRecord, space: EmbeddingSpa
         vector_rows.append(
             {"space_id": space.id, "chunk_id": chunk_id, "dense": dense, "sparse": sparse}
         )
-    session.execute(insert(ChunkEmbedding.__table__), vector_rows)
+    session.execute(insert(_table(ChunkEmbedding)), vector_rows)
     return int(doc_id)
 
 
@@ -315,7 +320,7 @@ def upsert_ledger(session: Session, source_id: int, origin: str, **values: Any) 
 def _ledger_upsert(keys: tuple[str, ...]) -> Any:
     """One Core upsert statement per set of columns, built once (speed: building an ORM
     insert().values() per item coerced every value and missed the compiled-statement cache)."""
-    table = SourceItem.__table__
+    table = _table(SourceItem)
     stmt = pg_insert(table)
     return stmt.on_conflict_do_update(
         constraint="uq_source_items_source_origin",
@@ -334,7 +339,7 @@ def touch_ledger_stats(session: Session, source_id: int,
     """`touch_ledger_stat` for many items in one executemany (a copied folder: thousands)."""
     if not stats:
         return
-    items = SourceItem.__table__
+    items = _table(SourceItem)
     session.execute(
         update(items)
         .where(items.c.source_id == bindparam("b_source"), items.c.origin == bindparam("b_origin"))
@@ -375,7 +380,7 @@ def record_item(session: Session, run_id: int, source_id: int | None, origin: st
                 duration_ms: float | None = None) -> None:
     # A Core insert of the table with parameters (cached compiled statement), see _ledger_upsert.
     session.execute(
-        insert(IngestItem.__table__),
+        insert(_table(IngestItem)),
         {"run_id": run_id, "source_id": source_id, "origin": origin, "status": status,
          "code": code, "message": message, "document_id": document_id,
          "chunk_count": chunk_count, "duration_ms": duration_ms},
