@@ -79,8 +79,13 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise InvalidInputError(f"unknown retrieval stage(s): {', '.join(sorted(unknown))}")
-    terms = fts_terms(query, frozenset())
     simple_terms = fts_terms(query, STOPWORDS)
+    # The language configurations get the words without English and German stopwords too
+    # (relevance and speed): each configuration drops only its own, so "the" went through the
+    # German one and "die" through the English one, matched every chunk stored under the
+    # 'simple' configuration and filled the full-text ranking pool with noise. A query made of
+    # stopwords alone keeps them.
+    terms = simple_terms or fts_terms(query, frozenset())
     query_params = {
         "qd": to_halfvec(query_embedding.dense).to_text(),
         "qs": to_sparsevec(query_embedding.sparse, space.sparse_dim).to_text(),

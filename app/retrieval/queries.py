@@ -19,8 +19,10 @@ from app.retrieval.types import SearchFilters
 STAGES = ("dense", "sparse", "fts")
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_FTS_TERMS = 32
-# At most this many full-text matches are ranked per query (see hybrid_sql).
-FTS_POOL = 1000
+# At most this many full-text matches are ranked per query (see hybrid_sql). Ranking costs
+# ~10 us a row at 100k chunks; 500 keeps the stage near 5 ms while leaving eight times the
+# 60 candidates a stage contributes (1,000 measured 12 ms on natural-language questions).
+FTS_POOL = 500
 
 # The full-text match query `mq`: the lexemes of `q` without those that alone would match more
 # rows than the ranking pool (by the planner's statistics on chunks.tsv: most common elements
@@ -161,7 +163,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         ctes.append("""q AS (
   SELECT to_tsquery('english', :terms) || to_tsquery('german', :terms)
          || to_tsquery('simple', :terms_simple) AS q)""")
-        # Speed (bench/README.md): ts_rank_cd detoasts every matching tsvector (~5 µs a row),
+        # Speed (bench/README.md): ts_rank_cd detoasts every matching tsvector (~5-10 µs a row),
         # and an OR with a word found in most chunks ("eur", "vertrag") matched nearly the
         # whole table: 0.5 s at 100k chunks. So rows are matched on the query's selective
         # lexemes (MATCH_QUERY_SQL), ranked with the whole query, and at most :fts_pool
