@@ -108,38 +108,13 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _drop_runtime_indexes(db) -> None:
-    # TRUNCATE ... RESTART IDENTITY (clean_db) reuses space ids but keeps their partial indexes,
-    # whose dimension may not fit the next test's space with the same id.
-    from sqlalchemy import text
-
-    with db.engine.begin() as conn:
-        names = conn.scalars(
-            text(
-                "SELECT indexname FROM pg_indexes "
-                "WHERE indexname LIKE 'ix_chunk_embeddings_space_%'"
-            )
-        ).all()
-        for name in names:
-            conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
-
-
 @pytest.fixture
-def fresh_db(clean_db):
-    """clean_db without another test's per-space HNSW indexes (dimensions differ)."""
-    _drop_runtime_indexes(clean_db)
-    yield clean_db
-    _drop_runtime_indexes(clean_db)
-
-
-@pytest.fixture
-def indexed(fresh_db, settings, synth_dir):
+def indexed(clean_db, settings, synth_dir):
     from app.context import AppContext
     from ingest.embedders.lexical import LexicalHashEmbedder
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource
 
-    clean_db = fresh_db
     emb = LexicalHashEmbedder()
     Pipeline(clean_db, embedder=emb, options=IngestOptions()).run(
         FolderSource("synth", synth_dir / "corpus")

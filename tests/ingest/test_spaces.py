@@ -39,27 +39,6 @@ def _ingest(db, root: Path, emb=OLD) -> None:
     Pipeline(db, embedder=emb, options=IngestOptions()).run(FolderSource("notes", root))
 
 
-def _drop_runtime_indexes(db) -> None:
-    # TRUNCATE ... RESTART IDENTITY (clean_db) reuses space ids but keeps their partial indexes,
-    # whose dimension may not fit the next test's space with the same id.
-    with db.engine.begin() as conn:
-        names = conn.scalars(
-            text(
-                "SELECT indexname FROM pg_indexes "
-                "WHERE indexname LIKE 'ix_chunk_embeddings_space_%'"
-            )
-        ).all()
-        for name in names:
-            conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_space_indexes(clean_db):
-    _drop_runtime_indexes(clean_db)
-    yield
-    _drop_runtime_indexes(clean_db)
-
-
 @pytest.fixture
 def indexed(clean_db, tmp_path):
     root = tmp_path / "notes"

@@ -204,32 +204,7 @@ def test_make_rescorer_follows_settings(m3_embedder, tiny_reranker_dir, tmp_path
 # -- plugged into search ----------------------------------------------------------------------
 
 
-def _drop_runtime_indexes(db) -> None:
-    # TRUNCATE ... RESTART IDENTITY (clean_db) reuses space ids but keeps their partial indexes,
-    # whose dimension may not fit the next test's space with the same id.
-    from sqlalchemy import text
-
-    with db.engine.begin() as conn:
-        names = conn.scalars(
-            text(
-                "SELECT indexname FROM pg_indexes "
-                "WHERE indexname LIKE 'ix_chunk_embeddings_space_%'"
-            )
-        ).all()
-        for name in names:
-            conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
-
-
-@pytest.fixture
-def fresh_db(clean_db):
-    """clean_db without another test's per-space HNSW indexes (dimensions differ)."""
-    _drop_runtime_indexes(clean_db)
-    yield clean_db
-    _drop_runtime_indexes(clean_db)
-
-
-def test_search_with_m3_rescoring_on_an_index_built_by_bge_m3(fresh_db, tmp_path, m3_embedder):
-    clean_db = fresh_db
+def test_search_with_m3_rescoring_on_an_index_built_by_bge_m3(clean_db, tmp_path, m3_embedder):
     from app.retrieval import search_detailed
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource
