@@ -38,10 +38,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", default=",".join(PHASES), help="phases: ingest,search,ask")
     ap.add_argument("--workdir", type=Path, help="keep corpus and database here (reused later)")
-    ap.add_argument("--out", default="core", help="JSON name under bench/out/ (default core)")
+    ap.add_argument("--out", help="JSON name under bench/out/ (default core; quick: core-quick)")
     ap.add_argument("--out-dir", type=Path, default=OUT_DIR, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     quick = args.quick
+    args.out = args.out or ("core-quick" if quick else "core")  # a smoke run keeps the figures
     args.documents = args.documents or (120 if quick else 2000)
     args.chunks = args.chunks or (3000 if quick else 100_000)
     args.queries = args.queries or (24 if quick else 200)
