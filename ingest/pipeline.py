@@ -52,6 +52,7 @@ class IngestOptions:
     originals_dir: Path | None = None  # None: keep no copies
     trigger: str = "cli"
     retry_failed: bool = False
+    reparse: bool = False  # parse every item again, changed or not
     wait_for_lock: bool = True
     embed_batch_chunks: int = 256  # chunks gathered across items before one embedder call
 
@@ -166,6 +167,7 @@ class Pipeline:
         self.db = db
         self.embedder = embedder
         self.parsers = tuple(parsers)
+        self._parser_versions = {p.name: p.version for p in self.parsers}
         self.hooks = tuple(hooks)
         self.options = options or IngestOptions()
         self.progress = progress or Progress()
@@ -485,8 +487,14 @@ class Pipeline:
         """Whether an unchanged item needs no new attempt."""
         if entry is None:
             return False
+        if self.options.reparse:
+            return False
         if entry.status == "indexed":
-            return True
+            # A parser whose version changed since (better extraction, a fixed bug) parses
+            # its documents again, so upgrades reach what is already indexed.
+            name, _, version = (entry.parser or "").partition("/")
+            current = self._parser_versions.get(name)
+            return current is None or current == version
         return not entry.transient and not self.options.retry_failed
 
     def _finish(self, ctx: _RunContext) -> None:

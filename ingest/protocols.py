@@ -23,6 +23,7 @@ class LedgerEntry:
     mtime: float | None
     transient: bool
     cursor: Mapping[str, Any]
+    parser: str | None = None  # "name/version" of the parser that built the stored document
 
 
 @runtime_checkable

@@ -295,7 +295,10 @@ def load_ledger(session: Session, source_id: int) -> dict[str, LedgerEntry]:
             SourceItem.mtime,
             SourceItem.transient,
             SourceItem.cursor,
-        ).where(SourceItem.source_id == source_id)
+            Document.parser,
+        )
+        .outerjoin(Document, Document.id == SourceItem.document_id)
+        .where(SourceItem.source_id == source_id)
     ).all()
     return {
         r.origin: LedgerEntry(
@@ -306,6 +309,7 @@ def load_ledger(session: Session, source_id: int) -> dict[str, LedgerEntry]:
             mtime=r.mtime,
             transient=r.transient,
             cursor=r.cursor or {},
+            parser=r.parser,
         )
         for r in rows
     }

@@ -96,9 +96,11 @@ def _sources_for(paths: tuple[Path, ...], names: tuple[str, ...], settings: Any)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--strict", is_flag=True, help=f"Exit {EXIT_STRICT_FAILURES} if any file failed.")
 @click.option("--retry-failed", is_flag=True, help="Retry files that failed before, unchanged.")
+@click.option("--reparse", is_flag=True,
+              help="Parse every file again, changed or not (after changing parser settings).")
 @click.option("--no-wait", is_flag=True, help="Fail at once if another process syncs a source.")
 def ingest_cmd(paths: tuple[Path, ...], names: tuple[str, ...], as_json: bool, strict: bool,
-               retry_failed: bool, no_wait: bool) -> None:
+               retry_failed: bool, reparse: bool, no_wait: bool) -> None:
     """Index PATHs (files or folders, recursive) or configured sources.
 
     Unchanged files are skipped without parsing; changed ones are replaced atomically; files
@@ -117,6 +119,7 @@ def ingest_cmd(paths: tuple[Path, ...], names: tuple[str, ...], as_json: bool, s
             ctx.db,
             embedder=ctx.embedder(),
             options=IngestOptions.from_settings(settings, retry_failed=retry_failed,
+                                                reparse=reparse,
                                                 wait_for_lock=not no_wait),
             progress=RichProgress() if show_bar else Progress(),
         )

@@ -230,3 +230,20 @@ def test_run_left_running_by_a_killed_process_is_marked_interrupted(run, folder,
     run(folder)
     with clean_db.session() as s:
         assert s.get(IngestRun, first.run_id).status == "interrupted"
+
+
+def test_a_new_parser_version_parses_its_documents_again(run, folder):
+    run(folder)
+    text_parsers = [p for p in run.parsers.parsers if p.name == "text"]
+    assert text_parsers
+    for p in text_parsers:
+        p.version = p.version + "-next"
+    calls = len(run.parsers.calls)
+    report = run(folder)
+    assert report.counts["indexed"] == 3 and len(run.parsers.calls) == calls + 3
+    assert run(folder).counts["unchanged"] == 3  # and then they are settled again
+
+
+def test_reparse_option_parses_everything_again(run, folder):
+    run(folder)
+    assert run(folder, reparse=True).counts["indexed"] == 3
