@@ -35,7 +35,7 @@ def _money_routes(session: Session, question: str, *, chat: ChatClient | None,
 
 
 def ask_stream(ctx: AppContext, question: str, *, filters: SearchFilters | None = None,
-               top_k: int | None = None, chat: ChatClient | None | bool = True,
+               top_k: int | None = None, chat: ChatClient | bool | None = True,
                today: date | None = None, stream: bool = True) -> Iterator[AnswerEvent]:
     """Events of one answer (`sources`, `reasoning`, `answer`, `reset`, `tool`, `done`).
 

@@ -28,7 +28,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import REPO, print_table, summary_ms, write_json  # noqa: E402
+from bench.common import REPO, print_table, summary_ms, write_json
 
 BGE_M3_SHAPE = {"hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
                 "intermediate_size": 4096, "vocab_size": 250002, "max_position_embeddings": 8194}

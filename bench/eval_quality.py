@@ -19,7 +19,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_workdir, embedded_database, print_table, write_json  # noqa: E402
+from bench.common import bench_workdir, embedded_database, print_table, write_json
 
 
 def make_embedder(args: argparse.Namespace) -> Any:

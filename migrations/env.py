@@ -20,12 +20,11 @@ target_metadata = Base.metadata
 RUNTIME_INDEX_PREFIX = "ix_chunk_embeddings_space_"
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "index" and name and name.startswith(RUNTIME_INDEX_PREFIX):
         return False
-    if type_ == "table" and name == "apscheduler_jobs":  # owned by APScheduler's job store
-        return False
-    return True
+    # apscheduler_jobs is owned by APScheduler's job store, not by our models.
+    return not (type_ == "table" and name == "apscheduler_jobs")
 
 
 def _url() -> str:

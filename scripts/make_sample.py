@@ -7,10 +7,9 @@ Run: .venv/bin/python scripts/make_sample.py   (needs the test extra: fpdf2, pyt
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "app" / "sample"
@@ -22,7 +21,7 @@ def pdf(path: Path, title: str, pages: list[list[str]]) -> bytes:
     doc = FPDF()
     doc.set_title(title)
     doc.set_author("homerag sample")
-    doc.set_creation_date(datetime(2025, 1, 20, tzinfo=timezone.utc))
+    doc.set_creation_date(datetime(2025, 1, 20, tzinfo=UTC))
     for lines in pages:
         doc.add_page()
         doc.set_font("Helvetica", size=11)
@@ -141,7 +140,7 @@ def electricity_mail(path: Path) -> None:
     msg["From"] = "Stadtwerke Beispielstadt <rechnung@stadtwerke.example>"
     msg["To"] = "Alex Example <alex@example.org>"
     msg["Subject"] = "Ihre Stromabrechnung 2026 / Your electricity bill 2026"
-    msg["Date"] = format_datetime(datetime(2026, 10, 28, 9, 15, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(2026, 10, 28, 9, 15, tzinfo=UTC))
     msg["Message-ID"] = "<bill-2026-4711@stadtwerke.example>"
     msg.set_content("""Guten Tag Alex Example,
 
@@ -175,7 +174,6 @@ def statement_csv(path: Path) -> None:
     """ING (Germany) CSV export layout: 3 months of a synthetic current account."""
     rng = random.Random(7)
     rows: list[tuple[date, str, str, str, float]] = []
-    start = date(2026, 8, 1)
     for month in range(4):
         first = date(2026, 8 + month, 1)
         rows.append((first, "FitLife Gym", "Lastschrift", "Mitgliedsbeitrag FL-2025-0042", -39.90))

@@ -76,7 +76,7 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
     return _real_connect_ex(self, address)
 
 
-def _guarded_getaddrinfo(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+def _guarded_getaddrinfo(host, *args, **kwargs):
     if host not in (None, "localhost", "127.0.0.1", "::1", "") and not str(host).startswith("127."):
         raise OutboundConnectionError(f"test tried to resolve {host!r} (outside loopback)")
     return _real_getaddrinfo(host, *args, **kwargs)
@@ -108,9 +108,9 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def db(pg_url: str):
-    from app.db import Database, make_engine
-
     from sqlalchemy.orm import sessionmaker
+
+    from app.db import Database, make_engine
 
     engine = make_engine(pg_url)
     database = Database(url=pg_url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

@@ -15,6 +15,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from app.months import MONTH_NAMES_PATTERN, MONTHS
+
 UNITS = ("days", "weeks", "months", "years")
 RHYTHMS = ("once", "weekly", "monthly", "quarterly", "half-yearly", "yearly")
 AFTER_TERM = ("renews", "ends", "open_ended")
@@ -133,20 +135,12 @@ class ContractTerms:
 
 
 # -- parsing helpers used by both extractors ----------------------------------------------------
-MONTHS = {
-    "january": 1, "jan": 1, "januar": 1, "jänner": 1, "february": 2, "feb": 2, "februar": 2,
-    "march": 3, "mar": 3, "märz": 3, "maerz": 3, "april": 4, "apr": 4, "may": 5, "mai": 5,
-    "june": 6, "jun": 6, "juni": 6, "july": 7, "jul": 7, "juli": 7, "august": 8, "aug": 8,
-    "september": 9, "sep": 9, "sept": 9, "october": 10, "oct": 10, "oktober": 10, "okt": 10,
-    "november": 11, "nov": 11, "december": 12, "dec": 12, "dezember": 12, "dez": 12,
-}
-_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 DATE_PATTERN = (
     r"(?:\d{4}-\d{1,2}-\d{1,2}"
     r"|\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}"
     r"|\d{1,2}/\d{1,2}/\d{4}"
-    rf"|\d{{1,2}}\.?\s+(?:{_MONTH_NAMES})\.?,?\s+\d{{4}}"
-    rf"|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+    rf"|\d{{1,2}}\.?\s+(?:{MONTH_NAMES_PATTERN})\.?,?\s+\d{{4}}"
+    rf"|(?:{MONTH_NAMES_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
 )
 _DATE_RE = re.compile(DATE_PATTERN, re.I)
 

@@ -21,15 +21,23 @@ from app.models.mail import MessageCopy
 from app.models.scheduler import SchedulerJob
 
 __all__ = [
+    "Account",
     "Answer",
     "Base",
     "Chunk",
     "ChunkEmbedding",
+    "Contract",
     "Document",
     "EmbeddingSpace",
     "IngestItem",
     "IngestRun",
+    "MessageCopy",
+    "Report",
+    "SchedulerJob",
     "Source",
     "SourceItem",
+    "Statement",
+    "Transaction",
+    "TransactionOccurrence",
     "utcnow",
 ]

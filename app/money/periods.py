@@ -10,15 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from app.errors import InvalidInputError
+from app.months import MONTH_NAMES_PATTERN, MONTHS
 
-MONTHS = {
-    "january": 1, "jan": 1, "januar": 1, "jänner": 1, "february": 2, "feb": 2, "februar": 2,
-    "march": 3, "mar": 3, "märz": 3, "maerz": 3, "april": 4, "apr": 4, "may": 5, "mai": 5,
-    "june": 6, "jun": 6, "juni": 6, "july": 7, "jul": 7, "juli": 7, "august": 8, "aug": 8,
-    "september": 9, "sep": 9, "sept": 9, "october": 10, "oct": 10, "oktober": 10, "okt": 10,
-    "november": 11, "nov": 11, "december": 12, "dec": 12, "dezember": 12, "dez": 12,
-}
-_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "twelve": 12,
             "ein": 1, "einen": 1, "eine": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5,
             "sechs": 6, "zwölf": 12, "a": 1}
@@ -156,11 +149,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], date], Period |
                 r"(?P<n>\d+|one|two|three|four|five|six|twelve|zwei|drei|vier|fünf|sechs|zwölf)"
                 r"\s+(?P<unit>days?|weeks?|months?|years?|tagen?|wochen?|monaten?|jahren?)"),
      _last_n),
-    (re.compile(rf"(?:since|seit)\s+(?P<month>{_MONTH_NAMES})\b"), _since),
+    (re.compile(rf"(?:since|seit)\s+(?P<month>{MONTH_NAMES_PATTERN})\b"), _since),
     # "May" and "Mar" are ordinary words: a month name needs a preposition or a year with it.
-    (re.compile(rf"\b(?P<month>{_MONTH_NAMES})\.?\s+(?P<year>\d{{4}})\b"), _named_month),
+    (re.compile(rf"\b(?P<month>{MONTH_NAMES_PATTERN})\.?\s+(?P<year>\d{{4}})\b"), _named_month),
     (re.compile(rf"\b(?:in|im|during|for|of|für|über)\s+(?:the month of\s+|monat\s+)?"
-                rf"(?P<month>{_MONTH_NAMES})\b(?P<year>)"), _named_month),
+                rf"(?P<month>{MONTH_NAMES_PATTERN})\b(?P<year>)"), _named_month),
     (re.compile(r"\b(?:last|previous|this|current|letzte[nmr]?|vorige[nmr]?|vergangene[nmr]?|"
                 r"diese[nmr]?|im letzten|im vorigen|in diesem)\s+(?:month|week|year|monat|woche|jahr)"
                 r"\b"), _relative),

@@ -7,13 +7,13 @@ Each kind registers a factory taking the entry's table (name, kind, and kind-spe
 from __future__ import annotations
 
 import importlib
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.errors import ConfigError
+from app.toml_file import read_toml
 from ingest.protocols import Source
 
 
@@ -60,12 +60,9 @@ def _required(entry: Mapping[str, Any], key: str) -> Any:
 
 def load_sources(path: Path) -> list[ConfiguredSource]:
     """Read `[[source]]` tables from a TOML file (a missing file means no configured sources)."""
-    if not path.exists():
+    data = read_toml(path)
+    if data is None:
         return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     out, seen = [], set()
     for i, entry in enumerate(data.get("source", []), start=1):
         if not isinstance(entry, dict):

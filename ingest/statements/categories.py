@@ -14,13 +14,13 @@ recorded with the transaction (category_rule), so a category can always be expla
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from app.errors import ConfigError
+from app.toml_file import read_toml
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +87,9 @@ def load_rules(path: Path | None) -> tuple[CategoryRule, ...]:
 
     Raises ConfigError naming the file and the rule.
     """
-    if path is None or not path.exists():
+    data = read_toml(path)
+    if data is None:
         return ()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     rules = []
     for i, raw in enumerate(data.get("rule", []), start=1):
         category = raw.get("category")

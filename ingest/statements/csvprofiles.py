@@ -17,12 +17,12 @@ adds layouts in a small TOML file, for example::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from app.errors import ConfigError
+from app.toml_file import read_toml
 
 ROLES = (
     "date", "value_date", "amount", "debit", "credit", "fee", "direction", "counterparty",
@@ -151,12 +151,9 @@ def load_profiles(path: Path | None) -> tuple[CsvProfile, ...]:
 
     Raises ConfigError naming the file and the problem.
     """
-    if path is None or not path.exists():
+    data = read_toml(path)
+    if data is None:
         return ()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     return tuple(profile_from_dict(p, where=str(path)) for p in data.get("profile", []))
 
 

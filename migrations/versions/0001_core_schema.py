@@ -7,9 +7,9 @@ Create Date: 2026-11-25 03:03:36.639328
 
 from collections.abc import Sequence
 
+import pgvector.sqlalchemy
 import sqlalchemy as sa
 from alembic import op
-import pgvector.sqlalchemy
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0001'

@@ -27,6 +27,7 @@ def test_corpus_is_deterministic_and_mixes_every_format(tmp_path: Path) -> None:
     b = generate_corpus(tmp_path / "b", documents=30, seed=3)
     assert a.documents == 30 and set(a.formats) == {"pdf", "docx", "html", "txt", "md", "eml"}
     assert a.pdf_pages >= a.formats["pdf"]  # multi-page PDFs are counted page by page
+    assert (b.documents, b.formats, b.pdf_pages) == (a.documents, a.formats, a.pdf_pages)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.*"))
     assert files_a == files_b

@@ -20,7 +20,7 @@ class CountingEmbedder(LexicalHashEmbedder):
         super().__init__()
         self.embedded: list[str] = []
 
-    def embed_documents(self, texts):  # noqa: ANN001, ANN201
+    def embed_documents(self, texts):
         self.embedded.extend(texts)
         return super().embed_documents(texts)
 
@@ -35,14 +35,14 @@ class CountingParsers:
         outer = self
 
         class Wrapped:
-            def __init__(self, inner) -> None:  # noqa: ANN001
+            def __init__(self, inner) -> None:
                 self.inner = inner
                 self.name, self.version = inner.name, inner.version
 
-            def score(self, inp):  # noqa: ANN001, ANN201
+            def score(self, inp):
                 return self.inner.score(inp)
 
-            def parse(self, inp):  # noqa: ANN001, ANN201
+            def parse(self, inp):
                 outer.calls.append(inp.item.origin)
                 return self.inner.parse(inp)
 
@@ -72,7 +72,7 @@ def run(clean_db, tmp_path: Path):
     embedder = CountingEmbedder()
     counting = CountingParsers()
 
-    def _run(folder: Path, **opts):  # noqa: ANN202
+    def _run(folder: Path, **opts):
         options = IngestOptions(originals_dir=tmp_path / "originals", **opts)
         pipeline = Pipeline(clean_db, embedder=embedder, parsers=counting.parsers,
                             options=options)
@@ -83,7 +83,7 @@ def run(clean_db, tmp_path: Path):
     return _run
 
 
-def _count(db, model) -> int:  # noqa: ANN001
+def _count(db, model) -> int:
     with db.session() as s:
         return s.scalar(select(func.count()).select_from(model))
 

@@ -35,10 +35,10 @@ class KindParser:
 
     name, version = "test-kind", "1"
 
-    def score(self, inp):  # noqa: ANN001, ANN201
+    def score(self, inp):
         return 100
 
-    def parse(self, inp):  # noqa: ANN001, ANN201
+    def parse(self, inp):
         body = inp.data.decode()
         name = inp.item.name
         kind = "contract" if name.startswith("contract") else "note"
@@ -59,7 +59,7 @@ def corpus(clean_db, tmp_path: Path):
     return clean_db
 
 
-def _titles(hits) -> list[str]:  # noqa: ANN001
+def _titles(hits) -> list[str]:
     return [Path(h.path).name for h in hits]
 
 

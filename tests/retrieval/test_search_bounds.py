@@ -22,7 +22,7 @@ TOPICS = ["boiler service", "bicycle repair", "window cleaning", "garden hedge",
           "printer toner", "piano lessons", "dog walking", "tax advisor", "chimney sweep"]
 
 
-def _write_bills(db, root: Path, count: int):  # noqa: ANN001, ANN202
+def _write_bills(db, root: Path, count: int):
     """`count` bills that all say "EUR"; bill 7 is from Kubeda; the last three are dated
     January 2026 (the others have no date)."""
     root.mkdir()
@@ -50,7 +50,7 @@ def many_bills(clean_db, tmp_path: Path):
     return _write_bills(clean_db, tmp_path / "bills", 200)
 
 
-def _names(hits) -> list[str]:  # noqa: ANN001
+def _names(hits) -> list[str]:
     return sorted(Path(h.path).name for h in hits)
 
 
