@@ -44,7 +44,8 @@ bench: install-test
 	$(BIN)/python bench/run_all.py
 
 lint: install-test
-	$(BIN)/python -m ruff check app ingest tests bench || true
+	$(BIN)/python -m ruff check app ingest tests bench scripts migrations
+	$(BIN)/python -m mypy app ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -107,6 +107,16 @@ class IngestReport:
         }
 
 
+class ProgressSink(Protocol):
+    """What a Pipeline reports progress to: `Progress` or anything with the same methods."""
+
+    def start(self, source: str, total: int | None) -> None: ...
+
+    def advance(self, outcome: ItemOutcome) -> None: ...
+
+    def finish(self, report: IngestReport) -> None: ...
+
+
 class Progress:
     """Progress callbacks (the CLI draws a rich bar; the scheduler logs)."""
 
@@ -150,7 +160,7 @@ class Pipeline:
 
     def __init__(self, db: Database, *, embedder: Embedder, parsers: Sequence[Parser] | None = None,
                  hooks: Sequence[DocumentHook] | None = None, options: IngestOptions | None = None,
-                 progress: Progress | None = None,
+                 progress: ProgressSink | None = None,
                  chunker: Callable[..., Any] | None = None) -> None:
         if parsers is None:
             from ingest.parsers import DEFAULT_PARSERS
@@ -170,7 +180,7 @@ class Pipeline:
         self._parser_versions = {p.name: p.version for p in self.parsers}
         self.hooks = tuple(hooks)
         self.options = options or IngestOptions()
-        self.progress = progress or Progress()
+        self.progress: ProgressSink = progress or Progress()
         self.chunker = chunker
 
     # -- public ---------------------------------------------------------------------------------
@@ -577,5 +587,5 @@ def ingest_sources(db: Database, sources: Iterable[Source], **kwargs: Any) -> li
     return [pipeline.run(source) for source in sources]
 
 
-__all__ = ["IngestOptions", "IngestReport", "ItemOutcome", "Pipeline", "Progress", "TextBlock",
-           "ingest_sources"]
+__all__ = ["IngestOptions", "IngestReport", "ItemOutcome", "Pipeline", "Progress", "ProgressSink",
+           "TextBlock", "ingest_sources"]

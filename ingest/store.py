@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from pgvector import HalfVector, SparseVector
@@ -32,6 +32,9 @@ from app.models import (
 )
 from ingest.protocols import Embedder, LedgerEntry
 from ingest.types import Embedding, ParsedDocument, TextChunk
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 # pgvector's HNSW index takes at most 1,000 non-zero elements per sparsevec.
 SPARSE_NNZ_LIMIT = 1000
@@ -135,7 +138,7 @@ def prune_sparse(weights: Mapping[int, float], limit: int = SPARSE_NNZ_LIMIT) ->
     return dict(items)
 
 
-def to_halfvec(dense: Sequence[float]) -> HalfVector:
+def to_halfvec(dense: Sequence[float] | NDArray[np.floating[Any]]) -> HalfVector:
     return HalfVector(np.asarray(dense, dtype=np.float32))
 
 

@@ -7,7 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 DOCUMENT_KINDS = ("note", "contract", "letter", "email", "statement", "message", "other")
 
@@ -108,9 +112,12 @@ class TextChunk:
 
 @dataclass(frozen=True, slots=True)
 class Embedding:
-    """Dense vector (L2-normalised) and sparse lexical weights {token id: weight}."""
+    """Dense vector (L2-normalised) and sparse lexical weights {token id: weight}.
 
-    dense: Sequence[float]
+    The embedders give `dense` as a float32 numpy array; a plain list of floats works as well.
+    """
+
+    dense: Sequence[float] | NDArray[np.floating[Any]]
     sparse: Mapping[int, float]
 
 

@@ -43,9 +43,15 @@ class ToolResult:
 class Tool(Protocol):
     """A function the model may call. `parameters` is a JSON schema (type "object")."""
 
-    name: str
-    description: str
-    parameters: Mapping[str, Any]
+    # Read-only, so frozen dataclasses (FunctionTool) satisfy the protocol.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
 
     def execute(self, args: Mapping[str, Any]) -> ToolResult:
         """Run with the model's arguments. Raise a HomeragError (or ValueError) for bad ones;

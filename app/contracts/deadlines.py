@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from datetime import date as Date  # for Deadline, whose field `date` shadows the type
 from typing import TYPE_CHECKING, Any
 
 from app.contracts.terms import Period, add_months, month_end
@@ -115,14 +116,14 @@ class Deadline:
     """One date to act on (or be aware of) with what the owner needs to see it."""
 
     kind: str  # cancel_by | ends
-    date: date
+    date: Date
     days_left: int
     contract_id: int
     document_id: int
     title: str
     path: str
-    term_end: date | None
-    next_renewal: date | None
+    term_end: Date | None
+    next_renewal: Date | None
     method: str
     citations: dict[str, Any] = field(default_factory=dict)
 

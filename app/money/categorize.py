@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 
 from app.errors import HomeragError
 from app.models import Transaction
@@ -38,8 +38,10 @@ def apply_rules(session: Session, rules: Sequence[CategoryRule]) -> int:
     if changes:
         from sqlalchemy import bindparam
 
-        stmt = (update(Transaction.__table__)
-                .where(Transaction.__table__.c.id == bindparam("tid"))
+        # DeclarativeBase types __table__ as FromClause; a mapped class's is a Table.
+        table = cast(Table, Transaction.__table__)
+        stmt = (update(table)
+                .where(table.c.id == bindparam("tid"))
                 .values(category=bindparam("category"), category_rule=bindparam("category_rule")))
         session.connection().execute(stmt, changes)
     return len(changes)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy.dialects.postgresql import insert
 
@@ -136,7 +136,8 @@ def report_message(content: dict[str, Any], markdown: str, *, sender: str,
     msg["Date"] = formatdate(localtime=True)
     msg.set_content(markdown)
     msg.add_alternative(html, subtype="html")
-    html_part = msg.get_payload()[1]  # type: ignore[index]
+    # After add_alternative the message is multipart/alternative: a list of parts.
+    html_part = cast("list[EmailMessage]", msg.get_payload())[1]
     for name, png in charts.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=cids[name],
                               filename=f"{name}.png")

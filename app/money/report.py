@@ -101,7 +101,7 @@ def _categories(rows: list[_Row], start: date, end: date) -> list[dict[str, Any]
     for t in hist:
         if start <= t.date <= end and t.amount < 0:
             now[(t.category or "uncategorised", t.currency)].append(t)
-    out = []
+    out: list[dict[str, Any]] = []
     for key in set(now) | {k for k, v in past.items() if any(v)}:
         txs = now.get(key, [])
         spent = sum((-t.amount for t in txs), Decimal(0))
@@ -122,7 +122,7 @@ def _merchants(rows: list[_Row], start: date, end: date) -> list[dict[str, Any]]
         t = r.tx
         if start <= t.date <= end and t.amount < 0:
             groups[(t.merchant or t.counterparty or "unknown", t.currency)].append(t)
-    out = []
+    out: list[dict[str, Any]] = []
     for (merchant, cur), txs in groups.items():
         spent = sum((-t.amount for t in txs), Decimal(0))
         out.append({"merchant": merchant, "label": txs[-1].counterparty or merchant,

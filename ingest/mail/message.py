@@ -17,6 +17,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from ingest.mail.charsets import decode_bytes
 from ingest.mail.headers import (
@@ -183,7 +184,8 @@ class _Walker:
             if not name:
                 inner = part.get_payload()
                 subject = ""
-                if isinstance(inner, list) and inner:
+                if (isinstance(inner, list) and inner
+                        and isinstance(inner[0], email.message.Message)):
                     subject = decode_header(inner[0].get("subject", ""))
                 name = _BAD_FILENAME_CHARS.sub("_", subject)[:100].strip() or f"message-{index}"
                 name += ".eml"
@@ -215,7 +217,8 @@ class _Walker:
                     self.texts.append((text, "plain"))
                 self.defects.append(f"{ctype} without parts")
                 return
-            self._multipart(subtype, payload, depth)
+            # A parsed multipart's payload is a list of Message parts (the stubs allow str too).
+            self._multipart(subtype, cast("list[email.message.Message]", payload), depth)
             return
         name = _filename(part)
         disposition = _disposition(part)
@@ -292,7 +295,7 @@ class _Walker:
 
 def _status_text(payload: object) -> str:
     if isinstance(payload, list):
-        lines = []
+        lines: list[str] = []
         for block in payload:
             if isinstance(block, email.message.Message):
                 lines.extend(f"{k}: {decode_header(v)}" for k, v in block.raw_items())

@@ -42,11 +42,11 @@ def decode_text(data: bytes, *, name: str, declared_charset: str | None = None) 
         except (LookupError, UnicodeDecodeError):
             pass  # labels lie often enough (cp1252 labelled iso-8859-1); fall through
     if b"\x00" in data:
-        codec = _utf16_guess(data)
-        if codec is None:
+        utf16 = _utf16_guess(data)
+        if utf16 is None:
             raise DecodeError(f"{name}: looks like binary data, not text")
         try:
-            return _normalise_newlines(data.decode(codec))
+            return _normalise_newlines(data.decode(utf16))
         except UnicodeDecodeError as exc:
             raise DecodeError(f"{name}: looks like binary data, not text") from exc
     try:

@@ -35,8 +35,12 @@ class PageOcr(Protocol):
         name: engine name stored in the document metadata ("tesseract").
     """
 
-    name: str
-    languages: Sequence[str]
+    # Read-only, so an engine may keep its languages as a tuple.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def languages(self) -> Sequence[str]: ...
 
     def ocr_page(self, image: Image) -> str:
         """Return the page's text ("" when nothing legible); raise only on engine failure."""

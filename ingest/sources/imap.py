@@ -12,11 +12,12 @@ folders come before new mail, so a message moved between folders is indexed in o
 
 from __future__ import annotations
 
+import functools
 import imaplib
 import ipaddress
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -52,10 +53,10 @@ def password_from(*, env: str | None, file: str | None, source: str) -> Callable
             if value:
                 return value
             raise ConfigError(f"source {source!r}: password_file {file} is empty")
-        value = os.environ.get(env or "")
-        if not value:
+        from_env = os.environ.get(env or "")
+        if not from_env:
             raise ConfigError(f"source {source!r}: set the password in ${env} or give password_file")
-        return value
+        return from_env
 
     return read
 
@@ -161,7 +162,7 @@ class ImapSource:
 
     def _plan_folder(self, session: ImapSession, folder: str,
                      by_validity: dict[int, dict[int, LedgerEntry]]
-                     ) -> Iterator[Removed | Any]:
+                     ) -> Generator[Removed, None, tuple[str, int, list[int]] | None]:
         """Yield removals; return (folder, uidvalidity, uids to fetch) or None."""
         st = session.call(lambda c: status(c, folder))
         if st is None:
@@ -198,7 +199,7 @@ class ImapSource:
             batch = uids[start:start + self.batch_size]
             try:
                 # A cut connection repeats the whole batch: nothing of it was yielded yet.
-                messages = session.call(lambda c, b=batch: fetch(c, b), folder=folder,
+                messages = session.call(functools.partial(fetch, uids=batch), folder=folder,
                                         uidvalidity=validity)
             except FolderChangedError:
                 log.warning("%s: %r changed while fetching; the rest comes next sync",

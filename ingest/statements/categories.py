@@ -88,7 +88,7 @@ def load_rules(path: Path | None) -> tuple[CategoryRule, ...]:
     Raises ConfigError naming the file and the rule.
     """
     data = read_toml(path)
-    if data is None:
+    if data is None or path is None:  # read_toml gives None for no path too
         return ()
     rules = []
     for i, raw in enumerate(data.get("rule", []), start=1):

@@ -200,6 +200,7 @@ def _stage(session: Session, rows: list[dict[str, Any]]) -> None:
         "WITH NO DATA"))
     conn.execute(text("TRUNCATE homerag_tx_stage"))
     raw = conn.connection.driver_connection
+    assert raw is not None  # a checked-out connection always has its driver connection
     with raw.cursor() as cur, cur.copy(
             f"COPY homerag_tx_stage ({_COLS}) FROM STDIN") as copy:
         for r in rows:
