@@ -147,7 +147,9 @@ def _json_of(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text[start:end + 1] if start != -1 else text)
     except (json.JSONDecodeError, ValueError) as exc:
-        raise UpstreamError(f"the extraction model answered no valid JSON ({exc.msg})") from exc
+        # A plain ValueError (a number over int's digit limit) has no .msg.
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise UpstreamError(f"the extraction model answered no valid JSON ({why})") from exc
     if not isinstance(data, dict):
         raise UpstreamError("the extraction model answered JSON that is not an object")
     return data
