@@ -3,8 +3,9 @@
 A synthetic archive of N messages (default 20,000; `--quick` 2,000) mixes what a household
 mailbox holds: plain and HTML-only mails, replies with quoted text and signatures, RFC 2047
 subjects, German and English, 8-bit bodies, one in eight with a small text attachment (no OCR).
-It is written once as an mbox and once as a maildir (distinct Message-IDs, so dedup does not
-skip the second), then ingested with the lexical embedder into an embedded PostgreSQL.
+It is written once as an mbox and once as a maildir, and each is ingested as a first import
+(its own fresh embedded PostgreSQL) with the lexical embedder. Large first imports build their
+HNSW indexes at the end (ingest/bulk.py); the build is included in the time.
 Target: >= 300 messages/s parse + store. Also reported: the no-change re-sync.
 
     .venv/bin/python bench/mail_ingest.py [--quick] [-n N]
@@ -125,10 +126,11 @@ def main() -> None:
         mbox_path = work / "archive.mbox"
         write_mbox(mbox_path, mbox_msgs)
         write_maildir(work / "Maildir", maildir_msgs)
-        with embedded_database(work / "pg") as db:
-            pipe = Pipeline(db, embedder=LexicalHashEmbedder(), options=IngestOptions())
-            for label, source in (("mbox", MboxSource("bench-mbox", mbox_path)),
-                                  ("maildir", MaildirSource("bench-maildir", work / "Maildir"))):
+        # Each archive is a first import into its own fresh database, as an owner's would be.
+        for label, source in (("mbox", MboxSource("bench-mbox", mbox_path)),
+                              ("maildir", MaildirSource("bench-maildir", work / "Maildir"))):
+            with embedded_database(work / f"pg-{label}") as db:
+                pipe = Pipeline(db, embedder=LexicalHashEmbedder(), options=IngestOptions())
                 t = time.perf_counter()
                 report = pipe.run(source)
                 took = time.perf_counter() - t
@@ -140,6 +142,7 @@ def main() -> None:
                 rows.append((f"{label}: no-change re-sync", again.counts["unchanged"], resync,
                              again.counts["unchanged"] / resync))
                 figures[label] = {"indexed": done, "failed": report.counts["failed"],
+                                  "index_build_s": report.index_build_s,
                                   "chunks": report.counts["chunks"], "seconds": round(took, 2),
                                   "msgs_per_s": round(done / took, 1),
                                   "resync_s": round(resync, 2)}

@@ -55,6 +55,7 @@ class IngestOptions:
     reparse: bool = False  # parse every item again, changed or not
     wait_for_lock: bool = True
     embed_batch_chunks: int = 256  # chunks gathered across items before one embedder call
+    bulk_min_items: int = 2000  # new documents before a large import defers its HNSW upkeep; 0: never
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> IngestOptions:
@@ -63,6 +64,7 @@ class IngestOptions:
             chunk_overlap=settings.chunk_overlap,
             max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
             originals_dir=settings.originals_dir if settings.keep_originals else None,
+            bulk_min_items=settings.bulk_index_min_items,
         )
         return replace(base, **overrides)
 
@@ -91,6 +93,7 @@ class IngestReport:
     embedder: str = ""
     duration_s: float = 0.0
     error: str | None = None
+    index_build_s: float | None = None  # set when a bulk import built its indexes at the end
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,8 @@ class IngestReport:
             "status": self.status,
             "embedder": self.embedder,
             "duration_s": round(self.duration_s, 3),
+            "index_build_s": (None if self.index_build_s is None
+                              else round(self.index_build_s, 3)),
             "counts": {k: self.counts.get(k, 0) for k in
                        ("indexed", "unchanged", "failed", "skipped", "removed")},
             "chunks": self.counts.get("chunks", 0),
@@ -217,8 +222,11 @@ class Pipeline:
                 report.status = "failed"
                 report.error = str(exc)
             finally:
-                report.duration_s = time.perf_counter() - started
-                self._finish(ctx)
+                try:
+                    self._end_bulk_load(ctx)
+                finally:
+                    report.duration_s = time.perf_counter() - started
+                    self._finish(ctx)
                 self.progress.finish(report)
         return report
 
@@ -228,6 +236,10 @@ class Pipeline:
             known = store.load_ledger(s, ctx.source_id)
             ctx.space = s.get(store.EmbeddingSpace, ctx.space_id)
             s.expunge(ctx.space)
+        from ingest.bulk import BulkLoad, restore_indexes
+
+        restore_indexes(self.db, ctx.space)  # an earlier bulk import was killed before its build
+        ctx.bulk = BulkLoad(self.db, ctx.space, self.options.bulk_min_items)
         total = None
         count = getattr(source, "count", None)
         if callable(count):
@@ -363,10 +375,30 @@ class Pipeline:
             ctx.touched = []
         if not pending:
             return
+        if ctx.bulk is not None:
+            # Asked before a batch is written, not after: a switch at the last batch would
+            # rebuild the whole graph for nothing.
+            ctx.bulk.consider(ctx.report.counts["indexed"], ctx.report.counts["chunks"])
         docs = [d for p in pending for d in p.all_docs()]
         self._embed(ctx, docs)
         for prepared in pending:
             self._write(ctx, prepared)
+
+    def _end_bulk_load(self, ctx: _RunContext) -> None:
+        if ctx.bulk is None or not ctx.bulk.active:
+            return
+        note = getattr(self.progress, "note", None)
+        if callable(note):
+            note("building the search index")
+        t0 = time.perf_counter()
+        try:
+            ctx.bulk.finish()
+        except (OperationalError, DBAPIError) as exc:
+            # The data is stored; the next ingest run of any source builds the index.
+            log.error("could not build the search index after the import: %s",
+                      _first_line(exc.orig or exc))
+            return
+        ctx.report.index_build_s = time.perf_counter() - t0
 
     def _embed(self, ctx: _RunContext, docs: list[_Prepared]) -> None:
         """Vectors for every chunk: stored ones reused by content hash, the rest embedded once."""
@@ -565,6 +597,7 @@ class _RunContext:
     report: IngestReport
     space: Any = None
     touched: list[tuple[str, int | None, float | None]] = field(default_factory=list)
+    bulk: Any = None  # ingest.bulk.BulkLoad, once the space is known
 
 
 def _first_line(exc: object) -> str:

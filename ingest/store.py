@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from pgvector import HalfVector, SparseVector
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -105,7 +105,7 @@ def ensure_space(session: Session, embedder: Embedder) -> EmbeddingSpace:
 SPARSE_HNSW_WITH = "WITH (m = 8, ef_construction = 32)"
 
 
-def ensure_space_indexes(session: Session, space: EmbeddingSpace) -> None:
+def ensure_space_indexes(session: Session | Connection, space: EmbeddingSpace) -> None:
     """Partial HNSW indexes (inner product) on this space's dense and sparse vectors."""
     sid, dim, vocab = int(space.id), int(space.dim), int(space.sparse_dim)
     session.execute(
@@ -123,7 +123,7 @@ def ensure_space_indexes(session: Session, space: EmbeddingSpace) -> None:
     )
 
 
-def drop_space_indexes(session: Session, space_id: int) -> None:
+def drop_space_indexes(session: Session | Connection, space_id: int) -> None:
     for part in ("dense", "sparse"):
         session.execute(text(f"DROP INDEX IF EXISTS {RUNTIME_INDEX_PREFIX}{int(space_id)}_{part}"))
 

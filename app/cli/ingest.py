@@ -55,6 +55,11 @@ class RichProgress:
             self.bar.update(self.task, advance=1, status=f"{outcome.status}: "
                             f"{Path(outcome.origin).name[:40]}")
 
+    def note(self, message: str) -> None:
+        """A phase without items (the index build at the end of a large import)."""
+        if self.task is not None:
+            self.bar.update(self.task, status=message)
+
     def finish(self, report: IngestReport) -> None:
         self.bar.stop()
         self.task = None
@@ -145,6 +150,8 @@ def _print_report(report: IngestReport) -> None:
             f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped, "
             f"{c.get('removed', 0)} removed; {c.get('chunks', 0)} chunks "
             f"in {report.duration_s:.1f} s ({report.embedder.split(':')[0]})")
+    if report.index_build_s is not None:
+        line += f"; search index built in {report.index_build_s:.1f} s (bulk import)"
     click.echo(line)
     for p in report.problems:
         click.echo(f"  {p.status}: {p.message}", err=False)

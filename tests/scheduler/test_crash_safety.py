@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from app.models import Chunk, Document, IngestRun, SourceItem
@@ -27,11 +28,17 @@ def _corpus(root: Path) -> Path:
     return folder
 
 
-def _env(pg_url: str, data_dir: Path) -> dict[str, str]:
+def _env(pg_url: str, data_dir: Path, bulk_min_items: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOMERAG_")}
     env.update(HOMERAG_DATABASE_URL=pg_url, HOMERAG_DATA_DIR=str(data_dir),
-               HOMERAG_EMBEDDER="lexical-hash")
+               HOMERAG_EMBEDDER="lexical-hash", HOMERAG_BULK_INDEX_MIN_ITEMS=str(bulk_min_items))
     return env
+
+
+def _hnsw_indexes(db) -> int:
+    with db.session() as s:
+        return s.scalar(text("SELECT count(*) FROM pg_indexes "
+                             "WHERE indexname LIKE 'ix_chunk_embeddings_space_%'")) or 0
 
 
 def _consistency(db) -> None:
@@ -53,10 +60,12 @@ def _consistency(db) -> None:
         assert orphans == 0
 
 
-def test_sigkill_mid_sync_then_rerun_indexes_everything_exactly_once(clean_db, pg_url,
-                                                                      data_dir, tmp_path):
+@pytest.mark.parametrize("bulk_min_items", [0, 20], ids=["live-index", "bulk-import"])
+def test_sigkill_mid_sync_then_rerun_indexes_everything_exactly_once(clean_db, pg_url, data_dir,
+                                                                      tmp_path, bulk_min_items):
+    """With bulk_min_items=20 the kill lands after the import dropped its HNSW indexes."""
     folder = _corpus(tmp_path)
-    env = _env(pg_url, data_dir)
+    env = _env(pg_url, data_dir, bulk_min_items)
     cmd = [sys.executable, "-m", "app", "ingest", str(folder), "--json"]
     proc = subprocess.Popen(cmd, env=env, cwd=data_dir, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -66,7 +75,8 @@ def test_sigkill_mid_sync_then_rerun_indexes_everything_exactly_once(clean_db, p
         while time.monotonic() < deadline and proc.poll() is None:
             with clean_db.session() as s:
                 killed_at = s.scalar(select(func.count()).select_from(Document)) or 0
-            if killed_at >= 50:
+            bulk_started = bulk_min_items and killed_at and _hnsw_indexes(clean_db) == 0
+            if killed_at >= 50 and (not bulk_min_items or bulk_started):
                 proc.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.05)
@@ -74,6 +84,7 @@ def test_sigkill_mid_sync_then_rerun_indexes_everything_exactly_once(clean_db, p
         proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "ingest finished before it could be killed"
     assert 0 < killed_at < N_FILES
+    assert _hnsw_indexes(clean_db) == (0 if bulk_min_items else 2)
     _consistency(clean_db)  # nothing half-written, even right after the kill
     with clean_db.session() as s:
         assert s.scalar(select(IngestRun.status)) == "running"  # it never got to say otherwise
@@ -88,6 +99,7 @@ def test_sigkill_mid_sync_then_rerun_indexes_everything_exactly_once(clean_db, p
         assert s.scalar(select(func.count(func.distinct(Chunk.document_id)))) == N_FILES
         statuses = s.scalars(select(IngestRun.status).order_by(IngestRun.id)).all()
         assert statuses == ["interrupted", "completed"]
+    assert _hnsw_indexes(clean_db) == 2  # the rerun built what the killed import had dropped
     # And once more: nothing left to do.
     again = subprocess.run(cmd, env=env, cwd=data_dir, capture_output=True, text=True,
                            timeout=600)
