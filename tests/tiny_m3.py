@@ -288,17 +288,11 @@ def _train_tokenizer(directory: Path) -> int:
     return len(fast)
 
 
-def build_tiny_m3(directory: Path | str) -> Path:
-    """Write the tiny model into `directory` (created) and return it. Takes about a second."""
-    import torch
-    from transformers import XLMRobertaConfig, XLMRobertaModel
+def _tiny_config(vocab_size: int, **extra):
+    """XLM-RoBERTa's shape (BGE-M3's backbone) at toy size, without dropout."""
+    from transformers import XLMRobertaConfig
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    vocab_size = _train_tokenizer(directory)
-
-    torch.manual_seed(1234)
-    config = XLMRobertaConfig(
+    return XLMRobertaConfig(
         vocab_size=vocab_size,
         hidden_size=HIDDEN,
         num_hidden_layers=LAYERS,
@@ -309,11 +303,24 @@ def build_tiny_m3(directory: Path | str) -> Path:
         pad_token_id=1,
         bos_token_id=0,
         eos_token_id=2,
-        layer_norm_eps=1e-5,
         initializer_range=INIT_RANGE,
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
+        **extra,
     )
+
+
+def build_tiny_m3(directory: Path | str) -> Path:
+    """Write the tiny model into `directory` (created) and return it. Takes about a second."""
+    import torch
+    from transformers import XLMRobertaModel
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    vocab_size = _train_tokenizer(directory)
+
+    torch.manual_seed(1234)
+    config = _tiny_config(vocab_size, layer_norm_eps=1e-5)
     model = XLMRobertaModel(config).eval()
     model.save_pretrained(str(directory), safe_serialization=True)
 
@@ -350,28 +357,13 @@ def _heads(model, directory: Path):
 def build_tiny_reranker(directory: Path | str) -> Path:
     """A tiny cross-encoder shaped like bge-reranker-v2-m3 (XLM-R, one relevance logit)."""
     import torch
-    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+    from transformers import XLMRobertaForSequenceClassification
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     vocab_size = _train_tokenizer(directory)
     torch.manual_seed(4321)
-    config = XLMRobertaConfig(
-        vocab_size=vocab_size,
-        hidden_size=HIDDEN,
-        num_hidden_layers=LAYERS,
-        num_attention_heads=HEADS,
-        intermediate_size=HIDDEN * 4,
-        max_position_embeddings=MAX_POSITIONS,
-        type_vocab_size=1,
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-        initializer_range=INIT_RANGE,
-        num_labels=1,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-    )
+    config = _tiny_config(vocab_size, num_labels=1)
     XLMRobertaForSequenceClassification(config).eval().save_pretrained(
         str(directory), safe_serialization=True
     )
