@@ -55,16 +55,6 @@ def populate(maildir: Path, folders: int, messages: int) -> list[str]:
     return names
 
 
-class CountingIMAP4(imaplib.IMAP4):
-    def __init__(self, *args, commands: Counter[str], **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.commands = commands
-        super().__init__(*args, **kwargs)
-
-    def _command(self, name, *args):  # type: ignore[no-untyped-def]
-        self.commands[name] += 1
-        return super()._command(name, *args)
-
-
 def ledger(port: int, names: list[str], source) -> dict:  # type: ignore[no-untyped-def]
     """What a finished full sync leaves in the ledger: every origin, indexed."""
     from ingest.protocols import LedgerEntry
@@ -95,7 +85,7 @@ def main() -> None:
     if args.quick:
         args.messages = 200
     from ingest.sources.imap import ImapSource
-    from tests.mail.dovecot import Dovecot
+    from tests.mail.dovecot import CountingIMAP4, Dovecot
 
     with tempfile.TemporaryDirectory(prefix="hrb-imap-", dir="/tmp") as tmp:
         server = Dovecot(Path(tmp))

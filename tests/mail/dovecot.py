@@ -19,6 +19,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -227,3 +228,15 @@ class CuttingProxy:
                 client.sendall(data)
         with contextlib.suppress(OSError):
             client.close()
+
+
+class CountingIMAP4(imaplib.IMAP4):
+    """The real client, counting the commands it sends (what a sync costs on the wire)."""
+
+    def __init__(self, *args, commands: Counter[str], **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.commands = commands
+        super().__init__(*args, **kwargs)
+
+    def _command(self, name, *args):  # type: ignore[no-untyped-def]
+        self.commands[name] += 1
+        return super()._command(name, *args)

@@ -21,7 +21,7 @@ from ingest.mail.dedup import MessageIdDedup
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.imap import ImapSource, from_config, parse_origin, password_from
 from ingest.sources.imap_session import LoginError, encode_folder
-from tests.mail.dovecot import DOVECOT, CuttingProxy, Dovecot, append
+from tests.mail.dovecot import DOVECOT, CountingIMAP4, CuttingProxy, Dovecot, append
 from tests.mail.mailgen import build_message
 
 pytestmark = pytest.mark.skipif(not Path(DOVECOT).exists(),
@@ -52,18 +52,6 @@ def account(dovecot: Dovecot) -> tuple[str, imaplib.IMAP4]:
     conn.create(encode_folder(ARCHIVE))
     yield user, conn
     conn.logout()
-
-
-class CountingIMAP4(imaplib.IMAP4):
-    """The real client, counting the commands it sends (what a sync costs on the wire)."""
-
-    def __init__(self, *args, commands: Counter[str], **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.commands = commands
-        super().__init__(*args, **kwargs)
-
-    def _command(self, name, *args):  # type: ignore[no-untyped-def]
-        self.commands[name] += 1
-        return super()._command(name, *args)
 
 
 def _source(dovecot: Dovecot, user: str, *, port: int | None = None, mirror: bool = False,
