@@ -31,14 +31,16 @@ _MONEY_CELL = re.compile(r"^\s*\"?[-+(]?\s*[\d.,' ]*\d[.,]\d{1,2}\)?-?\s*\"?\s*$
 
 
 def settings_csv_options() -> CsvOptions:
-    """The owner's CSV profiles and default currency from settings (read once, at first parse)."""
+    """The owner's CSV and PDF profiles and default currency from settings (read once, at first
+    parse)."""
     from app.config import get_settings
     from ingest.statements.csvprofiles import load_profiles
+    from ingest.statements.pdfprofiles import load_pdf_profiles
 
     settings = get_settings()
     path = settings.resolved_statement_profiles_file
-    return CsvOptions(profiles=load_profiles(path), default_currency=settings.default_currency,
-                      profiles_file=str(path))
+    return CsvOptions(profiles=load_profiles(path), pdf_profiles=load_pdf_profiles(path),
+                      default_currency=settings.default_currency, profiles_file=str(path))
 
 
 def csv_looks_like_statement(data: bytes) -> bool:
@@ -97,7 +99,7 @@ class StatementParser:
         try:
             result: StatementFile | IngestError = parse_statement_file(
                 inp.data, name=display_name(inp), media_type=inp.media_type,
-                csv_options=self.csv_options() if inp.media_type != PDF else None,
+                csv_options=self.csv_options(),
             )
         except IngestError as exc:
             result = exc

@@ -23,6 +23,7 @@ from typing import Any
 
 from app.errors import ConfigError
 from app.toml_file import read_toml
+from ingest.statements.pdfprofiles import PdfProfile
 
 ROLES = (
     "date", "value_date", "amount", "debit", "credit", "fee", "direction", "counterparty",
@@ -184,9 +185,13 @@ def profile_from_dict(raw: dict[str, Any], *, where: str = "profile") -> CsvProf
 
 @dataclass(frozen=True, slots=True)
 class CsvOptions:
-    """What the CSV parser is given: the owner's profiles (tried first) and a fallback currency."""
+    """What the CSV parser is given: the owner's profiles (tried first) and a fallback currency.
+
+    The owner's PDF layouts ride along: they come from the same file, read at the same time.
+    """
 
     profiles: tuple[CsvProfile, ...] = ()
+    pdf_profiles: tuple[PdfProfile, ...] = ()  # tried before the built-in PDF profiles
     default_currency: str | None = None
     profiles_file: str | None = None  # named in the "unrecognised layout" message
     extra: dict[str, Any] = field(default_factory=dict)

@@ -54,5 +54,6 @@ def parse_statement_file(
     if fmt == "pdf":
         from ingest.statements.pdfparse import parse_pdf
 
-        return parse_pdf(data, name=name)
+        owner = csv_options.pdf_profiles if csv_options is not None else ()
+        return parse_pdf(data, name=name, owner_profiles=owner)
     raise UnsupportedFormatError(f"{name}: not a supported statement format")
