@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
+from app.months import MONTHS
 from ingest.statements.amounts import AmountError, money, parse_amount, parse_date
 from ingest.statements.balance import check_balance
 from ingest.statements.pdfprofiles import BUILTIN_PDF_PROFILES, PdfProfile
@@ -115,8 +116,7 @@ def _statement_years(text: str) -> _Years:
     for fm in _FULL_DATES.finditer(text):
         g = {k[0]: v for k, v in fm.groupdict().items() if v}
         raw_month = g["m"]
-        month = (int(raw_month) if raw_month.isdigit()
-                 else [m[:3] for m in _MONTHS].index(raw_month[:3]) + 1)
+        month = int(raw_month) if raw_month.isdigit() else MONTHS[raw_month.rstrip(".").lower()]
         try:
             seen.append(date(int(g["y"]), month, int(g["d"])))
         except ValueError:
