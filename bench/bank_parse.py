@@ -1,7 +1,7 @@
 """Statement parse and store throughput (transactions/s) for OFX, CSV, MT940 and CAMT.053.
 
 Synthetic files with N transactions each (5 accounts for the multi-account formats) are parsed by
-`ingest.statements.parse_statement_file`, then stored through the statement hook's upsert
+`ingest.money.parse_statement_file`, then stored through the statement hook's upsert
 (accounts, statements, transactions with dedup keys, occurrences, categories) into an embedded
 PostgreSQL; the same files are stored a second time under new names (every row a dedup hit).
 Targets: >= 20,000 tx/s parse, >= 5,000 tx/s stored.
@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_workdir, embedded_database, machine, print_table, write_json
-from ingest.statements import parse_statement_file
-from ingest.statements.synth import Acct, camt053, csv_signed, mt940, ofx_sgml, random_history
+from ingest.money import parse_statement_file
+from tests.support.statements_synth import Acct, camt053, csv_signed, mt940, ofx_sgml, random_history
 
 RUN_ALL = True
 
@@ -54,7 +54,7 @@ def main(n: int = 50_000) -> dict[str, object]:
                         "parse_s": round(seconds, 3),
                         "parse_tx_per_s": round(sf.transaction_count / seconds)}
     with bench_workdir() as root, embedded_database(root / "pg") as db:
-        from ingest.statements.seed import store_file
+        from tests.support.statements_seed import store_file
 
         for fmt, sf in parsed.items():
             for attempt, label in ((1, "store_tx_per_s"), (2, "restore_dedup_tx_per_s")):
@@ -66,7 +66,7 @@ def main(n: int = 50_000) -> dict[str, object]:
         with db.session() as s:
             from sqlalchemy import func, select
 
-            from app.models import Transaction
+            from app.core.models import Transaction
 
             stored = s.scalar(select(func.count()).select_from(Transaction))
     for fmt, f in figures.items():

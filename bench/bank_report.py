@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_workdir, embedded_database, machine, print_table, write_json
-from ingest.statements.synth import Acct, Tx, random_history
+from tests.support.statements_synth import Acct, Tx, random_history
 
 RUN_ALL = True
 START = date(2021, 1, 4)
@@ -46,10 +46,10 @@ def history() -> list[Acct]:
 
 def main(runs: int = 5) -> dict[str, object]:
     from app.money.ask import answer_money_question
-    from app.money.jobs import build_and_store_report
+    from app.services.report import build_and_store_report
     from app.money.periods import month_period, previous_week
-    from ingest.statements.seed import store_file
-    from ingest.statements.types import ParsedStatement, StatementFile
+    from tests.support.statements_seed import store_file
+    from ingest.money.types import ParsedStatement, StatementFile
 
     accounts = history()
     total = sum(len(a.txs) for a in accounts)
@@ -60,8 +60,8 @@ def main(runs: int = 5) -> dict[str, object]:
     timings: dict[str, list[float]] = {"weekly report": [], "monthly report": [],
                                        "money question": []}
     with bench_workdir() as root, embedded_database(root / "pg") as db:
-        from ingest.statements.csvparse import parse_csv
-        from ingest.statements.synth import csv_signed
+        from ingest.money.csvparse import parse_csv
+        from tests.support.statements_synth import csv_signed
 
         t0 = time.perf_counter()
         for i, acct in enumerate(accounts):
@@ -105,7 +105,7 @@ def main(runs: int = 5) -> dict[str, object]:
 
 
 def acct_ref(acct: Acct):
-    from ingest.statements.types import AccountRef
+    from ingest.money.types import AccountRef
 
     return AccountRef(identifier=acct.number, currency=acct.currency)
 

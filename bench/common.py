@@ -51,8 +51,8 @@ def bench_workdir(keep: Path | None = None) -> Iterator[Path]:
 
 @contextmanager
 def embedded_database(pgdata: Path) -> Iterator[Any]:
-    """`app.db.Database` on an embedded PostgreSQL in `pgdata`, migrated to head; stopped after."""
-    from app.db import Database
+    """`app.core.db.Database` on an embedded PostgreSQL in `pgdata`, migrated to head; stopped after."""
+    from app.core.db import Database
 
     db = Database.open(None, pgdata=pgdata, migrate=True)
     try:

@@ -242,9 +242,9 @@ def measure_ask(db: Any, embedder: Any, workdir: Path, questions: Sequence[Bench
     """`ask_stream` end to end against the stub answering at once. Overhead = total minus the
     stub's own time for a request of the same size (a raw HTTP round trip, measured right
     after each question)."""
-    from app.ask import ask_stream
-    from app.config import load_settings
-    from app.context import AppContext
+    from app.services.ask import ask_stream
+    from app.core.config import load_settings
+    from app.services.runtime import Runtime
 
     overhead: list[float] = []
     totals: list[float] = []
@@ -256,7 +256,7 @@ def measure_ask(db: Any, embedder: Any, workdir: Path, questions: Sequence[Bench
         settings = load_settings(database_url=db.url, data_dir=workdir / "data",
                                  embedder="lexical-hash", llm_base_url=stub.base_url,
                                  llm_model="stub-model", keep_originals=False)
-        ctx = AppContext(settings=settings, db=db)
+        ctx = Runtime(settings=settings, db=db)
         ctx.set_embedder(embedder)
         last_request: dict[str, Any] | None = None
 

@@ -4,9 +4,9 @@
     python bench/corpus.py OUT_DIR [--documents 2000] [--seed 1] [--mix text]
 
 Volume and realism for the performance benches: long-tailed vocabulary, document lengths from
-a note to a 20-page contract, multi-page PDFs. `app.eval.synth` (issue 6) is the other
+a note to a 20-page contract, multi-page PDFs. `tests.support.eval_synth` (issue 6) is the other
 generator: short documents with planted, known answers for quality evals. Both render through
-`app.eval.render`; the text here comes from `corpus_text.HouseholdWriter`.
+`tests.support.render`; the text here comes from `corpus_text.HouseholdWriter`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench.` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.eval.render import Doc, render
+from tests.support.render import Doc, render
 from bench.corpus_text import DocSpec, HouseholdWriter
 
 # Share of each format in the default corpus (the issue's mix: PDF, DOCX, HTML, text, .eml).
@@ -68,7 +68,7 @@ class CorpusStats:
         return data
 
 
-# -- rendering: app.eval.render (shared with the known-answers eval corpus) ----------------------
+# -- rendering: tests.support.render (shared with the known-answers eval corpus) ----------------------
 _PDF_PAGE = re.compile(rb"/Type\s*/Page\b(?!s)")
 
 

@@ -1,5 +1,5 @@
-"""Retrieval-quality bench: the synthetic household corpus with known answers (app.eval.synth),
-ingested into a throw-away embedded PostgreSQL, evaluated per retrieval mode (app.eval.runner).
+"""Retrieval-quality bench: the synthetic household corpus with known answers (tests.support.eval_synth),
+ingested into a throw-away embedded PostgreSQL, evaluated per retrieval mode (app.services.eval).
 
     .venv/bin/python bench/eval_quality.py                      # scale 4: 200 docs, 32 questions
     .venv/bin/python bench/eval_quality.py --scale 40           # 2,000+ documents
@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="eval")
     args = ap.parse_args(argv)
 
-    from app.config import load_settings
-    from app.context import AppContext
-    from app.eval.runner import ContextRetriever, load_questions, run_eval
-    from app.eval.synth import generate
+    from app.core.config import load_settings
+    from app.services.runtime import Runtime
+    from app.services.eval import ContextRetriever, load_questions, run_eval
+    from tests.support.eval_synth import generate
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         t2 = time.perf_counter()
         settings = load_settings(database_url=db.url, data_dir=work / "data",
                                  embed_device=args.device, rerank="auto")
-        ctx = AppContext(settings=settings, db=db)
+        ctx = Runtime(settings=settings, db=db)
         ctx.set_embedder(embedder)
         questions = load_questions(work / "synth" / "QUESTIONS.jsonl")
         results = run_eval(questions, ContextRetriever(ctx), modes=args.modes.split(","))

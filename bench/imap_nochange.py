@@ -57,7 +57,7 @@ def populate(maildir: Path, folders: int, messages: int) -> list[str]:
 
 def ledger(port: int, names: list[str], source) -> dict:  # type: ignore[no-untyped-def]
     """What a finished full sync leaves in the ledger: every origin, indexed."""
-    from ingest.protocols import LedgerEntry
+    from app.core.protocols import LedgerEntry
 
     conn = imaplib.IMAP4("127.0.0.1", port)
     conn.login(USER, PASSWORD)

@@ -93,7 +93,7 @@ def write_maildir(path: Path, messages: list[bytes]) -> None:
 
 def parse_only(messages: list[bytes]) -> float:
     from ingest.parsers.email import EmailParser
-    from ingest.types import ParseInput, RawItem
+    from app.core.types import ParseInput, RawItem
 
     parser = EmailParser()
     t0 = time.perf_counter()

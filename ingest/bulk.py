@@ -24,7 +24,7 @@ import logging
 
 from sqlalchemy import Connection, text
 
-from app.db import Database
+from app.core.db import Database
 from ingest import store
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.types import ParsedDocument, TextBlock, TextChunk, sha256_hex
+from app.core.types import ParsedDocument, TextBlock, TextChunk, sha256_hex
 
 BLOCK_SEPARATOR = "\n\n"
 # A new top-level section starts a new chunk once the current chunk is at least this full.

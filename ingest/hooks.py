@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import importlib
 
-from ingest.protocols import DocumentHook
+from app.core.protocols import DocumentHook
 
 # "module:ClassName" of each default hook, instantiated without arguments.
 DEFAULT_HOOKS: tuple[str, ...] = (
-    "ingest.statements.hook:StatementHook",
+    "ingest.money.hook:StatementHook",
     "ingest.mail.dedup:MessageIdDedup",
 )
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from app.errors import ErrorCode, IngestError
+from app.core.errors import ErrorCode, IngestError
 
 if TYPE_CHECKING:
     from PIL.Image import Image

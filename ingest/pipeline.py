@@ -24,8 +24,8 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.db import Database
-from app.errors import (
+from app.core.db import Database
+from app.core.errors import (
     BusyError,
     DatabaseError,
     EmbedderUnavailableError,
@@ -34,10 +34,10 @@ from app.errors import (
     IngestError,
     TooLargeError,
 )
-from app.models import Document, IngestRun
+from app.core.models import Document, IngestRun
 from ingest import store
-from ingest.protocols import DocumentHook, Embedder, LedgerEntry, Parser, Source
-from ingest.types import ParsedDocument, ParseInput, RawItem, Removed, TextBlock
+from app.core.protocols import DocumentHook, Embedder, LedgerEntry, Parser, Source
+from app.core.types import ParsedDocument, ParseInput, RawItem, Removed, TextBlock
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ class Pipeline:
             self._fail(ctx, item, IngestError(f"{item.origin}: cannot read ({exc.strerror or exc})",
                                               code=ErrorCode.unreadable), t0)
             return None
-        from ingest.types import sha256_hex
+        from app.core.types import sha256_hex
 
         sha = sha256_hex(data)
         if entry and settled and entry.sha256 == sha:
@@ -348,7 +348,7 @@ class Pipeline:
     def _parse(self, item: RawItem, data: bytes, sha: str | None, t0: float) -> _Prepared:
         from ingest.mediatypes import detect_media_type
         from ingest.parsers import pick_parser
-        from ingest.types import sha256_hex
+        from app.core.types import sha256_hex
 
         sha = sha or sha256_hex(data)
         media_type = detect_media_type(item.name, data[:4096], item.media_type)

@@ -21,17 +21,17 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 
-from app.errors import BusyError, InvalidInputError, NotFoundError
-from app.models import Chunk, ChunkEmbedding, EmbeddingSpace, utcnow
+from app.core.errors import BusyError, InvalidInputError, NotFoundError
+from app.core.models import Chunk, ChunkEmbedding, EmbeddingSpace, utcnow
 from ingest import store
-from ingest.types import Embedding
+from app.core.types import Embedding
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from app.config import Settings
-    from app.db import Database
-    from ingest.protocols import Embedder
+    from app.core.config import Settings
+    from app.core.db import Database
+    from app.core.protocols import Embedder
 
 _SPACES_LOCK = "SELECT pg_advisory_xact_lock(hashtext('homerag:spaces'))"
 # Chunks the switch embeds itself while writes wait; more means the build is not finished.

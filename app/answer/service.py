@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.answer.citations import CitationFilter, check_citations
 from app.answer.context import DEFAULT_MAX_CHARS, build_context
-from app.answer.llm import ChatClient, ChatDelta, ChatDone
-from app.answer.prompts import load_prompt
+from app.llm.client import ChatClient, ChatDelta, ChatDone
+from app.llm.prompts import load_prompt
 from app.answer.tools import (
     DEFAULT_MAX_ROUNDS,
     CitationSpace,
@@ -27,7 +27,7 @@ from app.answer.tools import (
     tool_loop,
 )
 from app.answer.types import AnswerEvent, AnswerResult, Citable, Citation, ContextBlock
-from app.errors import InvalidInputError, UpstreamError
+from app.core.errors import InvalidInputError, UpstreamError
 
 if TYPE_CHECKING:
     from app.retrieval.types import Hit

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from app.errors import HomeragError
+from app.core.errors import HomeragError
 
 
 class HomeragGroup(click.Group):
@@ -25,7 +25,7 @@ class HomeragGroup(click.Group):
 @click.version_option(package_name="homerag")
 def cli() -> None:
     """homerag: private RAG over your own documents, statements and mail."""
-    from app.config import apply_privacy_env
+    from app.core.config import apply_privacy_env
 
     apply_privacy_env()
 

@@ -48,11 +48,11 @@ def ask_cmd(question: str, top_k: int | None, as_json: bool, show_reasoning: boo
     Without a reachable language model the answer is retrieval-only: the best passages with
     their citations, clearly labelled.
     """
-    from app.ask import ask, ask_stream
-    from app.context import open_context
+    from app.services.ask import ask, ask_stream
+    from app.services.runtime import open_runtime
 
     filters = filters_from(kwargs)
-    with open_context() as ctx:
+    with open_runtime() as ctx:
         if as_json or not sys.stdout.isatty():
             result = ask(ctx, question, filters=filters, top_k=top_k)
             if as_json:

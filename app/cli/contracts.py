@@ -28,15 +28,15 @@ def contracts_cmd(as_json: bool, days: int, show_all: bool, refresh: bool,
     HOMERAG_LLM_BASE_URL), otherwise from rules for common English and German phrasings; each
     contract says which.
     """
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from app.contracts.deadlines import upcoming_deadlines
-    from app.contracts.service import list_contracts, refresh_contracts
+    from app.services.contracts import list_contracts, refresh_contracts
 
-    with open_context() as ctx:
+    with open_runtime() as ctx:
         today = today_opt.date() if today_opt else datetime.now(ctx.settings.tz).date()
         refreshed: dict[str, Any] | None = None
         if refresh:
-            from app.answer.llm import make_chat_client
+            from app.llm.client import make_chat_client
 
             chat = make_chat_client(ctx.settings, task="extract")
             refreshed = refresh_contracts(ctx.db, chat=chat, today=today).to_json()

@@ -16,8 +16,8 @@ def db_group() -> None:
 @click.option("--revision", default="heads", show_default=True, help="Target revision.")
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema to the latest version."""
-    from app.context import open_context
+    from app.services.runtime import open_runtime
 
-    with open_context(migrate=False) as ctx:
+    with open_runtime(migrate=False) as ctx:
         ctx.db.upgrade(revision)
         click.echo(f"database at {revision} ({ctx.db_label})")

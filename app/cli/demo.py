@@ -8,11 +8,10 @@ import click
 
 from app.cli import cli
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample" / "household"
 
 
 def demo_data_dir() -> Path:
-    from app.config import default_data_dir
+    from app.core.config import default_data_dir
 
     return default_data_dir().with_name("homerag-demo")
 
@@ -30,9 +29,10 @@ def demo_cmd(data_dir: Path | None, host: str, port: int, no_serve: bool) -> Non
     import os
 
     from app.cli.ingest import RichProgress, _print_report
-    from app.config import get_settings, load_settings
-    from app.context import open_context
+    from app.core.config import get_settings, load_settings
+    from app.services.runtime import open_runtime
     from ingest.pipeline import IngestOptions, Pipeline, Progress
+    from app.core.resources import sample_dir
     from ingest.sources.folder import FolderSource
 
     data_dir = (data_dir or demo_data_dir()).expanduser()
@@ -42,13 +42,13 @@ def demo_cmd(data_dir: Path | None, host: str, port: int, no_serve: bool) -> Non
     settings = load_settings(**overrides)
     get_settings.cache_clear()
     click.echo(f"demo data: {data_dir} (embedded PostgreSQL)")
-    with open_context(settings) as ctx:
+    with open_runtime(settings) as ctx:
         import sys
 
         progress = RichProgress() if sys.stderr.isatty() else Progress()
         pipeline = Pipeline(ctx.db, embedder=ctx.embedder(),
                             options=IngestOptions.from_settings(settings), progress=progress)
-        report = pipeline.run(FolderSource("sample household", SAMPLE))
+        report = pipeline.run(FolderSource("sample household", sample_dir()))
         _print_report(report)
         if report.status != "completed":
             raise click.ClickException(f"indexing the sample failed: {report.error}")

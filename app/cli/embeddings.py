@@ -33,10 +33,10 @@ def _print_spaces(infos: list[Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable list of spaces.")
 def status_cmd(as_json: bool) -> None:
     """List embedding spaces with their coverage; search uses the active one."""
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from ingest.spaces import space_status
 
-    with open_context() as ctx, ctx.db.session() as s:
+    with open_runtime() as ctx, ctx.db.session() as s:
         infos = space_status(s)
     if as_json:
         click.echo(json.dumps([i.to_json() for i in infos], indent=2))
@@ -77,12 +77,12 @@ def migrate_cmd(
     it resumes where it stopped. Afterwards point HOMERAG_EMBEDDER / HOMERAG_EMBED_MODEL at
     the new model, and drop the old space with `homerag embeddings drop`.
     """
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from ingest.embedders import make_embedder
     from ingest.spaces import build_space, missing_chunks, start_space, switch_space
     from ingest.store import active_space, space_name
 
-    with open_context() as ctx:
+    with open_runtime() as ctx:
         update = {
             k: v
             for k, v in (("embedder", embedder), ("embed_model", model), ("embed_device", device))
@@ -134,10 +134,10 @@ def _build(
 @click.argument("space")
 def switch_cmd(space: str) -> None:
     """Make SPACE (id or name) the active space, if it covers every chunk (also: roll back)."""
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from ingest.spaces import find_space, switch_space
 
-    with open_context() as ctx, ctx.db.session() as s:
+    with open_runtime() as ctx, ctx.db.session() as s:
         info = switch_space(s, find_space(s, space).id)
     click.echo(f"active: {info.name}")
 
@@ -148,12 +148,12 @@ def switch_cmd(space: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def drop_cmd(space: str, yes: bool, as_json: bool) -> None:
     """Delete SPACE (id or name): its vectors and indexes. The active space cannot be dropped."""
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from ingest.spaces import drop_space
 
     if not yes and not as_json:
         click.confirm(f"drop embedding space {space} and all its vectors?", abort=True)
-    with open_context() as ctx, ctx.db.session() as s:
+    with open_runtime() as ctx, ctx.db.session() as s:
         info = drop_space(s, space)
     if as_json:
         click.echo(json.dumps({"dropped": info.to_json()}, indent=2))

@@ -84,14 +84,14 @@ def eval_cmd(
     Each line: {"question": ..., "expected": [file name, path suffix or text snippet],
     "answer": optional exact answer}. Modes: dense, sparse, fts, hybrid, hybrid+colbert, rerank.
     """
-    from app.context import open_context
-    from app.eval.runner import ContextRetriever, context_ask, load_questions, run_eval
+    from app.services.runtime import open_runtime
+    from app.services.eval import ContextRetriever, context_ask, load_questions, run_eval
 
     chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
     if not chosen:
         raise click.BadParameter("name at least one mode", param_hint="--modes")
     questions = load_questions(questions_file)
-    with open_context() as ctx:
+    with open_runtime() as ctx:
         results = run_eval(
             questions,
             ContextRetriever(ctx),

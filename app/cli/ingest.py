@@ -112,14 +112,14 @@ def ingest_cmd(paths: tuple[Path, ...], names: tuple[str, ...], as_json: bool, s
     gone from a folder are removed from the index. Per-file failures are listed and do not
     stop the run (exit 0, or 3 with --strict); a run that cannot proceed exits 1.
     """
-    from app.config import get_settings
-    from app.context import open_context
+    from app.core.config import get_settings
+    from app.services.runtime import open_runtime
     from ingest.pipeline import IngestOptions, Pipeline, Progress
 
     settings = get_settings()
     sources = _sources_for(paths, names, settings)
     show_bar = not as_json and sys.stderr.isatty()
-    with open_context(settings) as ctx:
+    with open_runtime(settings) as ctx:
         pipeline = Pipeline(
             ctx.db,
             embedder=ctx.embedder(),
@@ -130,7 +130,7 @@ def ingest_cmd(paths: tuple[Path, ...], names: tuple[str, ...], as_json: bool, s
         )
         reports = [pipeline.run(source) for source in sources]
         if any(r.counts.get("indexed") or r.counts.get("removed") for r in reports):
-            from app.contracts.service import refresh_for_context
+            from app.services.contracts import refresh_for_context
 
             refresh_for_context(ctx)  # key terms and deadlines of new or changed contracts
     if as_json:

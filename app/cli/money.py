@@ -86,11 +86,11 @@ def tx_group() -> None:
               default="-date", show_default=True)
 def tx_list(as_json: bool, limit: int, order: str, **kw: Any) -> None:
     """List matching transactions (newest first), each with the statement row it comes from."""
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from app.money.queries import list_transactions
 
     f = build_filter(kw)
-    with open_context() as ctx, ctx.db.session() as s:
+    with open_runtime() as ctx, ctx.db.session() as s:
         rows = list_transactions(s, f, limit=limit, order=order)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in rows], indent=2, ensure_ascii=False))
@@ -108,11 +108,11 @@ def tx_list(as_json: bool, limit: int, order: str, **kw: Any) -> None:
 @filter_options
 def tx_sum(as_json: bool, **kw: Any) -> None:
     """Total of matching transactions, per currency (never added across currencies)."""
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from app.money.queries import sum_transactions
 
     f = build_filter(kw)
-    with open_context() as ctx, ctx.db.session() as s:
+    with open_runtime() as ctx, ctx.db.session() as s:
         totals = sum_transactions(s, f)
     if as_json:
         click.echo(json.dumps({"filter": f.describe(), "totals": [t.to_json() for t in totals]},
@@ -133,13 +133,13 @@ def tx_top(as_json: bool, by: str, limit: int, **kw: Any) -> None:
     """Largest groups (by merchant, category, month ...); spending only unless --direction."""
     from dataclasses import replace
 
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from app.money.queries import group_transactions
 
     f = build_filter(kw)
     if f.direction is None:
         f = replace(f, direction="out")
-    with open_context() as ctx, ctx.db.session() as s:
+    with open_runtime() as ctx, ctx.db.session() as s:
         groups = group_transactions(s, f, by=by, limit=limit)
     if as_json:
         click.echo(json.dumps({"by": by, "filter": f.describe(),
@@ -157,10 +157,10 @@ def tx_statements(problems: bool, as_json: bool) -> None:
     """Imported statements with their balance check (opening + transactions = closing)."""
     from sqlalchemy import select
 
-    from app.context import open_context
-    from app.models import Account, Document, Statement
+    from app.services.runtime import open_runtime
+    from app.core.models import Account, Document, Statement
 
-    with open_context() as ctx, ctx.db.session() as s:
+    with open_runtime() as ctx, ctx.db.session() as s:
         q = (select(Statement, Document.origin, Account.number_masked)
              .join(Document, Document.id == Statement.document_id)
              .join(Account, Account.id == Statement.account_id)
@@ -202,8 +202,8 @@ def report_group() -> None:
 def report_spending(week: str | None, month: str | None, fmt: str, llm: bool,
                     store: bool) -> None:
     """Spending by category vs. usual, top merchants, unusual items, what you could do."""
-    from app.context import open_context
-    from app.money.jobs import build_and_store_report
+    from app.services.runtime import open_runtime
+    from app.services.report import build_and_store_report
     from app.money.periods import parse_month, parse_week, previous_week
     from app.money.render import to_html, to_markdown
     from app.money.report import build_spending_report
@@ -213,7 +213,7 @@ def report_spending(week: str | None, month: str | None, fmt: str, llm: bool,
     period = parse_week(week) if week else parse_month(month) if month else previous_week(
         date.today())
     kind = "month" if month else "week"
-    with open_context() as ctx:
+    with open_runtime() as ctx:
         chat = ctx.chat_client("report") if llm else None
         with ctx.db.session() as s:
             if store:
@@ -241,11 +241,11 @@ def report_spending(week: str | None, month: str | None, fmt: str, llm: bool,
 @click.option("--json", "as_json", is_flag=True)
 def tx_categorise(llm: bool, as_json: bool) -> None:
     """Re-apply the category rules (HOMERAG_CATEGORY_RULES_FILE, then the built-ins)."""
-    from app.context import open_context
+    from app.services.runtime import open_runtime
     from app.money.categorize import apply_rules, suggest_categories
-    from ingest.statements.categories import BUILTIN_RULES, load_rules
+    from ingest.money.categories import BUILTIN_RULES, load_rules
 
-    with open_context() as ctx:
+    with open_runtime() as ctx:
         rules = load_rules(ctx.settings.resolved_category_rules_file) + BUILTIN_RULES
         with ctx.db.session() as s:
             changed = apply_rules(s, rules)

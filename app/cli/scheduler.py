@@ -30,11 +30,11 @@ def scheduler_cmd(list_only: bool, once: bool, report_day: str | None, report_ti
     report. Jobs live in the database; run one scheduler per database. Stop with Ctrl-C or
     SIGTERM: a running sync finishes its current document first (each is its own transaction).
     """
-    from app.context import open_context
-    from ingest import scheduler as sched
+    from app.services.runtime import open_runtime
+    from app import scheduler as sched
     from ingest.sources import load_sources
 
-    with open_context() as ctx:
+    with open_runtime() as ctx:
         day = report_day or ctx.settings.report_weekday
         report = None if no_report else sched.ReportSchedule(
             day, *_hh_mm(report_time or ctx.settings.report_time))

@@ -56,10 +56,10 @@ def hit_json(rank: int, hit: Any) -> dict[str, Any]:
 @filter_options
 def search_cmd(query: str, top_k: int | None, as_json: bool, **kwargs: Any) -> None:
     """Find the passages that best match QUERY (dense + sparse + full text, fused)."""
-    from app.context import open_context
+    from app.services.runtime import open_runtime
 
     filters = filters_from(kwargs)
-    with open_context() as ctx, ctx.db.session() as session:
+    with open_runtime() as ctx, ctx.db.session() as session:
         hits = ctx.search(session, query, filters=filters, top_k=top_k)
     if as_json:
         click.echo(json.dumps([hit_json(i, h) for i, h in enumerate(hits, 1)], indent=2,

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from app.api.hosts import is_loopback
+from app.http.hosts import is_loopback
 from app.cli import cli
 
 if TYPE_CHECKING:
-    from app.context import AppContext
+    from app.services.runtime import Runtime
 
 
 @cli.command("serve")
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve_cmd(host: str | None, port: int | None, log_level: str) -> None:
     """Serve the web form (/) and the API (/api, docs at /docs). Migrates the database first."""
-    from app.config import get_settings
-    from app.context import open_context
+    from app.core.config import get_settings
+    from app.services.runtime import open_runtime
 
     settings = get_settings()
     host = host or settings.host
@@ -32,17 +32,17 @@ def serve_cmd(host: str | None, port: int | None, log_level: str) -> None:
         # No login in front of it: the owner must choose to expose it (e.g. behind a VPN).
         click.echo(f"warning: binding to {host} makes your documents reachable from other "
                    "machines; homerag has no login of its own", err=True)
-    with open_context(settings) as ctx:  # starts/opens the database and migrates to head
+    with open_runtime(settings) as ctx:  # starts/opens the database and migrates to head
         click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {ctx.db_label})")
         run_server(ctx, host=host, port=port, log_level=log_level)
 
 
-def run_server(ctx: AppContext, *, host: str, port: int, log_level: str = "info") -> None:
+def run_server(ctx: Runtime, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve the app for this context until stopped (Ctrl-C or SIGTERM), then return normally
     so the caller closes the context (and the embedded PostgreSQL with it)."""
     import uvicorn
 
-    from app.api import create_app
+    from app.http.app import create_app
 
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:

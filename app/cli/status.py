@@ -13,10 +13,10 @@ from app.cli import cli
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status_cmd(as_json: bool) -> None:
     """Show what is indexed, by which embedder, and what failed (with reasons)."""
-    from app.context import open_context
-    from app.status import index_status
+    from app.services.runtime import open_runtime
+    from app.services.status import index_status
 
-    with open_context() as ctx, ctx.db.session() as session:
+    with open_runtime() as ctx, ctx.db.session() as session:
         status = index_status(session)
         status["database"] = ctx.db_label
     if as_json:

@@ -142,7 +142,7 @@ def upcoming_deadlines(session: Session, today: date, days: int = 60) -> list[De
     """Cancellation deadlines and contract ends from `today` through `today + days`, by date."""
     from sqlalchemy import select
 
-    from app.models import Contract, Document
+    from app.core.models import Contract, Document
 
     horizon = today + timedelta(days=days)
     rows = session.execute(

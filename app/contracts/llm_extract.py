@@ -28,10 +28,10 @@ from app.contracts.terms import (
     currency_code,
     parse_iso_date,
 )
-from app.errors import UpstreamError
+from app.core.errors import UpstreamError
 
 if TYPE_CHECKING:
-    from app.answer.llm import ChatClient
+    from app.llm.client import ChatClient
 
 PROMPT = "contract_extract"
 PROMPT_VARIABLES = {PROMPT: frozenset({"today", "title", "sources"})}
@@ -123,7 +123,7 @@ def render_sources(chunks: Sequence[SourceChunk]) -> str:
 def extract_with_llm(chat: ChatClient, *, title: str, chunks: Sequence[SourceChunk],
                      today: date, prompts_dir: Any = None, timeout: float | None = None) -> ContractTerms:
     """Ask the extraction model; raises UpstreamError when it fails or answers no valid JSON."""
-    from app.answer.prompts import load_prompt
+    from app.llm.prompts import load_prompt
 
     offered = select_chunks(chunks)
     messages = load_prompt(PROMPT, prompts_dir).render(

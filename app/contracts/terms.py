@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.months import MONTH_NAMES_PATTERN, MONTHS
+from app.core.months import MONTH_NAMES_PATTERN, MONTHS
 
 UNITS = ("days", "weeks", "months", "years")
 RHYTHMS = ("once", "weekly", "monthly", "quarterly", "half-yearly", "yearly")

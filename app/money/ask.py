@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from app.answer.types import AnswerResult, Citation, ContextBlock
-from app.models import Transaction
+from app.core.models import Transaction
 from app.money.nlq import parse_money_question
 from app.money.service import MoneyAnswer, execute, known_vocabulary, tx_citable
 

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, func, select, update
 
-from app.errors import HomeragError
-from app.models import Transaction
-from ingest.statements.categories import CategoryRule, categorise, known_categories
+from app.core.errors import HomeragError
+from app.core.models import Transaction
+from ingest.money.categories import CategoryRule, categorise, known_categories
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from app.answer.llm import ChatClient
+    from app.llm.client import ChatClient
 
 PROMPT_VARIABLES = {"categorize": frozenset({"categories", "payees"})}
 MANUAL = "manual"
@@ -75,7 +75,7 @@ def suggest_categories(session: Session, chat: ChatClient, *, rules: Sequence[Ca
     Returns {merchant: suggested category}. An unreachable LLM or an unusable answer stores
     nothing (raises nothing): categories stay as the rules left them.
     """
-    from app.answer.prompts import load_prompt
+    from app.llm.prompts import load_prompt
 
     payees = _payees(session, limit)
     allowed = known_categories(rules)

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from app.answer.citations import check_citations
 from app.answer.types import Citable
-from app.errors import HomeragError
+from app.core.errors import HomeragError
 
 if TYPE_CHECKING:
-    from app.answer.llm import ChatClient
+    from app.llm.client import ChatClient
 
 PROMPT_VARIABLES = {"report": frozenset({"period", "facts"})}
 _NUMBER = re.compile(r"\d[\d.,]*\d|\d")
@@ -38,7 +38,7 @@ def write_narrative(content: dict[str, Any], chat: ChatClient, *, timeout: float
                     max_tokens: int = 400) -> dict[str, Any] | None:
     """{"text", "model", "cited": [fact numbers], "prompt_sha256"} or None when the model fails
     or breaks the rules (the deterministic summary is then used alone)."""
-    from app.answer.prompts import load_prompt
+    from app.llm.prompts import load_prompt
 
     facts = report_facts(content)
     if not facts:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from app.money.periods import Period, find_period
 from app.money.queries import TxFilter
-from ingest.statements.amounts import AmountError, parse_amount
+from ingest.money.amounts import AmountError, parse_amount
 
 Intent = Literal["sum", "count", "list", "top", "unusual", "recurring"]
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from app.errors import InvalidInputError
-from app.months import MONTH_NAMES_PATTERN, MONTHS
+from app.core.errors import InvalidInputError
+from app.core.months import MONTH_NAMES_PATTERN, MONTHS
 
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "twelve": 12,
             "ein": 1, "einen": 1, "eine": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5,

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Select, and_, func, or_, select
 
-from app.errors import InvalidInputError
-from app.models import Account, Document, Transaction
+from app.core.errors import InvalidInputError
+from app.core.models import Account, Document, Transaction
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from app.models import Account, Document, Statement, Transaction
+from app.core.models import Account, Document, Statement, Transaction
 from app.money.detectors import DetTx, Flag, detect, median, recurring_series, trailing
 from app.money.periods import Period
 

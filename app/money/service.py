@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from app.answer.types import Citable
-from app.models import Transaction
+from app.core.models import Transaction
 from app.money.detectors import detect, price_runs, recurring_series
 from app.money.nlq import MoneyQuery
 from app.money.periods import Period

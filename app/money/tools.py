@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from app.answer.tools import FunctionTool, ToolResult
-from app.errors import InvalidInputError
+from app.core.errors import InvalidInputError
 from app.money.periods import find_period
 from app.money.queries import GROUP_BYS, TxFilter
 from app.money.service import (

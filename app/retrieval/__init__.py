@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select, text
 
-from app.errors import InvalidInputError, NotFoundError
+from app.core.errors import InvalidInputError, NotFoundError
 from app.retrieval.queries import FTS_POOL, STAGES, SpaceRef, fts_terms, hybrid_sql
 from app.retrieval.types import Hit, SearchFilters
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ingest.protocols import Embedder
-    from ingest.types import Embedding
+    from app.core.protocols import Embedder
+    from app.core.types import Embedding
 
 __all__ = ["Hit", "SearchFilters", "SearchResult", "hybrid_search", "search", "search_detailed"]
 
@@ -50,7 +50,7 @@ class SearchResult:
 
 def resolve_space(session: Session, embedder: Embedder) -> SpaceRef:
     """The active embedding space; it must have been built by this embedder."""
-    from app.models import EmbeddingSpace
+    from app.core.models import EmbeddingSpace
 
     space = session.scalar(select(EmbeddingSpace).where(EmbeddingSpace.status == "active"))
     if space is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from app.errors import InvalidInputError
+from app.core.errors import InvalidInputError
 from app.retrieval.types import SearchFilters
-from ingest.types import DOCUMENT_KINDS
+from app.core.types import DOCUMENT_KINDS
 
 
 def parse_date(value: str | None, field: str) -> date | None:

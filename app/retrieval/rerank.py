@@ -22,7 +22,7 @@ import numpy as np
 from app.retrieval.types import Hit
 
 if TYPE_CHECKING:
-    from app.config import Settings
+    from app.core.config import Settings
     from ingest.embedders.m3_common import M3Vectors
 
 
@@ -172,7 +172,7 @@ class FlagCrossEncoder:
         max_length: int = 1024,
         cache_dir: str | None = None,
     ) -> None:
-        from app.errors import EmbedderUnavailableError
+        from app.core.errors import EmbedderUnavailableError
         from ingest.embedders.m3_files import resolve_model_dir
 
         self.directory = resolve_model_dir(
@@ -215,7 +215,7 @@ class FlagCrossEncoder:
 
 def reranker_available(model: str, *, cache_dir: str | None = None) -> bool:
     """Cross-encoder weights present locally (directory or HF cache); never downloads."""
-    from app.errors import EmbedderUnavailableError
+    from app.core.errors import EmbedderUnavailableError
     from ingest.embedders.m3_files import resolve_model_dir, runtime_installed
 
     if not runtime_installed():

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from app.errors import ConfigError
+from app.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from app.config import Settings
-    from ingest.protocols import Embedder
+    from app.core.config import Settings
+    from app.core.protocols import Embedder
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ingest.types import Embedding
+from app.core.types import Embedding
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 

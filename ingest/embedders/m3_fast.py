@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from app.errors import EmbedderUnavailableError
+from app.core.errors import EmbedderUnavailableError
 from ingest.embedders.m3_common import (
     M3Vectors,
     count_batches,

@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from app.errors import EmbedderUnavailableError
+from app.core.errors import EmbedderUnavailableError
 
 WEIGHT_FILES = (
     "model.safetensors",

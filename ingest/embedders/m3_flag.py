@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from app.errors import EmbedderUnavailableError
+from app.core.errors import EmbedderUnavailableError
 from ingest.embedders.m3_common import (
     M3Vectors,
     count_batches,

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from app.errors import EmbedderUnavailableError
+from app.core.errors import EmbedderUnavailableError
 
 PRECISIONS = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
 # Activations, the CUDA context and the allocator's slack on top of the weights.

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from app.errors import DuplicateItemError
-from ingest.types import ParsedDocument
+from app.core.errors import DuplicateItemError
+from app.core.types import ParsedDocument
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -10,9 +10,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from app.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.errors import CorruptDocumentError, EmptyDocumentError
 from ingest.parsers.common import display_name
-from ingest.types import ParsedDocument, ParseInput, TextBlock
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 CHAT_MEDIA_TYPE = "application/x-homerag-chat+json"
 PLATFORMS = {"whatsapp": "WhatsApp", "telegram": "Telegram", "signal": "Signal"}

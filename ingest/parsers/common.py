@@ -6,9 +6,9 @@ import codecs
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from app.errors import CorruptDocumentError, DecodeError, EncryptedDocumentError
+from app.core.errors import CorruptDocumentError, DecodeError, EncryptedDocumentError
 from ingest.mediatypes import looks_binary
-from ingest.types import ParseInput
+from app.core.types import ParseInput
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),

@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from app.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.errors import CorruptDocumentError, EmptyDocumentError
 from ingest.mediatypes import DOCX
 from ingest.parsers.common import (
     as_utc,
@@ -23,7 +23,7 @@ from ingest.parsers.common import (
     guess_kind,
     reject_ole_container,
 )
-from ingest.types import ParsedDocument, ParseInput, TextBlock
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from app.errors import EmptyDocumentError, UnsupportedFormatError
+from app.core.errors import EmptyDocumentError, UnsupportedFormatError
 from ingest.mail import MailMessage, NotAnEmailError, looks_like_mail, parse_mail
-from ingest.types import ParsedDocument, ParseInput, RawItem, TextBlock
+from app.core.types import ParsedDocument, ParseInput, RawItem, TextBlock
 
 EML = "message/rfc822"
 NO_SUBJECT = "(no subject)"

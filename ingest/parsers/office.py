@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.errors import CorruptDocumentError, EmptyDocumentError
 from ingest.mediatypes import PPTX, XLSX
 from ingest.parsers.common import display_name, first_line_title, reject_ole_container
-from ingest.types import ParsedDocument, ParseInput, TextBlock
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.unstructured_offline import ensure_offline_unstructured
 
 SCORE = 3

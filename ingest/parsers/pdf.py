@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from app.errors import (
+from app.core.errors import (
     CorruptDocumentError,
     EmptyDocumentError,
     EncryptedDocumentError,
@@ -18,7 +18,7 @@ from app.errors import (
 )
 from ingest.mediatypes import PDF
 from ingest.parsers.common import display_name, first_line_title, guess_kind, parse_pdf_date
-from ingest.types import ParsedDocument, ParseInput, TextBlock
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 if TYPE_CHECKING:
     from PIL.Image import Image

@@ -15,15 +15,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 
-from app.errors import IngestError, UnsupportedFormatError
+from app.core.errors import IngestError, UnsupportedFormatError
 from ingest.mediatypes import CAMT, CSV, MT940, OFX, PDF
 from ingest.parsers.common import display_name
-from ingest.statements.balance import check_balance
-from ingest.statements.camt import camt_kind
-from ingest.statements.csvprofiles import CsvOptions
-from ingest.statements.detect import detect_format, parse_statement_file
-from ingest.statements.types import ParsedStatement, ParsedTransaction, StatementFile
-from ingest.types import ParsedDocument, ParseInput, TextBlock
+from ingest.money.balance import check_balance
+from ingest.money.camt import camt_kind
+from ingest.money.csvprofiles import CsvOptions
+from ingest.money.detect import detect_format, parse_statement_file
+from ingest.money.types import ParsedStatement, ParsedTransaction, StatementFile
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 LINES_PER_BLOCK = 20
 _DATE_CELL = re.compile(r"^\s*\"?(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.\d{1,2}\.)")
@@ -33,9 +33,9 @@ _MONEY_CELL = re.compile(r"^\s*\"?[-+(]?\s*[\d.,' ]*\d[.,]\d{1,2}\)?-?\s*\"?\s*$
 def settings_csv_options() -> CsvOptions:
     """The owner's CSV and PDF profiles and default currency from settings (read once, at first
     parse)."""
-    from app.config import get_settings
-    from ingest.statements.csvprofiles import load_profiles
-    from ingest.statements.pdfprofiles import load_pdf_profiles
+    from app.core.config import get_settings
+    from ingest.money.csvprofiles import load_profiles
+    from ingest.money.pdfprofiles import load_pdf_profiles
 
     settings = get_settings()
     path = settings.resolved_statement_profiles_file
@@ -49,7 +49,7 @@ def csv_looks_like_statement(data: bytes) -> bool:
     lines = [ln for ln in text.splitlines()[:40] if ln.strip()]
     if len(lines) < 2:
         return False
-    from ingest.statements.csvparse import sniff_delimiter
+    from ingest.money.csvparse import sniff_delimiter
 
     rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sniff_delimiter(text)))
     hits = sum(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from app.errors import EmptyDocumentError
+from app.core.errors import EmptyDocumentError
 from ingest.mediatypes import CSV, MARKDOWN, TEXT
 from ingest.parsers.common import as_utc, decode_text, display_name, first_line_title
-from ingest.types import ParsedDocument, ParseInput, TextBlock
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")

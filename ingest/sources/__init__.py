@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.errors import ConfigError
-from app.toml_file import read_toml
-from ingest.protocols import Source
+from app.core.errors import ConfigError
+from app.core.toml_file import read_toml
+from app.core.protocols import Source
 
 
 def _folder(entry: Mapping[str, Any]) -> Source:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.errors import ConfigError
-from ingest.protocols import LedgerEntry, Source
+from app.core.errors import ConfigError
+from app.core.protocols import LedgerEntry, Source
 from ingest.sources.chat_formats import (
     Conversation,
     NotAChatExportError,
@@ -28,7 +28,7 @@ from ingest.sources.chat_formats import (
     read_json_export,
     read_whatsapp,
 )
-from ingest.types import RawItem, Removed
+from app.core.types import RawItem, Removed
 
 log = logging.getLogger(__name__)
 CHAT_MEDIA_TYPE = "application/x-homerag-chat+json"

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.protocols import LedgerEntry
-from ingest.types import RawItem, Removed
+from app.core.protocols import LedgerEntry
+from app.core.types import RawItem, Removed
 
 # Editor droppings, partial downloads and OS metadata are never documents.
 DEFAULT_EXCLUDES = (

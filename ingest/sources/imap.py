@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from app.errors import ConfigError, UpstreamError
-from ingest.protocols import LedgerEntry, Source
+from app.core.errors import ConfigError, UpstreamError
+from app.core.protocols import LedgerEntry, Source
 from ingest.sources.imap_session import (
     FolderChangedError,
     ImapSession,
@@ -32,7 +32,7 @@ from ingest.sources.imap_session import (
     status,
     tls_context,
 )
-from ingest.types import RawItem, Removed
+from app.core.types import RawItem, Removed
 
 log = logging.getLogger(__name__)
 EML = "message/rfc822"

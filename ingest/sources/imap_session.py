@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from app.errors import UpstreamError
+from app.core.errors import UpstreamError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

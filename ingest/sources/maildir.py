@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.protocols import LedgerEntry, Source
-from ingest.types import RawItem, Removed
+from app.core.protocols import LedgerEntry, Source
+from app.core.types import RawItem, Removed
 
 EML = "message/rfc822"
 INBOX = "INBOX"

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.mail.headers import normalise_message_id
-from ingest.protocols import LedgerEntry, Source
-from ingest.types import RawItem, Removed, sha256_hex
+from app.core.protocols import LedgerEntry, Source
+from app.core.types import RawItem, Removed, sha256_hex
 
 EML = "message/rfc822"
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)

@@ -1,7 +1,7 @@
 """bank: accounts, statements, transactions, transaction occurrences, reports
 
 Transactions survive the deletion of one of several overlapping statement files: their
-document/statement links are ON DELETE SET NULL, occurrences CASCADE (see app/models/bank.py).
+document/statement links are ON DELETE SET NULL, occurrences CASCADE (see app/core/models/money.py).
 
 Revision ID: 0002_bank
 Revises: 0001

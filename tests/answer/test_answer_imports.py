@@ -10,10 +10,10 @@ from pathlib import Path
 def test_answer_modules_import_nothing_heavy():
     code = (
         "import sys\n"
-        "import app.answer.context, app.answer.citations, app.answer.thinking, app.answer.types\n"
-        "import app.answer.chat\n"
+        "import app.answer.context, app.answer.citations, app.llm.thinking, app.answer.types\n"
+        "import app.core.chat\n"
         "pure = [m for m in ('sqlalchemy', 'httpx', 'httpx2', 'openai', 'torch') if m in sys.modules]\n"
-        "import app.answer.service, app.answer.tools, app.answer.llm, app.answer.prompts\n"
+        "import app.answer.service, app.answer.tools, app.llm.client, app.llm.prompts\n"
         "service = [m for m in ('openai', 'torch', 'FlagEmbedding') if m in sys.modules]\n"
         "print(pure, service)\n"
     )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.answer.thinking import Segment, ThinkSplitter, split_thinking
+from app.llm.thinking import Segment, ThinkSplitter, split_thinking
 
 
 def run(pieces: list[str], reasoning_first: str = "") -> tuple[str, str, list[Segment]]:

@@ -50,7 +50,7 @@ def test_writer_produces_both_languages_and_query_flavours() -> None:
 
 
 def test_pdf_pages_counts_page_objects() -> None:
-    from app.eval.render import render
+    from tests.support.render import render
     from bench.corpus import to_doc
 
     spec = HouseholdWriter(__import__("random").Random(1)).document("contract", "en", size=4)

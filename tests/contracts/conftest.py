@@ -26,7 +26,7 @@ def contract_docs(clean_db, tmp_path: Path) -> dict[str, int]:
     """Two contracts (German lease, English service agreement) ingested; name -> document id."""
     from sqlalchemy import select
 
-    from app.models import Document
+    from app.core.models import Document
     from ingest.embedders.lexical import LexicalHashEmbedder
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource

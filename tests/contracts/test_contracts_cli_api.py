@@ -35,10 +35,10 @@ def test_cli_contracts_rejects_a_bad_date(settings) -> None:
 
 
 def test_api_and_page(contract_docs, settings, clean_db) -> None:
-    from app.api import create_app
-    from app.context import AppContext
+    from app.http.app import create_app
+    from app.services.runtime import Runtime
 
-    ctx = AppContext(settings=settings, db=clean_db)
+    ctx = Runtime(settings=settings, db=clean_db)
     with TestClient(create_app(context=ctx), raise_server_exceptions=False) as client:
         assert client.get("/api/contracts").json()["contracts"] == []
         refreshed = client.post("/api/contracts/refresh").json()

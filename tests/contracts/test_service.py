@@ -8,10 +8,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.answer.llm import make_chat_client
+from app.llm.client import make_chat_client
 from app.contracts.deadlines import upcoming_deadlines
-from app.contracts.service import documents_to_extract, list_contracts, refresh_contracts
-from app.models import Chunk, Contract
+from app.services.contracts import documents_to_extract, list_contracts, refresh_contracts
+from app.core.models import Chunk, Contract
 from tests.openai_stub import Reply, chat_text
 
 TODAY = date(2025, 12, 15)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.errors import EmbedderUnavailableError
+from app.core.errors import EmbedderUnavailableError
 from ingest.embedders.bge_m3 import BgeM3Embedder, bge_m3_available
 from ingest.embedders.m3_files import model_id_for
 
@@ -124,7 +124,7 @@ def test_model_id_follows_the_weights(tmp_path, tiny_m3_path):
 
 def test_importing_the_embedders_does_not_import_torch():
     modules = ["ingest.embedders", "ingest.embedders.bge_m3", "ingest.embedders.m3_common"]
-    modules += [m for m in ("app.api", "app.retrieval") if importlib.util.find_spec(m)]
+    modules += [m for m in ("app.http.app", "app.retrieval") if importlib.util.find_spec(m)]
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in modules)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from tiny_m3 import synthetic_corpus
 
-from app.errors import EmbedderUnavailableError
+from app.core.errors import EmbedderUnavailableError
 from ingest.embedders.m3_fast import FastM3Backend, sparse_top
 
 

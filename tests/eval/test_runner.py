@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.errors import InvalidInputError
+from app.core.errors import InvalidInputError
 from app.eval.metrics import Passage
-from app.eval.runner import (
+from app.services.eval import (
     AskOutcome,
     ContextRetriever,
     EvalQuestion,
@@ -18,7 +18,7 @@ from app.eval.runner import (
     load_questions,
     run_eval,
 )
-from app.eval.synth import generate
+from tests.support.eval_synth import generate
 
 QS = [
     EvalQuestion("gym notice?", ["gym.pdf", "3 months"], "3 months"),
@@ -110,7 +110,7 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def indexed(clean_db, settings, synth_dir):
-    from app.context import AppContext
+    from app.services.runtime import Runtime
     from ingest.embedders.lexical import LexicalHashEmbedder
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource
@@ -119,7 +119,7 @@ def indexed(clean_db, settings, synth_dir):
     Pipeline(clean_db, embedder=emb, options=IngestOptions()).run(
         FolderSource("synth", synth_dir / "corpus")
     )
-    ctx = AppContext(settings=settings, db=clean_db)
+    ctx = Runtime(settings=settings, db=clean_db)
     ctx.set_embedder(emb)
     return ctx
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.eval.metrics import normalise_text
-from app.eval.synth import DOCS_PER_SCALE, build, generate
+from tests.support.eval_synth import DOCS_PER_SCALE, build, generate
 
 
 def _text_of(path: Path) -> str:

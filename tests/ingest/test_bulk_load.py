@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from app.models import ChunkEmbedding, Document, EmbeddingSpace
+from app.core.models import ChunkEmbedding, Document, EmbeddingSpace
 from app.retrieval import search
 from ingest import bulk
 from ingest.embedders.lexical import LexicalHashEmbedder
@@ -131,7 +131,7 @@ def test_a_failing_bulk_import_still_builds_its_indexes(clean_db, tmp_path, monk
     def embed_then_break(texts):
         calls["n"] += 1
         if calls["n"] > 3:  # after bulk mode began: the embedder goes away mid-import
-            from app.errors import EmbedderUnavailableError
+            from app.core.errors import EmbedderUnavailableError
 
             raise EmbedderUnavailableError("the GPU fell off the bus")
         return original(texts)

@@ -14,7 +14,7 @@ from ingest.chunking import (
     chunk_document,
     detect_language,
 )
-from ingest.types import ParsedDocument, TextBlock, sha256_hex
+from app.core.types import ParsedDocument, TextBlock, sha256_hex
 
 WORDS = ["alpha", "beta", "gamma", "delta", "rent", "contract", "tenant", "notice", "period", "payment", "account", "Vermieter", "Kündigungsfrist", "Zahlung", "Konto"]
 

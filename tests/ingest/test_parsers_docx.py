@@ -11,11 +11,11 @@ import pytest
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
-from app.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from ingest.mediatypes import DOCX, detect_media_type
 from ingest.parsers import pick_parser
 from ingest.parsers.docx import DocxParser
-from ingest.types import ParseInput, RawItem
+from app.core.types import ParseInput, RawItem
 
 
 def _save(document) -> bytes:

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.errors import DecodeError, EmptyDocumentError
+from app.core.errors import DecodeError, EmptyDocumentError
 from ingest.mediatypes import detect_media_type
 from ingest.parsers import pick_parser
 from ingest.parsers.html import HtmlParser
-from ingest.types import ParseInput, RawItem
+from app.core.types import ParseInput, RawItem
 
 PAGE = """<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>Nebenkosten 2023</title>

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from fpdf import FPDF
 
-from app.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from ingest.parsers import pick_parser
 from ingest.parsers.pdf import PageOcr, PdfParser, page_blocks
-from ingest.types import ParseInput, RawItem
+from app.core.types import ParseInput, RawItem
 
 
 def make_pdf(pages: list[str | None], *, title: str | None = None, password: str | None = None,

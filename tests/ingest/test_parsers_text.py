@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.errors import DecodeError, EmptyDocumentError, UnsupportedFormatError
+from app.core.errors import DecodeError, EmptyDocumentError, UnsupportedFormatError
 from ingest.mediatypes import detect_media_type
 from ingest.parsers import DEFAULT_PARSERS, pick_parser
 from ingest.parsers.text import TextParser
-from ingest.protocols import Parser
-from ingest.types import ParseInput, RawItem
+from app.core.protocols import Parser
+from app.core.types import ParseInput, RawItem
 
 
 def _inp(name: str, data: bytes, media_type: str | None = None) -> ParseInput:

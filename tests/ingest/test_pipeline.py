@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from app.errors import BusyError
-from app.models import Chunk, ChunkEmbedding, Document, IngestItem, IngestRun, SourceItem
+from app.core.errors import BusyError
+from app.core.models import Chunk, ChunkEmbedding, Document, IngestItem, IngestRun, SourceItem
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.folder import FolderSource

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text
 from tiny_m3 import build_tiny_m3
 
-from app.errors import InvalidInputError, NotFoundError
-from app.models import ChunkEmbedding, EmbeddingSpace
+from app.core.errors import InvalidInputError, NotFoundError
+from app.core.models import ChunkEmbedding, EmbeddingSpace
 from app.retrieval import resolve_space, search
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
@@ -170,7 +170,7 @@ def test_embedder_for_space_rebuilds_the_model_of_a_space(indexed, tmp_path):
 
 
 def _settings(tmp_path: Path):
-    from app.config import load_settings
+    from app.core.config import load_settings
 
     return load_settings(data_dir=tmp_path, embed_device="cpu")
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.db import EmbeddedPostgres
+from app.core.db import EmbeddedPostgres
 
 SCRIPT = """
 import sys
 from pathlib import Path
-from app.db import Database
+from app.core.db import Database
 db = Database.open(None, pgdata=Path(sys.argv[1]), migrate=False)
 with db.engine.connect() as c:
     from sqlalchemy import text

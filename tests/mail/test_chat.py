@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.models import Chunk, Document
+from app.core.models import Chunk, Document
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources import source_for_path

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.errors import ConfigError
-from app.models import Document
+from app.core.errors import ConfigError
+from app.core.models import Document
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.mail.dedup import MessageIdDedup
 from ingest.pipeline import IngestOptions, Pipeline

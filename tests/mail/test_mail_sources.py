@@ -8,14 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.models import Document, MessageCopy, SourceItem
+from app.core.models import Document, MessageCopy, SourceItem
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.mail.dedup import MessageIdDedup
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources import source_for_path
 from ingest.sources.maildir import MaildirSource, folder_label, message_key
 from ingest.sources.mbox import MboxSource, message_id_of
-from ingest.types import RawItem, Removed
+from app.core.types import RawItem, Removed
 from tests.mail.mailgen import build_message
 
 
@@ -183,7 +183,7 @@ def test_maildir_move_between_folders_keeps_the_mail_in_one_sync(clean_db, tmp_p
 
 
 def test_maildir_scan_yields_removals_first(tmp_path: Path) -> None:
-    from ingest.protocols import LedgerEntry
+    from app.core.protocols import LedgerEntry
 
     root = tmp_path / "Maildir"
     _maildir(root).add(mailbox.MaildirMessage(_msg(1)))

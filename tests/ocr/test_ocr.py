@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.errors import CorruptDocumentError, EmptyDocumentError
 from ingest.ocr import OcrError, TesseractOcr, text_from_tsv, tidy_ocr_text
 from ingest.parsers.image import ImageParser
 from ingest.parsers.pdf import PdfParser
-from ingest.types import ParseInput, RawItem
+from app.core.types import ParseInput, RawItem
 from tests.ocr.scans import ENGLISH_LINES, GERMAN_LINES, render_page
 
 
@@ -141,7 +141,7 @@ def test_pdf_scanned_page_is_ocred_and_text_page_is_not(tmp_path: Path) -> None:
 def test_pipeline_indexes_a_photo_with_its_page(clean_db, tmp_path: Path) -> None:
     from sqlalchemy import select
 
-    from app.models import Chunk, Document
+    from app.core.models import Chunk, Document
     from ingest.embedders.lexical import LexicalHashEmbedder
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource

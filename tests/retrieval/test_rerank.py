@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from tiny_m3 import build_tiny_m3, build_tiny_reranker
 
-from app.config import load_settings
-from app.errors import EmbedderUnavailableError
+from app.core.config import load_settings
+from app.core.errors import EmbedderUnavailableError
 from app.retrieval.rerank import (
     CrossEncoderRescorer,
     FlagCrossEncoder,

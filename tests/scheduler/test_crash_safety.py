@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from app.models import Chunk, Document, IngestRun, SourceItem
+from app.core.models import Chunk, Document, IngestRun, SourceItem
 
 N_FILES = 500
 WORDS = ["Vertrag", "Rechnung", "Heizung", "Strom", "Miete", "Versicherung", "invoice", "contract", "boiler", "tariff", "notice", "renewal", "payment", "account", "statement", "letter"]

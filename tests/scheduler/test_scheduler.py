@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
-from app.context import AppContext
-from app.models import IngestRun, Report, SchedulerJob
-from ingest import scheduler as sched
+from app.services.runtime import Runtime
+from app.core.models import IngestRun, Report, SchedulerJob
+from app import scheduler as sched
 from ingest.sources import load_sources
 
 
@@ -42,10 +42,10 @@ def folders(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.fixture
-def ctx(settings, clean_db) -> AppContext:
+def ctx(settings, clean_db) -> Runtime:
     from ingest.embedders.lexical import LexicalHashEmbedder
 
-    context = AppContext(settings=settings, db=clean_db)
+    context = Runtime(settings=settings, db=clean_db)
     context.set_embedder(LexicalHashEmbedder())
     return context
 

@@ -1,1 +1,0 @@
-"""API route modules; each exposes `router` and is listed in `app.api.ROUTER_MODULES`."""

@@ -1,0 +1,253 @@
+"""Settings: one pydantic-settings class read from HOMERAG_* variables and an optional .env.
+
+Nothing here runs at import time; `get_settings()` builds (and caches) the object on first call,
+and components receive the values they need as arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.errors import ConfigError
+
+# Privacy: libraries below us phone home unless told not to. Set before any of them is imported.
+PRIVACY_ENV = {
+    "SCARF_NO_ANALYTICS": "true",
+    "DO_NOT_TRACK": "true",
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_privacy_env() -> None:
+    """Switch off telemetry of third-party libraries (idempotent, keeps explicit user values)."""
+    for key, value in PRIVACY_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("homerag", appauthor=False))
+
+
+EmbedderName = Literal["auto", "bge-m3", "lexical-hash"]
+
+
+class Settings(BaseSettings):
+    """All configuration. Environment variables are HOMERAG_<FIELD> (case-insensitive)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOMERAG_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # -- storage ------------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (with pgvector). Unset: an embedded PostgreSQL in data_dir.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="Embedded DB, originals.")
+    keep_originals: bool = Field(
+        default=True, description="Keep a content-addressed copy of every ingested file."
+    )
+
+    # -- ingest -------------------------------------------------------------------------------
+    sources_file: Path | None = Field(
+        default=None, description="TOML file listing named sources (default: data_dir/sources.toml)."
+    )
+    chunk_tokens: int = Field(default=512, ge=64, le=4096)
+    chunk_overlap: int = Field(default=64, ge=0, le=1024)
+    sync_interval_hours: float = Field(default=4.0, gt=0)
+    max_file_mb: float = Field(default=200.0, gt=0, description="Larger files are skipped.")
+    bulk_index_min_items: int = Field(
+        default=2000, ge=0,
+        description="New documents after which a large import builds its search index at the end "
+                    "instead of keeping it current (0: never).",
+    )
+
+    # -- embedding ----------------------------------------------------------------------------
+    embedder: EmbedderName = "auto"
+    embed_model: str = Field(default="BAAI/bge-m3", description="Hub id or local path of BGE-M3.")
+    embed_device: str = Field(default="auto", description="cpu, cuda, cuda:1, ... or auto.")
+    embed_precision: Literal["fp16", "bf16", "fp32"] = "fp16"
+    embed_batch_size: int = Field(default=32, ge=1, le=4096)
+    embed_max_length: int = Field(default=8192, ge=16, le=8192)
+    embed_backend: Literal["fast", "flag"] = Field(
+        default="fast", description="fast: homerag's GPU path; flag: FlagEmbedding (reference)."
+    )
+
+    # -- retrieval ----------------------------------------------------------------------------
+    top_k: int = Field(default=8, ge=1, le=100)
+    candidates: int = Field(default=60, ge=5, le=1000, description="Per-retriever candidates.")
+    rrf_k: int = Field(default=60, ge=1)
+    # Shortlist re-scoring (app/retrieval/rerank.py): BGE-M3 dense/sparse/ColBERT weights (the
+    # authors' 0.4/0.2/0.4) and the optional cross-encoder (auto: on when its weights are local).
+    colbert_rescore: bool = True
+    rescore_weight_dense: float = Field(default=0.4, ge=0)
+    rescore_weight_sparse: float = Field(default=0.2, ge=0)
+    rescore_weight_colbert: float = Field(default=0.4, ge=0)
+    rerank: Literal["auto", "on", "off"] = "auto"
+    rerank_model: str = "BAAI/bge-reranker-v2-m3"
+
+    # -- answering (LLM) ----------------------------------------------------------------------
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (vLLM).")
+    llm_model: str = "MiniMaxAI/MiniMax-M2.1"
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=60.0, gt=0)
+    llm_max_tokens: int = Field(default=1024, ge=16)
+    llm_temperature: float = Field(default=0.2, ge=0, le=2)
+    # Routing by task: each defaults to the answering endpoint/model.
+    extract_llm_base_url: str | None = None
+    extract_llm_model: str | None = None
+    report_llm_base_url: str | None = None
+    report_llm_model: str | None = None
+    prompts_dir: Path | None = Field(default=None, description="Override the bundled prompts/.")
+
+    # -- serving ------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    timezone: str = "UTC"
+
+    # -- money (issue 4) ----------------------------------------------------------------------
+    statement_profiles_file: Path | None = Field(
+        default=None, description="TOML with the owner's CSV statement layouts "
+        "(default: data_dir/statement_profiles.toml).")
+    category_rules_file: Path | None = Field(
+        default=None, description="TOML with payee -> category rules (default: data_dir/categories.toml).")
+    default_currency: str | None = Field(
+        default=None, description="Currency for CSV exports that name none (e.g. EUR).")
+    report_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    report_time: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                             description="Local time (HH:MM) of the weekly spending report.")
+    smtp_host: str | None = Field(default=None, description="Mail the weekly report via this server.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_from: str | None = None
+    smtp_to: str | None = Field(default=None, description="Comma-separated recipients.")
+
+    @field_validator("data_dir", "sources_file", "prompts_dir", "statement_profiles_file",
+                     "category_rules_file", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError("must start with postgresql:// (homerag needs PostgreSQL + pgvector)")
+        return value
+
+    @field_validator("llm_base_url", "extract_llm_base_url", "report_llm_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8001/v1")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("chunk_overlap must be smaller than chunk_tokens")
+        return self
+
+    # -- derived values -----------------------------------------------------------------------
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.data_dir / "originals"
+
+    @property
+    def resolved_sources_file(self) -> Path:
+        return self.sources_file or (self.data_dir / "sources.toml")
+
+    @property
+    def resolved_statement_profiles_file(self) -> Path:
+        return self.statement_profiles_file or (self.data_dir / "statement_profiles.toml")
+
+    @property
+    def resolved_category_rules_file(self) -> Path:
+        return self.category_rules_file or (self.data_dir / "categories.toml")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def llm_endpoint(self, task: Literal["answer", "extract", "report"] = "answer") -> LLMEndpoint:
+        """Endpoint and model for one task; extraction and reports fall back to answering."""
+        base, model = self.llm_base_url, self.llm_model
+        if task == "extract":
+            base, model = self.extract_llm_base_url or base, self.extract_llm_model or model
+        elif task == "report":
+            base, model = self.report_llm_base_url or base, self.report_llm_model or model
+        key = self.llm_api_key.get_secret_value() if self.llm_api_key else None
+        return LLMEndpoint(base_url=base, model=model, api_key=key, timeout=self.llm_timeout)
+
+
+class LLMEndpoint:
+    """Where one task's chat requests go."""
+
+    __slots__ = ("api_key", "base_url", "model", "timeout")
+
+    def __init__(self, *, base_url: str | None, model: str, api_key: str | None, timeout: float):
+        self.base_url = base_url
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+
+    def __repr__(self) -> str:  # never print the key
+        return f"LLMEndpoint(base_url={self.base_url!r}, model={self.model!r})"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning validation errors into one readable ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"HOMERAG_{field.upper()}" if field != "settings" else "settings"
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{env}: {msg}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use (tests call `get_settings.cache_clear()`)."""
+    apply_privacy_env()
+    return load_settings()

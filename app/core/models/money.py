@@ -1,0 +1,165 @@
+"""Money as data: accounts, statements, transactions (+ where each one occurs), stored reports.
+
+Deletion rules (so that nothing real is lost when statement files overlap):
+- `statements` and `transaction_occurrences` belong to their file: ON DELETE CASCADE from
+  `documents`. An occurrence is "this transaction appears in this statement at page/line/row".
+- `transactions` are shared by every file that lists them (dedup key per account). Their
+  `document_id`/`statement_id` point to the primary occurrence with ON DELETE SET NULL, never
+  CASCADE: deleting one of two overlapping files keeps the transaction; the statement hook
+  re-points it to a remaining occurrence, and deletes a transaction only when its last
+  occurrence is gone (`ingest.money.hook`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models.base import Base, TimestampMixin
+
+
+class Account(TimestampMixin, Base):
+    """A bank account or card as statements identify it (the full number is never stored)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 of institution + full account identifier: stable identity without the number.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    institution: Mapped[str | None] = mapped_column(Text)
+    number_masked: Mapped[str | None] = mapped_column(String(64))  # e.g. "DE89 **** 3000"
+    currency: Mapped[str | None] = mapped_column(String(3))
+    type: Mapped[str | None] = mapped_column(String(20))  # checking | savings | credit | ...
+    name: Mapped[str | None] = mapped_column(Text)  # owner's label, editable
+
+
+class Statement(TimestampMixin, Base):
+    """One statement inside a file (a file may hold several: MT940 days, OFX accounts)."""
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal", name="uq_statements_document_ordinal"),
+        CheckConstraint("balance_status IN ('ok','mismatch','unknown')", name="balance_status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer)  # position of the statement in its file
+    format: Mapped[str] = mapped_column(String(20))  # ofx | camt053 | mt940 | csv | pdf
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    opening_balance: Mapped[Decimal | None] = mapped_column(Numeric)
+    closing_balance: Mapped[Decimal | None] = mapped_column(Numeric)
+    transaction_count: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    balance_status: Mapped[str] = mapped_column(String(10), server_default=sql_text("'unknown'"))
+    balance_difference: Mapped[Decimal | None] = mapped_column(Numeric)  # closing - expected
+    meta: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=sql_text("'{}'::jsonb")
+    )
+
+
+class Transaction(TimestampMixin, Base):
+    """One real money movement, stored once however many statement files list it."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "dedup_key", name="uq_transactions_account_dedup"),
+        Index("ix_transactions_booking_date", "booking_date"),
+        Index("ix_transactions_account_date", "account_id", "booking_date"),
+        Index("ix_transactions_merchant", "merchant"),
+        Index("ix_transactions_category", "category"),
+        CheckConstraint("status IN ('booked','pending')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # Primary occurrence (first file that listed it); SET NULL, see the module docstring.
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), index=True
+    )
+    statement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("statements.id", ondelete="SET NULL"), index=True
+    )
+    booking_date: Mapped[date] = mapped_column(Date)
+    value_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric)  # signed: negative = money out
+    currency: Mapped[str] = mapped_column(String(3))
+    counterparty: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    # Normalised counterparty used for grouping and anomaly history ("rewe markt 123" -> "rewe").
+    merchant: Mapped[str | None] = mapped_column(Text)
+    bank_ref: Mapped[str | None] = mapped_column(Text)  # FITID, AcctSvcrRef, MT940 ref ...
+    type: Mapped[str | None] = mapped_column(String(40))  # bank's transaction type code
+    status: Mapped[str] = mapped_column(String(10), server_default=sql_text("'booked'"))
+    dedup_key: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(100))
+    category_rule: Mapped[str | None] = mapped_column(Text)  # which rule (or "manual") set it
+    suggested_category: Mapped[str | None] = mapped_column(String(100))  # LLM, unconfirmed
+    # Location of the primary occurrence in its file.
+    page: Mapped[int | None] = mapped_column(Integer)
+    line: Mapped[int | None] = mapped_column(Integer)
+    row: Mapped[int | None] = mapped_column(Integer)
+
+
+class TransactionOccurrence(Base):
+    """A transaction listed in one statement of one file, at page/line/row (citable)."""
+
+    __tablename__ = "transaction_occurrences"
+    __table_args__ = (
+        UniqueConstraint(
+            "statement_id", "transaction_id", name="uq_transaction_occurrences_statement_tx"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        ForeignKey("transactions.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    page: Mapped[int | None] = mapped_column(Integer)
+    line: Mapped[int | None] = mapped_column(Integer)
+    row: Mapped[int | None] = mapped_column(Integer)
+
+
+class Report(Base):
+    """A built report (weekly/monthly spending): content JSON plus its renderings."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("kind", "period", name="uq_reports_kind_period"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # spending-week | spending-month
+    period: Mapped[str] = mapped_column(String(20))  # 2026-W47 | 2026-10
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    markdown: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,111 @@
+"""The FastAPI app: JSON API under /api, the web form at /, OpenAPI docs at /docs.
+
+    app = create_app()                   # settings from the environment, context in the lifespan
+    app = create_app(context=ctx)        # tests: a context they built (not closed by the app)
+
+Route modules are listed in ROUTER_MODULES (one line each); each exposes `router`. On loopback
+connections the app answers only loopback Host headers (DNS rebinding; see app/api/hosts.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+    from app.services.runtime import Runtime
+
+ROUTER_MODULES = (
+    "app.http.api.health",
+    "app.http.api.search",
+    "app.http.api.ask",
+    "app.http.api.documents",
+    "app.http.api.money",
+    "app.http.pages.reports",
+    "app.http.api.contracts",
+    "app.http.api.sources",
+    "app.http.pages.main",
+)
+
+DESCRIPTION = (
+    "Private retrieval-augmented answers over one household's documents. Every answer cites "
+    "the passages it used; without a reachable language model answers are retrieval-only."
+)
+
+
+def create_app(settings: Settings | None = None, *, context: Runtime | None = None) -> FastAPI:
+    """Build the app. Without `context`, one is opened in the lifespan (database started and
+    migrated) and closed at shutdown; a given context stays open (its owner closes it)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from starlette.concurrency import run_in_threadpool
+
+        owned = None
+        if app.state.context is None:
+            from app.services.runtime import build_runtime
+
+            owned = await run_in_threadpool(build_runtime, settings)
+            app.state.context = owned
+        try:
+            yield
+        finally:
+            if owned is not None:
+                app.state.context = None
+                await run_in_threadpool(owned.close)
+
+    app = FastAPI(title="homerag", version=_version(), description=DESCRIPTION,
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.context = context
+    from app.http.errors import install_error_handlers
+    from app.http.hosts import LoopbackHostMiddleware
+
+    install_error_handlers(app)
+    app.add_middleware(LoopbackHostMiddleware)
+    _mount_static(app)
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("homerag")
+    except PackageNotFoundError:  # running from a checkout that was not installed
+        return "0"
+
+
+def _mount_static(app: FastAPI) -> None:
+    """Static files, and Swagger UI served from the bundled copy (no CDN: nothing leaves)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from app.http.rendering import STATIC_DIR
+
+    try:
+        import swagger_ui_bundle
+    except ImportError:  # pragma: no cover - a declared dependency; /openapi.json still works
+        swagger_ui_bundle = None
+    if swagger_ui_bundle is not None:  # mounted before /static, which would shadow it
+        app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+                  name="swagger")
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    if swagger_ui_bundle is None:
+        return
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="homerag API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )

@@ -1,0 +1,1 @@
+"""The language-model adapter: the OpenAI-compatible chat client, prompt files, reasoning split."""

@@ -1,3 +1,0 @@
-"""Fixtures for the API tests: one ingested corpus per module, apps built around it, the stub LLM."""
-
-from tests.api.corpus import client, corpus, make_client, openai_stub  # noqa: F401

@@ -1,0 +1,3 @@
+"""Fixtures for the API tests: one ingested corpus per module, apps built around it, the stub LLM."""
+
+from tests.http.corpus import client, corpus, make_client, openai_stub  # noqa: F401

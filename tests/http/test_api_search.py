@@ -1,0 +1,85 @@
+"""GET/POST /api/search against the real PostgreSQL index: shape, ranking, filters, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.cli.search import hit_json as cli_hit_json
+from app.retrieval.types import Hit
+
+KEYS = ["rank", "score", "chunk_id", "document_id", "path", "title", "page", "text"]
+
+
+def test_search_get_returns_the_cli_json_shape_best_first(client):
+    r = client.get("/api/search", params={"query": "gym membership notice period", "top_k": 3})
+    assert r.status_code == 200
+    hits = r.json()
+    assert 1 <= len(hits) <= 3
+    assert [list(h) for h in hits] == [KEYS] * len(hits)
+    assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1))
+    assert Path(hits[0]["path"]).name == "gym.md"
+    assert "notice period of three months" in hits[0]["text"]
+    assert hits[0]["score"] >= hits[-1]["score"]
+
+
+def test_search_post_body_equals_get(client):
+    got = client.get("/api/search", params={"q": "landlord rent euros", "top_k": 2}).json()
+    posted = client.post("/api/search", json={"query": "landlord rent euros", "top_k": 2}).json()
+    assert posted == got
+    assert Path(got[0]["path"]).name == "rent.txt"
+
+
+def test_api_hit_shape_is_the_cli_shape():
+    from app.http.schemas import hit_json
+
+    hit = Hit(chunk_id=3, document_id=2, score=0.123456789, text="t", path="/p", title=None,
+              page=4)
+    assert hit_json(2, hit) == cli_hit_json(2, hit)
+
+
+def test_search_filters_by_kind_and_document(client):
+    mail = client.get("/api/search", params={"q": "chimney sweep invoice", "kind": "email"}).json()
+    assert mail and all(Path(h["path"].split("#")[0]).name == "sweep.eml" for h in mail)
+    one = client.get("/api/search", params={"q": "euros", "top_k": 10}).json()
+    doc_id = one[0]["document_id"]
+    only = client.post("/api/search", json={"query": "euros", "document": doc_id}).json()
+    assert only and {h["document_id"] for h in only} == {doc_id}
+
+
+def test_search_filters_by_date_range(client):
+    # The mail is dated 2025-03-03; the notes carry their file times (today).
+    r = client.get("/api/search", params={"q": "chimney sweep invoice euros", "from": "2025-03-01",
+                                          "to": "2025-03-31", "top_k": 10})
+    assert r.status_code == 200
+    assert r.json() and all("sweep.eml" in h["path"] for h in r.json())
+    empty = client.get("/api/search", params={"q": "rent", "to": "2001-01-01"})
+    assert empty.status_code == 200 and empty.json() == []
+
+
+@pytest.mark.parametrize(("params", "needle"), [
+    ({"q": ""}, "query is empty"),
+    ({"q": "   "}, "query is empty"),
+    ({"q": "rent", "from": "March"}, "from: 'March' is not a date"),
+    ({"q": "rent", "from": "2025-05-01", "to": "2025-01-01"}, "is after to"),
+    ({"q": "rent", "kind": "spaceship"}, "kind: unknown spaceship"),
+    ({"q": "rent", "top_k": 0}, "top_k"),
+    ({"q": "rent", "top_k": "many"}, "top_k"),
+    ({"q": "rent", "has_attachment": "perhaps"}, "has_attachment"),
+    ({"q": "rent", "document": "x"}, "document"),
+])
+def test_search_bad_input_is_a_400_problem_naming_the_field(client, params, needle):
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == 400 and body["code"] == "invalid_input"
+    assert needle in body["detail"]
+
+
+def test_search_post_rejects_unknown_fields_and_missing_query(client):
+    r = client.post("/api/search", json={"query": "rent", "colour": "red"})
+    assert r.status_code == 400 and "colour" in r.json()["detail"]
+    r = client.post("/api/search", json={"top_k": 3})
+    assert r.status_code == 400 and "query" in r.json()["detail"]
