@@ -9,11 +9,12 @@ from typing import Any
 import click
 
 from app.cli import cli
+from app.services.contracts import DEFAULT_DAYS, MAX_DAYS
 
 
 @cli.command("contracts")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 3660),
+@click.option("--days", default=DEFAULT_DAYS, show_default=True, type=click.IntRange(1, MAX_DAYS),
               help="How far ahead to list deadlines.")
 @click.option("--all", "show_all", is_flag=True, help="Also list every contract and its terms.")
 @click.option("--refresh/--no-refresh", default=True, show_default=True,
@@ -28,30 +29,17 @@ def contracts_cmd(as_json: bool, days: int, show_all: bool, refresh: bool,
     HOMERAG_LLM_BASE_URL), otherwise from rules for common English and German phrasings; each
     contract says which.
     """
+    from app.services.contracts import contracts_overview
     from app.services.runtime import open_runtime
-    from app.contracts.deadlines import upcoming_deadlines
-    from app.services.contracts import list_contracts, refresh_contracts
 
-    with open_runtime() as ctx:
-        today = today_opt.date() if today_opt else datetime.now(ctx.settings.tz).date()
-        refreshed: dict[str, Any] | None = None
-        if refresh:
-            from app.llm.client import make_chat_client
-
-            chat = make_chat_client(ctx.settings, task="extract")
-            refreshed = refresh_contracts(ctx.db, chat=chat, today=today).to_json()
-        with ctx.db.session() as session:
-            deadlines = upcoming_deadlines(session, today, days)
-            views = list_contracts(session, today)
-            payload = {
-                "today": today.isoformat(), "days": days, "refreshed": refreshed,
-                "deadlines": [d.to_json() for d in deadlines],
-                "contracts": [v.to_json() for v in views],
-            }
+    with open_runtime() as rt:
+        overview = contracts_overview(rt, today=today_opt.date() if today_opt else None,
+                                      days=days, refresh=refresh)
+    payload = overview.to_json()
     if as_json:
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    _print(payload, today=today, days=days, show_all=show_all)
+    _print(payload, today=overview.today, days=days, show_all=show_all)
 
 
 def _print(payload: dict[str, Any], *, today: date, days: int, show_all: bool) -> None:

@@ -64,7 +64,7 @@ _TERM = [
     r"(?:geschlossen|abgeschlossen|befristet)",
 ]
 _RENEWAL = [
-    rf"(?:renew|extend)\w*\s+(?:automatically\s+|tacitly\s+)?(?:for\s+|by\s+)?"
+    rf"(?:renew|extend)\w*\s+(?:automatically\s+|tacitly\s+)?(?:for\s+|by\s+)?(?:an?\s+)?"
     rf"(?:successive\s+|additional\s+|further\s+|consecutive\s+)?(?:(?:periods|terms)\s+of\s+)?{NU}",
     rf"verlängert\s+sich\s+(?:der\s+vertrag\s+|das\s+vertragsverhältnis\s+)?"
     rf"(?:(?:automatisch|stillschweigend|jeweils)\s+)*um\s+(?:jeweils\s+)?(?:weitere\s+)?{NU}",
@@ -195,14 +195,19 @@ def _first(patterns: Sequence[str], text: str) -> re.Match[str] | None:
 
 
 def _period(patterns: Sequence[str], text: str) -> tuple[Period, re.Match[str]] | None:
+    """The earliest valid match of any pattern: a contract states its notice period before it
+    mentions other notices ("prices may rise with two months' notice" in a later clause)."""
+    best: tuple[Period, re.Match[str]] | None = None
     for pattern in patterns:
         for m in re.finditer(pattern, text, re.I | re.M):
-            count = _count(m)
+            if best is not None and m.start() >= best[1].start():
+                break
             try:
-                return Period(count or 0, _unit(m.group("u"))), m
+                best = Period(_count(m) or 0, _unit(m.group("u"))), m
             except ValueError:
                 continue  # "0 days", "999 years": not a real term; look further
-    return None
+            break
+    return best
 
 
 def _clean_party(name: str) -> str:
@@ -214,6 +219,13 @@ def _clean_party(name: str) -> str:
     return "" if re.fullmatch(r"[{\[<][^}\]>]*[}\]>]", name) else name  # template placeholder
 
 
+def _both_parties(name: str, line: str) -> list[str]:
+    """'Vertragspartner: A GmbH und B' names both parties on one line."""
+    if re.match(r"\s*vertragspartner\b", line, re.I):
+        return [_clean_party(p) for p in re.split(r"\s+(?:und|and)\s+", name)]
+    return [name]
+
+
 def extract_parties(text: str) -> tuple[list[str], tuple[int, int] | None]:
     m = _first(_PARTIES, text[:20000])
     if m is not None:
@@ -221,7 +233,8 @@ def extract_parties(text: str) -> tuple[list[str], tuple[int, int] | None]:
         if len(parties) == 2 and all(len(p) <= 100 for p in parties):
             return parties, (m.start(), m.end())
     roles = [(_clean_party(r.group("name")), r.span()) for r in _ROLE.finditer(text[:20000])]
-    names = [n for n, _ in roles if n]
+    names = [part for (name, span) in roles for part in _both_parties(name, text[span[0]:])
+             if part]
     if names:
         return list(dict.fromkeys(names))[:4], roles[0][1]
     return [], None

@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from app.core.errors import CorruptDocumentError, DecodeError, EncryptedDocumentError
-from ingest.mediatypes import looks_binary
 from app.core.types import ParseInput
+from ingest.mediatypes import looks_binary
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -156,6 +156,15 @@ _CONTRACT_WEAK = re.compile(
     r"laufzeit|vertragspartner|gerichtsstand|effective date|signature|unterschrift)\b",
     re.IGNORECASE,
 )
+# Consumer contracts (gym, phone, insurance) rarely use the formal phrases above: their first line
+# names the contract ("Membership Agreement", "Mobilfunkvertrag") and the text states a term.
+_CONTRACT_TITLE = re.compile(r"\b(?:agreement|contract)\b|vertrag\b|\bvereinbarung\b",
+                             re.IGNORECASE)
+_TERM_CLAUSE = re.compile(
+    r"\b(notice period|period of notice|initial term|minimum term|renews automatically|"
+    r"automatically renew\w*|kündigungsfrist|mindest(?:vertrags)?laufzeit|verlängert sich)\b",
+    re.IGNORECASE,
+)
 _LETTER_OPENING = re.compile(
     r"^\s*(dear\s+\w|sehr geehrte[rn]?\s|liebe[rs]?\s+\w|hallo\s+\w|to whom it may concern)",
     re.IGNORECASE | re.MULTILINE,
@@ -168,15 +177,20 @@ _LETTER_CLOSING = re.compile(
 
 
 def guess_kind(text: str) -> str:
-    """'contract', 'letter' or 'other' from a few strong phrases near the start of the text."""
+    """'contract', 'letter' or 'other' from a few strong phrases near the start of the text, or
+    a first line that names a contract followed by a term or notice clause."""
     head = text[:6000]
     strong = len(_CONTRACT_STRONG.findall(head))
     weak = len(_CONTRACT_WEAK.findall(head))
     if strong >= 2 or (strong >= 1 and weak >= 4):
         return "contract"
-    if _LETTER_OPENING.search(text[:3000]) and _LETTER_CLOSING.search(text):
-        return "letter"
-    return "other"
+    letter = bool(_LETTER_OPENING.search(text[:3000]) and _LETTER_CLOSING.search(text))
+    first = next((line.strip() for line in head.splitlines() if line.strip()), "")
+    # A letter about a contract ("Kündigung Mobilfunkvertrag", "Dear ...") stays a letter.
+    if (not letter and len(first) <= 120 and _CONTRACT_TITLE.search(first)
+            and _TERM_CLAUSE.search(head) and weak >= 3):
+        return "contract"
+    return "letter" if letter else "other"
 
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

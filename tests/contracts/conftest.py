@@ -45,6 +45,14 @@ def contract_docs(clean_db, tmp_path: Path) -> dict[str, int]:
 
 
 @pytest.fixture
+def rt(clean_db, settings):
+    """The services' Runtime over the test database (settings from the test environment)."""
+    from app.services.runtime import Runtime
+
+    return Runtime(settings=settings, db=clean_db)
+
+
+@pytest.fixture
 def openai_stub() -> Iterator[OpenAIStub]:
     with OpenAIStub() as stub:
         yield stub

@@ -39,7 +39,7 @@ def test_api_and_page(contract_docs, settings, clean_db) -> None:
     from app.services.runtime import Runtime
 
     ctx = Runtime(settings=settings, db=clean_db)
-    with TestClient(create_app(context=ctx), raise_server_exceptions=False) as client:
+    with TestClient(create_app(runtime=ctx), raise_server_exceptions=False) as client:
         assert client.get("/api/contracts").json()["contracts"] == []
         refreshed = client.post("/api/contracts/refresh").json()
         assert refreshed["extracted"] == 2
@@ -52,3 +52,18 @@ def test_api_and_page(contract_docs, settings, clean_db) -> None:
         assert "2025-11-30" in page.text and "Mietvertrag" in page.text
         assert "rule-based" in page.text and "Frist von drei Monaten" in page.text
         assert 'href="/contracts" aria-current="page"' in page.text
+
+
+def test_cli_json_and_api_give_the_same_listing(contract_docs, rt) -> None:
+    from app.http.app import create_app
+    from app.services.contracts import refresh_contracts
+
+    refresh_contracts(rt, chat=None)
+    result = CliRunner().invoke(cli, ["contracts", "--json", "--no-refresh", "--today",
+                                      "2025-10-15", "--days", "90"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
+        api = client.get("/api/contracts", params={"today": "2025-10-15", "days": 90}).json()
+    listing = json.loads(result.output)
+    assert listing == api
+    assert len(listing["contracts"]) == 2 and listing["deadlines"]

@@ -8,10 +8,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.llm.client import make_chat_client
-from app.contracts.deadlines import upcoming_deadlines
-from app.services.contracts import documents_to_extract, list_contracts, refresh_contracts
+from app.contracts.store import documents_to_extract
 from app.core.models import Chunk, Contract
+from app.llm.client import make_chat_client
+from app.services.contracts import list_contracts, refresh_contracts, upcoming_deadlines
 from tests.openai_stub import Reply, chat_text
 
 TODAY = date(2025, 12, 15)
@@ -22,8 +22,8 @@ def _chat(settings, stub):
                                                          "llm_timeout": 5.0}), task="extract")
 
 
-def test_rules_extraction_stores_cited_terms(clean_db, contract_docs) -> None:
-    report = refresh_contracts(clean_db, chat=None, today=TODAY)
+def test_rules_extraction_stores_cited_terms(rt, clean_db, contract_docs) -> None:
+    report = refresh_contracts(rt, chat=None, today=TODAY)
     assert report.to_json() == {"extracted": 2, "llm": 0, "rules": 2, "failed": []}
     with clean_db.session() as s:
         lease = s.scalars(select(Contract).where(
@@ -39,23 +39,22 @@ def test_rules_extraction_stores_cited_terms(clean_db, contract_docs) -> None:
         chunk = s.get(Chunk, cited["chunk_id"])
         assert chunk.document_id == lease.document_id and "drei Monaten" in chunk.text
     # Nothing left to do on a second run.
-    assert refresh_contracts(clean_db, chat=None, today=TODAY).to_json()["extracted"] == 0
+    assert refresh_contracts(rt, chat=None, today=TODAY).to_json()["extracted"] == 0
 
 
-def test_upcoming_deadlines_window(clean_db, contract_docs) -> None:
-    refresh_contracts(clean_db, chat=None, today=TODAY)
-    with clean_db.session() as s:
-        autumn = upcoming_deadlines(s, date(2025, 10, 15), days=60)
-        assert [(d.title, d.kind, d.date) for d in autumn] == [
-            ("Mietvertrag", "cancel_by", date(2025, 11, 30))]
-        assert autumn[0].days_left == 46 and autumn[0].next_renewal == date(2026, 3, 1)
-        assert "drei Monaten" in autumn[0].citations["notice"]["quote"]
-        winter = upcoming_deadlines(s, TODAY, days=60)
-        assert [(d.title, d.date) for d in winter] == [("SERVICE AGREEMENT", date(2026, 1, 29))]
-        assert upcoming_deadlines(s, TODAY, days=10) == []
-        views = {v.contract.title: v.to_json() for v in list_contracts(s, TODAY)}
-        assert views["Mietvertrag"]["cancel_by"] == "2026-11-30"
-        assert views["SERVICE AGREEMENT"]["status"] == "renews"
+def test_upcoming_deadlines_window(rt, contract_docs) -> None:
+    refresh_contracts(rt, chat=None, today=TODAY)
+    autumn = upcoming_deadlines(rt, today=date(2025, 10, 15), days=60)
+    assert [(d.title, d.kind, d.date) for d in autumn] == [
+        ("Mietvertrag", "cancel_by", date(2025, 11, 30))]
+    assert autumn[0].days_left == 46 and autumn[0].next_renewal == date(2026, 3, 1)
+    assert "drei Monaten" in autumn[0].citations["notice"]["quote"]
+    winter = upcoming_deadlines(rt, today=TODAY, days=60)
+    assert [(d.title, d.date) for d in winter] == [("SERVICE AGREEMENT", date(2026, 1, 29))]
+    assert upcoming_deadlines(rt, today=TODAY, days=10) == []
+    views = {v.contract.title: v.to_json() for v in list_contracts(rt, today=TODAY)}
+    assert views["Mietvertrag"]["cancel_by"] == "2026-11-30"
+    assert views["SERVICE AGREEMENT"]["status"] == "renews"
 
 
 def _llm_answer(request: dict) -> str:
@@ -80,11 +79,11 @@ def _llm_answer(request: dict) -> str:
     return "not json at all"
 
 
-def test_llm_extraction_with_schema_validation_and_fallback(clean_db, contract_docs, settings,
+def test_llm_extraction_with_schema_validation_and_fallback(rt, clean_db, contract_docs, settings,
                                                             openai_stub) -> None:
     openai_stub.reply_with(_llm_answer)
     chat = _chat(settings, openai_stub)
-    report = refresh_contracts(clean_db, chat=chat, today=TODAY)
+    report = refresh_contracts(rt, chat=chat, today=TODAY)
     assert (report.by_llm, report.by_rules) == (1, 1), report.to_json()
     request = openai_stub.chat_requests[0]
     assert request["response_format"]["type"] == "json_schema"
@@ -109,13 +108,13 @@ def test_llm_extraction_with_schema_validation_and_fallback(clean_db, contract_d
         assert documents_to_extract(s, llm=False) == []
 
 
-def test_llm_down_falls_back_to_rules(clean_db, contract_docs, settings, openai_stub) -> None:
+def test_llm_down_falls_back_to_rules(rt, contract_docs, settings, openai_stub) -> None:
     openai_stub.reply_with(Reply(status=503))
-    report = refresh_contracts(clean_db, chat=_chat(settings, openai_stub), today=TODAY)
+    report = refresh_contracts(rt, chat=_chat(settings, openai_stub), today=TODAY)
     assert (report.by_llm, report.by_rules) == (0, 2)
 
 
-def test_scanned_contract_photo_gets_terms_cited_to_its_page(clean_db, tmp_path) -> None:
+def test_scanned_contract_photo_gets_terms_cited_to_its_page(rt, clean_db, tmp_path) -> None:
     """A phone photo of a lease: OCR (Tesseract, German) -> contract -> rule-based terms."""
     import textwrap
 
@@ -134,7 +133,7 @@ def test_scanned_contract_photo_gets_terms_cited_to_its_page(clean_db, tmp_path)
     report = Pipeline(clean_db, embedder=LexicalHashEmbedder(), options=IngestOptions()).run(
         FolderSource("scans", folder))
     assert report.counts["indexed"] == 1, report.to_json()
-    assert refresh_contracts(clean_db, chat=None, today=TODAY).by_rules == 1
+    assert refresh_contracts(rt, chat=None, today=TODAY).by_rules == 1
     with clean_db.session() as s:
         lease = s.scalars(select(Contract)).one()
         assert (lease.start_date, lease.term_months, lease.renewal_months) == (
@@ -143,14 +142,14 @@ def test_scanned_contract_photo_gets_terms_cited_to_its_page(clean_db, tmp_path)
         assert lease.terms["notice"]["page"] == 1
 
 
-def test_weekly_report_lists_contract_deadlines_of_the_next_60_days(clean_db, contract_docs):
+def test_weekly_report_lists_contract_deadlines_of_the_next_60_days(rt, clean_db, contract_docs):
     from datetime import UTC, datetime
 
     from app.money.periods import week_period
     from app.money.render import to_html, to_markdown
     from app.money.report import build_spending_report
 
-    refresh_contracts(clean_db, chat=None, today=TODAY)
+    refresh_contracts(rt, chat=None, today=TODAY)
     with clean_db.session() as s:
         content = build_spending_report(s, week_period(2025, 41), kind="week",
                                         now=datetime(2025, 10, 15, 7, tzinfo=UTC))
