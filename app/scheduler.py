@@ -12,14 +12,11 @@ next run time across restarts; removed sources lose their job.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from app.core.errors import BusyError, HomeragError
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -31,67 +28,44 @@ log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 REPORT_JOB_ID = "report:weekly"
-REPORT_FUNC = "app.services.report:run_weekly_report"
 
-# The context of the running scheduler process: jobs are unpickled by reference and need it.
-_context: Runtime | None = None
-_context_lock = threading.Lock()
-
-
-def set_context(ctx: Runtime | None) -> None:
-    global _context
-    with _context_lock:
-        _context = ctx
+# The Runtime of the running scheduler process. APScheduler's database job store keeps each job
+# as a "module:function" reference plus picklable arguments, and a Runtime (engine, embedder,
+# clients) cannot be pickled, so the process that runs the jobs registers its Runtime here and
+# the job functions below look it up. This is the one process-wide variable of homerag.
+_runtime: Runtime | None = None
+_runtime_lock = threading.Lock()
 
 
-def _ctx() -> Runtime:
-    if _context is None:
+def set_runtime(rt: Runtime | None) -> None:
+    global _runtime
+    with _runtime_lock:
+        _runtime = rt
+
+
+def _rt() -> Runtime:
+    if _runtime is None:
         raise RuntimeError("scheduler jobs run only inside `homerag scheduler`")
-    return _context
+    return _runtime
 
 
 # -- jobs ---------------------------------------------------------------------------------------
-def sync_source(ctx: Runtime, name: str, *, trigger: str = "scheduler") -> dict[str, Any]:
-    """Sync one configured source as `homerag ingest --source NAME` does (never waits for a
-    lock another process holds), then refresh contract terms if documents changed."""
-    from ingest.pipeline import IngestOptions, Pipeline
-    from ingest.sources import load_sources
+def sync_source(rt: Runtime, name: str, *, trigger: str = "scheduler") -> dict[str, Any]:
+    """Sync one configured source as `homerag ingest --source NAME` does (never waiting for a
+    lock another process holds); contract terms are refreshed when documents changed."""
+    from app.services.sync import sync_configured
 
-    configured = {c.source.name: c for c in load_sources(ctx.settings.resolved_sources_file)}
-    if name not in configured:
-        log.warning("scheduled source %r is no longer configured", name)
-        return {"source": name, "status": "unknown"}
-    pipeline = Pipeline(ctx.db, embedder=ctx.embedder(), options=IngestOptions.from_settings(
-        ctx.settings, trigger=trigger, wait_for_lock=False))
-    try:
-        report = pipeline.run(configured[name].source)
-    except BusyError as exc:
-        log.info("%s", exc)
-        return {"source": name, "status": "busy"}
-    except HomeragError as exc:
-        log.error("sync of %s failed: %s", name, exc)
-        return {"source": name, "status": "failed", "error": str(exc)}
-    result = report.to_json()
-    log.info("synced %s: %s", name, result["counts"])
-    if report.counts.get("indexed") or report.counts.get("removed"):
-        _refresh_contracts(ctx)
-    return result
-
-
-def _refresh_contracts(ctx: Runtime) -> None:
-    from app.services.contracts import refresh_for_context
-
-    refresh_for_context(ctx)
+    return sync_configured(rt, name, trigger=trigger)
 
 
 def sync_source_job(name: str) -> dict[str, Any]:
-    return sync_source(_ctx(), name)
+    return sync_source(_rt(), name)
 
 
 def weekly_report_job() -> dict[str, Any]:
-    module, _, func = REPORT_FUNC.partition(":")
-    run_weekly_report = getattr(importlib.import_module(module), func)
-    result: dict[str, Any] = run_weekly_report(_ctx())
+    from app.services.report import run_weekly_report
+
+    result: dict[str, Any] = run_weekly_report(_rt())
     log.info("weekly report: %s", result)
     return result
 
@@ -104,7 +78,7 @@ class ReportSchedule:
     minute: int = 0
 
 
-def build_scheduler(ctx: Runtime, *, background: bool = True) -> BaseScheduler:
+def build_scheduler(rt: Runtime, *, background: bool = True) -> BaseScheduler:
     """A scheduler whose job store is the `apscheduler_jobs` table of our database."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -115,10 +89,10 @@ def build_scheduler(ctx: Runtime, *, background: bool = True) -> BaseScheduler:
 
     cls = BackgroundScheduler if background else BlockingScheduler
     return cls(
-        jobstores={"default": SQLAlchemyJobStore(engine=ctx.db.engine, tablename=JOBS_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(engine=rt.db.engine, tablename=JOBS_TABLE)},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults=dict(JOB_DEFAULTS),
-        timezone=ctx.settings.tz,
+        timezone=rt.settings.tz,
     )
 
 
@@ -173,17 +147,17 @@ def describe(scheduler: BaseScheduler) -> list[dict[str, Any]]:
              "trigger": str(j.trigger)} for j in scheduler.get_jobs()]
 
 
-def start(ctx: Runtime, sources: Sequence[ConfiguredSource], *,
+def start(rt: Runtime, sources: Sequence[ConfiguredSource], *,
           report: ReportSchedule | None, run: bool = True
           ) -> tuple[BaseScheduler, dict[str, list[str]]]:
     """Start a background scheduler with reconciled jobs (the caller waits and shuts it down);
     `run=False` reconciles and leaves it paused (for listing)."""
-    set_context(ctx)
-    scheduler = build_scheduler(ctx)
+    set_runtime(rt)
+    scheduler = build_scheduler(rt)
     scheduler.start(paused=True)  # load the stored jobs first, then reconcile, then run
     changes = reconcile(scheduler, desired_jobs(
-        sources, default_hours=ctx.settings.sync_interval_hours, report=report,
-        timezone=ctx.settings.tz))
+        sources, default_hours=rt.settings.sync_interval_hours, report=report,
+        timezone=rt.settings.tz))
     if run:
         scheduler.resume()
     return scheduler, changes

@@ -20,7 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_workdir, embedded_database, machine, print_table, write_json
 from ingest.money import parse_statement_file
-from tests.support.statements_synth import Acct, camt053, csv_signed, mt940, ofx_sgml, random_history
+from tests.support.statements_synth import (
+    Acct,
+    camt053,
+    csv_signed,
+    mt940,
+    ofx_sgml,
+    random_history,
+)
 
 RUN_ALL = True
 

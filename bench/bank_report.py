@@ -46,10 +46,10 @@ def history() -> list[Acct]:
 
 def main(runs: int = 5) -> dict[str, object]:
     from app.money.ask import answer_money_question
-    from app.services.report import build_and_store_report
     from app.money.periods import month_period, previous_week
-    from tests.support.statements_seed import store_file
+    from app.services.report import build_and_store_report
     from ingest.money.types import ParsedStatement, StatementFile
+    from tests.support.statements_seed import store_file
 
     accounts = history()
     total = sum(len(a.txs) for a in accounts)

@@ -242,8 +242,8 @@ def measure_ask(db: Any, embedder: Any, workdir: Path, questions: Sequence[Bench
     """`ask_stream` end to end against the stub answering at once. Overhead = total minus the
     stub's own time for a request of the same size (a raw HTTP round trip, measured right
     after each question)."""
-    from app.services.ask import ask_stream
     from app.core.config import load_settings
+    from app.services.ask import ask_stream
     from app.services.runtime import Runtime
 
     overhead: list[float] = []

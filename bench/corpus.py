@@ -24,8 +24,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench.` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.render import Doc, render
 from bench.corpus_text import DocSpec, HouseholdWriter
+from tests.support.render import Doc, render
 
 # Share of each format in the default corpus (the mix: PDF, DOCX, HTML, text, .eml).
 DEFAULT_MIX: Mapping[str, float] = {"pdf": 0.22, "docx": 0.14, "html": 0.14, "txt": 0.12,

@@ -45,11 +45,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     from app.core.config import load_settings
-    from app.services.runtime import Runtime
     from app.services.eval import ContextRetriever, load_questions, run_eval
-    from tests.support.eval_synth import generate
+    from app.services.runtime import Runtime
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource
+    from tests.support.eval_synth import generate
 
     embedder = make_embedder(args)
     with bench_workdir() as work, embedded_database(work / "pg") as db:

@@ -92,8 +92,8 @@ def write_maildir(path: Path, messages: list[bytes]) -> None:
 
 
 def parse_only(messages: list[bytes]) -> float:
-    from ingest.parsers.email import EmailParser
     from app.core.types import ParseInput, RawItem
+    from ingest.parsers.email import EmailParser
 
     parser = EmailParser()
     t0 = time.perf_counter()

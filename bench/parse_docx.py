@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.parsers.docx import DocxParser
 from app.core.types import ParseInput, RawItem
+from ingest.parsers.docx import DocxParser
 from ingest.unstructured_offline import ensure_offline_unstructured
 
 REPEAT = 5

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.parsers.pdf import PdfParser
 from app.core.types import ParseInput, RawItem
+from ingest.parsers.pdf import PdfParser
 from ingest.unstructured_offline import ensure_offline_unstructured
 
 WORDS = ("the tenant shall pay rent monthly to landlord deposit notice period termination "

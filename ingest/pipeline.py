@@ -35,9 +35,9 @@ from app.core.errors import (
     TooLargeError,
 )
 from app.core.models import Document, IngestRun
-from ingest import store
 from app.core.protocols import DocumentHook, Embedder, LedgerEntry, Parser, Source
 from app.core.types import ParsedDocument, ParseInput, RawItem, Removed, TextBlock
+from ingest import store
 
 log = logging.getLogger(__name__)
 
@@ -346,9 +346,9 @@ class Pipeline:
         return None
 
     def _parse(self, item: RawItem, data: bytes, sha: str | None, t0: float) -> _Prepared:
+        from app.core.types import sha256_hex
         from ingest.mediatypes import detect_media_type
         from ingest.parsers import pick_parser
-        from app.core.types import sha256_hex
 
         sha = sha or sha256_hex(data)
         media_type = detect_media_type(item.name, data[:4096], item.media_type)

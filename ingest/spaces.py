@@ -23,8 +23,8 @@ from sqlalchemy.exc import OperationalError
 
 from app.core.errors import BusyError, InvalidInputError, NotFoundError
 from app.core.models import Chunk, ChunkEmbedding, EmbeddingSpace, utcnow
-from ingest import store
 from app.core.types import Embedding
+from ingest import store
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

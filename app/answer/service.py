@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from app.answer.citations import CitationFilter, check_citations
 from app.answer.context import DEFAULT_MAX_CHARS, build_context
-from app.llm.client import ChatClient, ChatDelta, ChatDone
-from app.llm.prompts import load_prompt
 from app.answer.tools import (
     DEFAULT_MAX_ROUNDS,
     CitationSpace,
@@ -28,6 +26,8 @@ from app.answer.tools import (
 )
 from app.answer.types import AnswerEvent, AnswerResult, Citable, Citation, ContextBlock
 from app.core.errors import InvalidInputError, UpstreamError
+from app.llm.client import ChatClient, ChatDelta, ChatDone
+from app.llm.prompts import load_prompt
 
 if TYPE_CHECKING:
     from app.retrieval.types import Hit

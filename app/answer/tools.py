@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from app.answer.context import neutralise, render_block
-from app.llm.client import ChatClient, ChatDelta, ChatDone, Message, ToolCallRequest
 from app.answer.types import Citable, ContextBlock, ToolTrace
 from app.core.errors import HomeragError, LLMTimeoutError, UpstreamError
+from app.llm.client import ChatClient, ChatDelta, ChatDone, Message, ToolCallRequest
 
 DEFAULT_MAX_ROUNDS = 4
 MAX_RESULT_CHARS = 16_000

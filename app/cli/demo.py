@@ -9,7 +9,6 @@ import click
 from app.cli import cli
 
 
-
 def demo_data_dir() -> Path:
     from app.core.config import default_data_dir
 
@@ -31,9 +30,7 @@ def demo_cmd(data_dir: Path | None, host: str, port: int, no_serve: bool) -> Non
     from app.cli.ingest import RichProgress, _print_report
     from app.core.config import get_settings, load_settings
     from app.services.runtime import open_runtime
-    from ingest.pipeline import IngestOptions, Pipeline, Progress
-    from app.core.resources import sample_dir
-    from ingest.sources.folder import FolderSource
+    from app.services.sync import sample_source, sync
 
     data_dir = (data_dir or demo_data_dir()).expanduser()
     overrides: dict[str, object] = {"data_dir": data_dir, "database_url": None}
@@ -42,13 +39,12 @@ def demo_cmd(data_dir: Path | None, host: str, port: int, no_serve: bool) -> Non
     settings = load_settings(**overrides)
     get_settings.cache_clear()
     click.echo(f"demo data: {data_dir} (embedded PostgreSQL)")
-    with open_runtime(settings) as ctx:
+    with open_runtime(settings) as rt:
         import sys
 
-        progress = RichProgress() if sys.stderr.isatty() else Progress()
-        pipeline = Pipeline(ctx.db, embedder=ctx.embedder(),
-                            options=IngestOptions.from_settings(settings), progress=progress)
-        report = pipeline.run(FolderSource("sample household", sample_dir()))
+        result = sync(rt, [sample_source()], trigger="demo",
+                      progress=RichProgress() if sys.stderr.isatty() else None)
+        report = result.reports[0]
         _print_report(report)
         if report.status != "completed":
             raise click.ClickException(f"indexing the sample failed: {report.error}")
@@ -62,4 +58,4 @@ def demo_cmd(data_dir: Path | None, host: str, port: int, no_serve: bool) -> Non
                        "with citations).")
         from app.cli.serve import run_server
 
-        run_server(ctx, host=host, port=port)
+        run_server(rt, host=host, port=port)

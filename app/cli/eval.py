@@ -84,8 +84,8 @@ def eval_cmd(
     Each line: {"question": ..., "expected": [file name, path suffix or text snippet],
     "answer": optional exact answer}. Modes: dense, sparse, fts, hybrid, hybrid+colbert, rerank.
     """
-    from app.services.runtime import open_runtime
     from app.services.eval import ContextRetriever, context_ask, load_questions, run_eval
+    from app.services.runtime import open_runtime
 
     chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
     if not chosen:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from app.cli import cli
+from app.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from ingest.pipeline import IngestReport, ItemOutcome
+    from app.services.sync import IngestReport, ItemOutcome
 
 EXIT_STRICT_FAILURES = 3
 
@@ -65,36 +66,6 @@ class RichProgress:
         self.task = None
 
 
-def _sources_for(paths: tuple[Path, ...], names: tuple[str, ...], settings: Any) -> list[Any]:
-    from ingest.sources import load_sources, source_for_path
-    from ingest.sources.folder import FilesSource
-
-    configured = {c.source.name: c for c in load_sources(settings.resolved_sources_file)}
-    sources: list[Any] = []
-    for name in names:
-        if name not in configured:
-            known = ", ".join(sorted(configured)) or "none configured"
-            raise click.BadParameter(f"unknown source {name!r} (known: {known})",
-                                     param_hint="--source")
-        sources.append(configured[name].source)
-    files: list[Path] = []
-    for path in paths:
-        source = source_for_path(path)
-        if source is None:
-            files.append(path)
-        else:
-            sources.append(source)
-    if files:
-        sources.append(FilesSource(files))
-    if not paths and not names:
-        sources = [c.source for c in configured.values() if c.enabled]
-        if not sources:
-            raise click.UsageError(
-                f"nothing to ingest: give PATHs, or list sources in "
-                f"{settings.resolved_sources_file}")
-    return sources
-
-
 @cli.command("ingest")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--source", "names", multiple=True, help="A configured source (repeatable).")
@@ -114,33 +85,26 @@ def ingest_cmd(paths: tuple[Path, ...], names: tuple[str, ...], as_json: bool, s
     """
     from app.core.config import get_settings
     from app.services.runtime import open_runtime
-    from ingest.pipeline import IngestOptions, Pipeline, Progress
+    from app.services.sync import resolve_sources, sync
 
     settings = get_settings()
-    sources = _sources_for(paths, names, settings)
+    try:
+        sources = resolve_sources(settings, paths=paths, names=names)
+    except InvalidInputError as exc:
+        raise click.UsageError(str(exc)) from None
     show_bar = not as_json and sys.stderr.isatty()
-    with open_runtime(settings) as ctx:
-        pipeline = Pipeline(
-            ctx.db,
-            embedder=ctx.embedder(),
-            options=IngestOptions.from_settings(settings, retry_failed=retry_failed,
-                                                reparse=reparse,
-                                                wait_for_lock=not no_wait),
-            progress=RichProgress() if show_bar else Progress(),
-        )
-        reports = [pipeline.run(source) for source in sources]
-        if any(r.counts.get("indexed") or r.counts.get("removed") for r in reports):
-            from app.services.contracts import refresh_for_context
-
-            refresh_for_context(ctx)  # key terms and deadlines of new or changed contracts
+    with open_runtime(settings) as rt:
+        result = sync(rt, sources, retry_failed=retry_failed, reparse=reparse,
+                      wait_for_lock=not no_wait, progress=RichProgress() if show_bar else None)
+    reports = result.reports
     if as_json:
         click.echo(json.dumps({"runs": [r.to_json() for r in reports]}, indent=2))
     else:
         for report in reports:
             _print_report(report)
-    if any(r.status != "completed" for r in reports):
+    if not result.completed:
         sys.exit(1)
-    if strict and any(r.counts.get("failed", 0) for r in reports):
+    if strict and result.failed_items:
         sys.exit(EXIT_STRICT_FAILURES)
 
 

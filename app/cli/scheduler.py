@@ -30,21 +30,21 @@ def scheduler_cmd(list_only: bool, once: bool, report_day: str | None, report_ti
     report. Jobs live in the database; run one scheduler per database. Stop with Ctrl-C or
     SIGTERM: a running sync finishes its current document first (each is its own transaction).
     """
-    from app.services.runtime import open_runtime
     from app import scheduler as sched
-    from ingest.sources import load_sources
+    from app.services.runtime import open_runtime
+    from app.services.sync import configured_sources
 
-    with open_runtime() as ctx:
-        day = report_day or ctx.settings.report_weekday
+    with open_runtime() as rt:
+        day = report_day or rt.settings.report_weekday
         report = None if no_report else sched.ReportSchedule(
-            day, *_hh_mm(report_time or ctx.settings.report_time))
-        sources = load_sources(ctx.settings.resolved_sources_file)
+            day, *_hh_mm(report_time or rt.settings.report_time))
+        sources = list(configured_sources(rt.settings).values())
         if once:
-            results = [sched.sync_source(ctx, cs.source.name) for cs in sources if cs.enabled]
+            results = [sched.sync_source(rt, cs.source.name) for cs in sources if cs.enabled]
             _emit({"runs": results}, as_json, lambda r: [
                 f"{x['source']}: {x['status']}" for x in r["runs"]])
             return
-        scheduler, changes = sched.start(ctx, sources, report=report, run=not list_only)
+        scheduler, changes = sched.start(rt, sources, report=report, run=not list_only)
         try:
             jobs = sched.describe(scheduler)
             if list_only:
@@ -58,7 +58,7 @@ def scheduler_cmd(list_only: bool, once: bool, report_day: str | None, report_ti
             _wait_for_signal()
         finally:
             scheduler.shutdown(wait=True)
-            sched.set_context(None)
+            sched.set_runtime(None)
     click.echo("scheduler stopped", err=True)
 
 

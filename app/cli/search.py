@@ -35,17 +35,11 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def filters_from(kwargs: dict[str, Any]) -> Any:
-    from app.retrieval.filters import make_filters
+    from app.services.search import make_search_filters
 
-    return make_filters(**{k: kwargs.pop(k) for k in (
+    return make_search_filters(**{k: kwargs.pop(k) for k in (
         "kinds", "sources", "source_kinds", "date_from", "date_to", "document_ids", "sender",
         "recipient", "folder", "has_attachment")})
-
-
-def hit_json(rank: int, hit: Any) -> dict[str, Any]:
-    return {"rank": rank, "score": round(hit.score, 6), "chunk_id": hit.chunk_id,
-            "document_id": hit.document_id, "path": hit.path, "title": hit.title,
-            "page": hit.page, "text": hit.text}
 
 
 @cli.command("search")
@@ -57,10 +51,11 @@ def hit_json(rank: int, hit: Any) -> dict[str, Any]:
 def search_cmd(query: str, top_k: int | None, as_json: bool, **kwargs: Any) -> None:
     """Find the passages that best match QUERY (dense + sparse + full text, fused)."""
     from app.services.runtime import open_runtime
+    from app.services.search import hit_json, search_passages
 
     filters = filters_from(kwargs)
-    with open_runtime() as ctx, ctx.db.session() as session:
-        hits = ctx.search(session, query, filters=filters, top_k=top_k)
+    with open_runtime() as rt:
+        hits = search_passages(rt, query, filters=filters, top_k=top_k)
     if as_json:
         click.echo(json.dumps([hit_json(i, h) for i, h in enumerate(hits, 1)], indent=2,
                               ensure_ascii=False))

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from app.http.hosts import is_loopback
 from app.cli import cli
+from app.http.hosts import is_loopback
 
 if TYPE_CHECKING:
     from app.services.runtime import Runtime
@@ -46,7 +46,7 @@ def run_server(ctx: Runtime, *, host: str, port: int, log_level: str = "info") -
 
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(create_app(ctx.settings, context=ctx), host=host, port=port,
+        uvicorn.run(create_app(ctx.settings, runtime=ctx), host=host, port=port,
                     log_level=log_level, server_header=False, proxy_headers=False)
     except SystemExit as exc:
         if exc.code not in (0, None):

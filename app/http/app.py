@@ -1,36 +1,23 @@
-"""The FastAPI app: JSON API under /api, the web form at /, OpenAPI docs at /docs.
+"""The FastAPI app: JSON API under /api, the web pages at /, OpenAPI docs at /docs.
 
-    app = create_app()                   # settings from the environment, context in the lifespan
-    app = create_app(context=ctx)        # tests: a context they built (not closed by the app)
+    app = create_app()                   # settings from the environment, runtime in the lifespan
+    app = create_app(runtime=rt)         # tests: a runtime they built (not closed by the app)
 
-Route modules are listed in ROUTER_MODULES (one line each); each exposes `router`. On loopback
-connections the app answers only loopback Host headers (DNS rebinding; see app/api/hosts.py).
+Every route module exposes `router` and is included by `_routers()`. On loopback connections
+the app answers only loopback Host headers (DNS rebinding; see app/http/hosts.py).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 if TYPE_CHECKING:
     from app.core.config import Settings
     from app.services.runtime import Runtime
-
-ROUTER_MODULES = (
-    "app.http.api.health",
-    "app.http.api.search",
-    "app.http.api.ask",
-    "app.http.api.documents",
-    "app.http.api.money",
-    "app.http.pages.reports",
-    "app.http.api.contracts",
-    "app.http.api.sources",
-    "app.http.pages.main",
-)
 
 DESCRIPTION = (
     "Private retrieval-augmented answers over one household's documents. Every answer cites "
@@ -38,38 +25,49 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None, *, context: Runtime | None = None) -> FastAPI:
-    """Build the app. Without `context`, one is opened in the lifespan (database started and
-    migrated) and closed at shutdown; a given context stays open (its owner closes it)."""
+def _routers() -> list[APIRouter]:
+    """The API's and the pages' routers, in the order their paths are matched."""
+    from app.http.api import ask, contracts, documents, health, money, search, sources
+    from app.http.pages import contracts as contract_pages
+    from app.http.pages import main, reports
+
+    return [health.router, search.router, ask.router, documents.router, money.router,
+            reports.router, contracts.router, contract_pages.router, sources.router,
+            main.router]
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. Without `runtime`, one is opened in the lifespan (database started and
+    migrated) and closed at shutdown; a given runtime stays open (its owner closes it)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from starlette.concurrency import run_in_threadpool
 
         owned = None
-        if app.state.context is None:
+        if app.state.runtime is None:
             from app.services.runtime import build_runtime
 
             owned = await run_in_threadpool(build_runtime, settings)
-            app.state.context = owned
+            app.state.runtime = owned
         try:
             yield
         finally:
             if owned is not None:
-                app.state.context = None
+                app.state.runtime = None
                 await run_in_threadpool(owned.close)
 
     app = FastAPI(title="homerag", version=_version(), description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.context = context
+    app.state.runtime = runtime
     from app.http.errors import install_error_handlers
     from app.http.hosts import LoopbackHostMiddleware
 
     install_error_handlers(app)
     app.add_middleware(LoopbackHostMiddleware)
     _mount_static(app)
-    for name in ROUTER_MODULES:
-        app.include_router(importlib.import_module(name).router)
+    for router in _routers():
+        app.include_router(router)
     return app
 
 

@@ -14,38 +14,30 @@ from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
-from app.services.runtime import Runtime
 from app.core.errors import DatabaseError
-from app.retrieval.types import SearchFilters
-from app.core.protocols import Embedder
+from app.services.runtime import Runtime
+from app.services.search import SearchFilters, make_search_filters
 
 
-def get_context(request: Request) -> Runtime:
+def get_runtime(request: Request) -> Runtime:
     """The process's Runtime (built in the lifespan, or given to `create_app`)."""
-    ctx = getattr(request.app.state, "context", None)
-    if ctx is None:
+    rt = getattr(request.app.state, "runtime", None)
+    if rt is None:
         raise DatabaseError("the service has no database open (it is starting or shutting down)")
-    return ctx  # type: ignore[no-any-return]
+    return rt  # type: ignore[no-any-return]
 
 
-ContextDep = Annotated[Runtime, Depends(get_context)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ContextDep = RuntimeDep  # the name before the services layer (issue 10); being phased out
 
 
-def get_session(ctx: ContextDep) -> Iterator[Session]:
+def get_session(rt: RuntimeDep) -> Iterator[Session]:
     """One session per request; commits on success, rolls back on error."""
-    with ctx.db.session() as session:
+    with rt.db.session() as session:
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def get_embedder(ctx: ContextDep) -> Embedder:
-    """The query embedder (built on first use, then kept by the context)."""
-    return ctx.embedder()
-
-
-EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 
 
 # -- filters --------------------------------------------------------------------------------------
@@ -80,17 +72,6 @@ class FilterFields(BaseModel):
             sender=self.sender, recipient=self.recipient, folder=self.folder,
             has_attachment=self.has_attachment,
         )
-
-
-def make_search_filters(**kwargs: Any) -> SearchFilters:
-    """`make_filters` with blank strings (empty form fields) treated as absent."""
-    from app.retrieval.filters import make_filters
-
-    for key in ("sender", "recipient", "folder", "date_from", "date_to"):
-        value = kwargs.get(key)
-        if isinstance(value, str) and not value.strip():
-            kwargs[key] = None
-    return make_filters(**kwargs)
 
 
 def query_filters(

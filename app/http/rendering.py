@@ -85,18 +85,10 @@ def templates() -> Jinja2Templates:
 
 def index_label(request: Request) -> str | None:
     """'lexical-hash (lexical, not semantic)' or 'bge-m3': which embedder built the index."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from app.services.health import index_label as label
 
-    from app.http.api.health import embedder_label
-    from app.core.errors import HomeragError
-
-    ctx = getattr(request.app.state, "context", None)
-    if ctx is None:
-        return None
-    try:
-        return embedder_label(ctx.active_embedder())
-    except (SQLAlchemyError, HomeragError):  # the page (maybe an error page) still renders
-        return None
+    rt = getattr(request.app.state, "runtime", None)
+    return None if rt is None else label(rt)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *,

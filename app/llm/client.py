@@ -26,7 +26,6 @@ from app.core.chat import (
     Task,
     ToolCallRequest,
 )
-from app.llm.thinking import ThinkSplitter, split_thinking
 from app.core.errors import (
     ConfigError,
     HomeragError,
@@ -34,6 +33,7 @@ from app.core.errors import (
     LLMUnavailableError,
     UpstreamError,
 )
+from app.llm.thinking import ThinkSplitter, split_thinking
 
 __all__ = [
     "ChatClient",

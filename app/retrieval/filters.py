@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from app.core.errors import InvalidInputError
-from app.retrieval.types import SearchFilters
 from app.core.types import DOCUMENT_KINDS
+from app.retrieval.types import SearchFilters
 
 
 def parse_date(value: str | None, field: str) -> date | None:

@@ -34,7 +34,7 @@ def _money_routes(session: Session, question: str, *, chat: ChatClient | None,
     return [], money.answer_money_question(question, session, today=today)
 
 
-def ask_stream(ctx: Runtime, question: str, *, filters: SearchFilters | None = None,
+def ask_stream(rt: Runtime, question: str, *, filters: SearchFilters | None = None,
                top_k: int | None = None, chat: ChatClient | bool | None = True,
                today: date | None = None, stream: bool = True) -> Iterator[AnswerEvent]:
     """Events of one answer (`sources`, `reasoning`, `answer`, `reset`, `tool`, `done`).
@@ -43,11 +43,12 @@ def ask_stream(ctx: Runtime, question: str, *, filters: SearchFilters | None = N
     object is used as given (tests).
     """
     from app.answer.log import log_answer
+    from app.services.search import search_passages
 
-    settings = ctx.settings
-    client: ChatClient | None = ctx.chat_client("answer") if chat is True else (chat or None)
+    settings = rt.settings
+    client: ChatClient | None = rt.chat_client("answer") if chat is True else (chat or None)
     today = today or date.today()
-    with ctx.db.session() as session:
+    with rt.db.session() as session:
         tools, direct = _money_routes(session, question, chat=client, today=today)
         if direct is not None:
             log_answer(session, direct, question)
@@ -55,7 +56,7 @@ def ask_stream(ctx: Runtime, question: str, *, filters: SearchFilters | None = N
             return
 
         def retrieve() -> list[Any]:
-            return ctx.search(session, question, filters=filters, top_k=top_k)
+            return search_passages(rt, question, filters=filters, top_k=top_k, session=session)
 
         for event in stream_answer(question, hits=retrieve, chat=client, tools=tools,
                                    prompts_dir=settings.prompts_dir, today=today,
@@ -65,10 +66,10 @@ def ask_stream(ctx: Runtime, question: str, *, filters: SearchFilters | None = N
             yield event
 
 
-def ask(ctx: Runtime, question: str, **kwargs: Any) -> AnswerResult:
+def ask(rt: Runtime, question: str, **kwargs: Any) -> AnswerResult:
     """The final answer (the model is asked without streaming)."""
     kwargs.setdefault("stream", False)
-    for event in ask_stream(ctx, question, **kwargs):
+    for event in ask_stream(rt, question, **kwargs):
         if event.type == "done" and event.result is not None:
             return event.result
     raise AssertionError("ask_stream ended without a done event")  # pragma: no cover

@@ -1,13 +1,15 @@
-"""Read-only look-ups behind the document pages and citation targets (database and disk reads).
+"""Use case: open a document or a cited passage (database and disk reads, read-only).
 
-Shared by the JSON routes and the web pages so both name the same things the same way.
+`/api/documents/*`, `/api/chunks/*`, the document page and the MCP `get_document` tool call these,
+so all of them name the same things the same way; `document_json` and `chunk_json` are the JSON
+shapes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -17,6 +19,7 @@ from app.core.models import Chunk, Document
 
 if TYPE_CHECKING:
     from app.core.config import Settings
+    from app.services.runtime import Runtime
 
 # Media types a browser may render inline from our origin without running anything in it.
 # Everything else (HTML, SVG, XML ...) is untrusted active content: served sandboxed.
@@ -106,3 +109,151 @@ def is_pdf(media_type: str | None, path: str | None = None) -> bool:
 
 def is_passive(media_type: str) -> bool:
     return media_type.split(";", 1)[0].strip().lower() in PASSIVE_TYPES
+
+
+# -- use cases (open their own session) -----------------------------------------------------------
+# Around a passage in a very long document, the page shows this much text on each side.
+WINDOW_CHARS = 60_000
+# Without a cited passage, the page shows at most this much of a document's text.
+MAX_PAGE_CHARS = 400_000
+
+
+@dataclass
+class Highlight:
+    """The document text split around the cited passage (all parts escaped by the template)."""
+
+    before: str
+    passage: str
+    after: str
+    located: bool  # False: the passage could not be found in the text; shown apart
+    cut_before: bool = False
+    cut_after: bool = False
+
+
+def highlight(content: str, start: int, end: int, passage: str) -> Highlight:
+    """Split `content` around the passage at [start, end) (found by its text if the offsets
+    are stale), keeping WINDOW_CHARS on each side."""
+    if not (0 <= start < end <= len(content)) or content[start:end] != passage:
+        found = content.find(passage) if passage else -1
+        if found < 0:
+            return Highlight(before=content, passage=passage, after="", located=False)
+        start, end = found, found + len(passage)
+    lo, hi = max(0, start - WINDOW_CHARS), min(len(content), end + WINDOW_CHARS)
+    return Highlight(before=content[lo:start], passage=content[start:end], after=content[end:hi],
+                     located=True, cut_before=lo > 0, cut_after=hi < len(content))
+
+
+@dataclass
+class DocumentPage:
+    """What the document page shows: the document, the cited passage marked in its text."""
+
+    view: DocumentView
+    chunk: Chunk | None
+    parts: Highlight | None
+    text: str
+    text_cut: bool
+    pdf: bool
+
+    @property
+    def title(self) -> str:
+        return self.view.document.title or self.view.document.origin
+
+
+@dataclass
+class OriginalFile:
+    path: Path
+    media_type: str
+    filename: str
+    passive: bool  # safe to render inline from our origin (else served sandboxed)
+
+
+def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None) -> DocumentPage:
+    with rt.db.session() as session:
+        view = document_view(session, rt.settings, document_id)
+        doc = view.document
+        cited = parts = None
+        if chunk_id is not None:
+            cited = get_chunk(session, chunk_id)
+            if cited.document_id != doc.id:
+                raise NotFoundError(f"passage {chunk_id} is not part of document {document_id}")
+            parts = highlight(doc.content or "", cited.char_start, cited.char_end, cited.text)
+    content = doc.content or ""
+    return DocumentPage(view=view, chunk=cited, parts=parts, text=content[:MAX_PAGE_CHARS],
+                        text_cut=len(content) > MAX_PAGE_CHARS,
+                        pdf=is_pdf(doc.media_type, doc.origin))
+
+
+def document_info(rt: Runtime, document_id: int, *, chunks: bool = False,
+                  content: bool = False) -> dict[str, Any]:
+    """A document's metadata (and optionally its passages and full text) as JSON."""
+    with rt.db.session() as session:
+        view = document_view(session, rt.settings, document_id)
+        out = document_json(view.document, parent=view.parent, children=view.children,
+                            has_original=view.original is not None,
+                            parent_label=view.parent_label)
+        if chunks:
+            out["chunks"] = [chunk_json(c, text=False) for c in document_chunks(session,
+                                                                                 document_id)]
+        if content:
+            out["content"] = view.document.content
+    return out
+
+
+def chunk_info(rt: Runtime, chunk_id: int) -> dict[str, Any]:
+    """One passage with its place in its document, as JSON."""
+    with rt.db.session() as session:
+        chunk = get_chunk(session, chunk_id)
+        doc = get_document(session, chunk.document_id)
+        return {**chunk_json(chunk), "document": document_ref(doc),
+                "page_url": f"/documents/{doc.id}?chunk={chunk.id}#passage"}
+
+
+def original_file(rt: Runtime, document_id: int) -> OriginalFile:
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+    path = original_path(rt.settings, doc)
+    if path is None:
+        raise NotFoundError(f"document {document_id} has no stored original "
+                            f"({doc.origin} was ingested without keeping a copy)")
+    media_type = doc.media_type or "application/octet-stream"
+    return OriginalFile(path=path, media_type=media_type, filename=download_name(doc),
+                        passive=is_passive(media_type))
+
+
+# -- JSON shapes -----------------------------------------------------------------------------------
+def chunk_json(chunk: Chunk, *, text: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": chunk.id, "document_id": chunk.document_id, "ordinal": chunk.ordinal,
+        "page": chunk.page, "page_end": chunk.page_end, "heading": chunk.heading,
+        "char_start": chunk.char_start, "char_end": chunk.char_end,
+    }
+    if text:
+        out["text"] = chunk.text
+    return out
+
+
+def document_ref(doc: Document) -> dict[str, Any]:
+    return {"id": doc.id, "title": doc.title, "path": doc.origin, "media_type": doc.media_type,
+            "kind": doc.kind}
+
+
+def document_json(doc: Document, *, parent: Document | None, children: list[Document],
+                  has_original: bool, parent_label: str | None) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "path": doc.origin,
+        "kind": doc.kind,
+        "media_type": doc.media_type,
+        "sha256": doc.sha256,
+        "size_bytes": doc.size_bytes,
+        "page_count": doc.page_count,
+        "occurred_at": doc.occurred_at.isoformat() if doc.occurred_at else None,
+        "updated_at": doc.updated_at.isoformat() if doc.updated_at else None,
+        "source": {"name": doc.source.name, "kind": doc.source.kind},
+        "metadata": dict(doc.meta or {}),
+        "parent": None if parent is None else {**document_ref(parent), "label": parent_label},
+        "children": [document_ref(c) for c in children],
+        "file_url": f"/api/documents/{doc.id}/file" if has_original else None,
+        "page_url": f"/documents/{doc.id}",
+    }

@@ -18,11 +18,9 @@ from app.core.db import Database, redact
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
-    from app.llm.client import ChatClient
-    from app.retrieval.types import Hit, SearchFilters
     from app.core.protocols import Embedder
+    from app.llm.client import ChatClient
 
 
 @dataclass
@@ -91,25 +89,17 @@ class Runtime:
         self._embedder = embedder
         self._pinned = True
 
-    def rescorer(self) -> Any:
-        """Shortlist re-scoring for the current embedder (BGE-M3 ColBERT, cross-encoder), or None."""
-        embedder = self.embedder()
+    def rescorer(self, embedder: Embedder | None = None) -> Any:
+        """Shortlist re-scoring for `embedder` (BGE-M3 ColBERT, cross-encoder), or None.
+
+        Pass the embedder already in hand so a question reads the active space only once."""
+        embedder = embedder if embedder is not None else self.embedder()
         if self.extras.get("rescorer_for") is not embedder:
             from app.retrieval.rerank import make_rescorer
 
             self.extras["rescorer"] = make_rescorer(self.settings, embedder)
             self.extras["rescorer_for"] = embedder
         return self.extras["rescorer"]
-
-    def search(self, session: Session, query: str, *, filters: SearchFilters | None = None,
-               top_k: int | None = None, **options: Any) -> list[Hit]:
-        """Hybrid search with this context's embedder, rescorer and retrieval settings."""
-        from app.retrieval import search
-
-        s = self.settings
-        options.setdefault("rescorer", self.rescorer())
-        return search(session, self.embedder(), query, filters=filters, top_k=top_k or s.top_k,
-                      candidates=s.candidates, rrf_k=s.rrf_k, **options)
 
     def chat_client(self, task: str = "answer") -> ChatClient | None:
         """The chat client for answering / extraction / reports (None when not configured)."""
@@ -137,8 +127,8 @@ def build_runtime(settings: Settings | None = None, *, migrate: bool = True) -> 
 @contextmanager
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Iterator[Runtime]:
     """Open the database (starting the embedded one if no URL is set) and migrate to head."""
-    ctx = build_runtime(settings, migrate=migrate)
+    rt = build_runtime(settings, migrate=migrate)
     try:
-        yield ctx
+        yield rt
     finally:
-        ctx.close()
+        rt.close()

@@ -1,17 +1,49 @@
-"""What is indexed, by which embedder, and how each source's items fared (read-only queries)."""
+"""Use case: status. What is indexed, by which embedder, and how each source's items fared:
+every failed or skipped item with its reason, including attachments and archive members that
+failed inside a document that was indexed (read-only queries). `homerag status`, `/api/status`,
+the web's ingest health and the MCP `status` tool all show `index_status`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.core.models import Chunk, Document, EmbeddingSpace, IngestRun, Source, SourceItem
 
+if TYPE_CHECKING:
+    from app.services.runtime import Runtime
 
-def index_status(session: Session, *, failures_per_source: int = 20) -> dict[str, Any]:
-    """Embedding spaces, totals and per-source ledger counts with failure reasons."""
+
+# Failures inside indexed documents (a mail's attachment, an archive's member): recorded in the
+# run that indexed the parent's current version, with an origin "<parent>#...".
+_INNER_FAILURES = text("""
+    SELECT c.origin, c.status, c.code, c.message, c.created_at AS updated_at
+    FROM source_items si
+    JOIN LATERAL (
+        SELECT ii.run_id, ii.origin FROM ingest_items ii
+        WHERE ii.document_id = si.document_id AND ii.status = 'indexed'
+        ORDER BY ii.id DESC LIMIT 1
+    ) p ON true
+    JOIN ingest_items c ON c.run_id = p.run_id AND c.status = 'failed'
+        AND starts_with(c.origin, p.origin || '#')
+    WHERE si.source_id = :source_id AND si.status = 'indexed'
+    ORDER BY c.id DESC
+""")
+
+
+def status(rt: Runtime, *, all_problems: bool = False) -> dict[str, Any]:
+    """`index_status` plus where the database lives; every problem with `all_problems`."""
+    with rt.db.session() as session:
+        result = index_status(session, failures_per_source=None if all_problems else 20)
+    result["database"] = rt.db_label
+    return result
+
+
+def index_status(session: Session, *, failures_per_source: int | None = 20) -> dict[str, Any]:
+    """Embedding spaces, totals and per-source ledger counts with failure reasons: per source,
+    `problem_count` (all of them) and `problems` (the newest `failures_per_source`, or all)."""
     spaces = [
         {"id": s.id, "embedder": s.embedder, "model_id": s.model_id, "dim": s.dim,
          "status": s.status, "created_at": _iso(s.created_at)}
@@ -28,13 +60,14 @@ def index_status(session: Session, *, failures_per_source: int = 20) -> dict[str
     }
     sources = []
     for src in session.scalars(select(Source).order_by(Source.name)):
-        failures = session.execute(
+        failures = list(session.execute(
             select(SourceItem.origin, SourceItem.status, SourceItem.code, SourceItem.message,
                    SourceItem.updated_at)
             .where(SourceItem.source_id == src.id, SourceItem.status.in_(("failed", "skipped")))
             .order_by(SourceItem.updated_at.desc())
-            .limit(failures_per_source)
-        ).all()
+        ).all())
+        inner = list(session.execute(_INNER_FAILURES, {"source_id": src.id}).all())
+        problems = sorted(failures + inner, key=lambda f: f.updated_at, reverse=True)
         last_run = session.scalar(
             select(IngestRun).where(IngestRun.source_id == src.id)
             .order_by(IngestRun.id.desc()).limit(1)
@@ -45,6 +78,7 @@ def index_status(session: Session, *, failures_per_source: int = 20) -> dict[str
             "last_sync_at": _iso(src.last_sync_at),
             "indexed": counts.get((src.id, "indexed"), (0, 0))[0],
             "failed": counts.get((src.id, "failed"), (0, 0))[0],
+            "failed_inside": len(inner),
             "skipped": counts.get((src.id, "skipped"), (0, 0))[0],
             "chunks": counts.get((src.id, "indexed"), (0, 0))[1],
             "last_run": None if last_run is None else {
@@ -53,9 +87,10 @@ def index_status(session: Session, *, failures_per_source: int = 20) -> dict[str
                 "finished_at": _iso(last_run.finished_at), "counts": last_run.counts,
                 "error": last_run.error,
             },
+            "problem_count": len(problems),
             "problems": [
                 {"origin": f.origin, "status": f.status, "code": f.code, "message": f.message}
-                for f in failures
+                for f in problems[:failures_per_source]
             ],
         })
     return {

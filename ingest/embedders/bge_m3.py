@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from app.core.errors import EmbedderUnavailableError
+from app.core.types import Embedding
 from ingest.embedders.m3_common import SPARSE_HNSW_LIMIT, M3Vectors
 from ingest.embedders.m3_files import (
     bge_m3_available,
@@ -24,7 +25,6 @@ from ingest.embedders.m3_files import (
     read_config,
     resolve_model_dir,
 )
-from app.core.types import Embedding
 
 if TYPE_CHECKING:
     from ingest.embedders.m3_fast import FastM3Backend

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.core.errors import EmptyDocumentError, UnsupportedFormatError
+from app.core.protocols import Parser
+from app.core.types import ParseInput
 from ingest.ocr import TesseractOcr
 from ingest.parsers.chat import ChatParser
 from ingest.parsers.common import display_name
@@ -21,8 +23,6 @@ from ingest.parsers.office import OfficeParser
 from ingest.parsers.pdf import PdfParser
 from ingest.parsers.statement import StatementParser
 from ingest.parsers.text import TextParser
-from app.core.protocols import Parser
-from app.core.types import ParseInput
 
 DEFAULT_PARSERS: tuple[Parser, ...] = (
     TextParser(),

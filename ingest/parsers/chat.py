@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
-from ingest.parsers.common import display_name
 from app.core.types import ParsedDocument, ParseInput, TextBlock
+from ingest.parsers.common import display_name
 
 CHAT_MEDIA_TYPE = "application/x-homerag-chat+json"
 PLATFORMS = {"whatsapp": "WhatsApp", "telegram": "Telegram", "signal": "Signal"}

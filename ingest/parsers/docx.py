@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import DOCX
 from ingest.parsers.common import (
     as_utc,
@@ -23,7 +24,6 @@ from ingest.parsers.common import (
     guess_kind,
     reject_ole_container,
 )
-from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"

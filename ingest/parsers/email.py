@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.core.errors import EmptyDocumentError, UnsupportedFormatError
-from ingest.mail import MailMessage, NotAnEmailError, looks_like_mail, parse_mail
 from app.core.types import ParsedDocument, ParseInput, RawItem, TextBlock
+from ingest.mail import MailMessage, NotAnEmailError, looks_like_mail, parse_mail
 
 EML = "message/rfc822"
 NO_SUBJECT = "(no subject)"

@@ -8,9 +8,9 @@ import re
 from typing import Any
 
 from app.core.errors import EmptyDocumentError
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import HTML
 from ingest.parsers.common import as_utc, decode_text, display_name, first_line_title, guess_kind
-from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 _DROP = frozenset({"script", "style", "nav", "noscript", "template", "svg", "iframe", "object",
                    "embed", "canvas", "head", "select", "button", "math"})

@@ -11,10 +11,10 @@ import io
 from typing import Any
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import BMP, GIF, JPEG, PNG, TIFF, WEBP
 from ingest.parsers.common import display_name, first_line_title, guess_kind
 from ingest.parsers.pdf import PageOcr, page_blocks
-from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 IMAGE_TYPES = frozenset({JPEG, PNG, TIFF, BMP, WEBP, GIF})
 MAX_PAGES = 200

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import ODT
 from ingest.parsers.common import as_utc, display_name, first_line_title, guess_kind
-from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import PPTX, XLSX
 from ingest.parsers.common import display_name, first_line_title, reject_ole_container
-from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.unstructured_offline import ensure_offline_unstructured
 
 SCORE = 3

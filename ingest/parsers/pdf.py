@@ -16,9 +16,9 @@ from app.core.errors import (
     EncryptedDocumentError,
     HomeragError,
 )
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import PDF
 from ingest.parsers.common import display_name, first_line_title, guess_kind, parse_pdf_date
-from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 if TYPE_CHECKING:
     from PIL.Image import Image

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time
 
 from app.core.errors import IngestError, UnsupportedFormatError
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import CAMT, CSV, MT940, OFX, PDF
-from ingest.parsers.common import display_name
 from ingest.money.balance import check_balance
 from ingest.money.camt import camt_kind
 from ingest.money.csvprofiles import CsvOptions
 from ingest.money.detect import detect_format, parse_statement_file
 from ingest.money.types import ParsedStatement, ParsedTransaction, StatementFile
-from app.core.types import ParsedDocument, ParseInput, TextBlock
+from ingest.parsers.common import display_name
 
 LINES_PER_BLOCK = 20
 _DATE_CELL = re.compile(r"^\s*\"?(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.\d{1,2}\.)")

@@ -6,9 +6,9 @@ import re
 from datetime import date, datetime
 
 from app.core.errors import EmptyDocumentError
+from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import CSV, MARKDOWN, TEXT
 from ingest.parsers.common import as_utc, decode_text, display_name, first_line_title
-from app.core.types import ParsedDocument, ParseInput, TextBlock
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import ConfigError
-from app.core.toml_file import read_toml
 from app.core.protocols import Source
+from app.core.toml_file import read_toml
 
 
 def _folder(entry: Mapping[str, Any]) -> Source:

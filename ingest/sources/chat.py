@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.errors import ConfigError
 from app.core.protocols import LedgerEntry, Source
+from app.core.types import RawItem, Removed
 from ingest.sources.chat_formats import (
     Conversation,
     NotAChatExportError,
@@ -28,7 +29,6 @@ from ingest.sources.chat_formats import (
     read_json_export,
     read_whatsapp,
 )
-from app.core.types import RawItem, Removed
 
 log = logging.getLogger(__name__)
 CHAT_MEDIA_TYPE = "application/x-homerag-chat+json"

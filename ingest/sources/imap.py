@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from app.core.errors import ConfigError, UpstreamError
 from app.core.protocols import LedgerEntry, Source
+from app.core.types import RawItem, Removed
 from ingest.sources.imap_session import (
     FolderChangedError,
     ImapSession,
@@ -32,7 +33,6 @@ from ingest.sources.imap_session import (
     status,
     tls_context,
 )
-from app.core.types import RawItem, Removed
 
 log = logging.getLogger(__name__)
 EML = "message/rfc822"

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ingest.mail.headers import normalise_message_id
 from app.core.protocols import LedgerEntry, Source
 from app.core.types import RawItem, Removed, sha256_hex
+from ingest.mail.headers import normalise_message_id
 
 EML = "message/rfc822"
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)

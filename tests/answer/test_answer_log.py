@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.llm.client import OpenAIChatClient
 from app.answer.log import log_answer
 from app.answer.service import answer_question
 from app.answer.tools import FunctionTool, ToolResult
 from app.answer.types import Citable
 from app.core.config import LLMEndpoint
 from app.core.models.core import Answer
+from app.llm.client import OpenAIChatClient
 from app.retrieval.types import Hit
 from tests.openai_stub import Reply, ToolCall, tool_then_answer
 

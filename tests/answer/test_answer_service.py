@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
-from app.llm.client import OpenAIChatClient
 from app.answer.service import NOTHING_FOUND, answer_question, stream_answer
 from app.core.config import LLMEndpoint
 from app.core.errors import InvalidInputError
+from app.llm.client import OpenAIChatClient
 from app.retrieval.types import Hit
 from tests.openai_stub import OpenAIStub, Reply, offered_numbers
 

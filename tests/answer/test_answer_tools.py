@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from app.llm.client import OpenAIChatClient, ToolCallRequest
 from app.answer.service import answer_question, stream_answer
 from app.answer.tools import CitationSpace, FunctionTool, Tool, ToolResult, execute_call
 from app.answer.types import Citable
 from app.core.config import LLMEndpoint
 from app.core.errors import InvalidInputError
+from app.llm.client import OpenAIChatClient, ToolCallRequest
 from app.retrieval.types import Hit
 from tests.openai_stub import (
     OpenAIStub,

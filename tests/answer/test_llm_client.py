@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from app.llm.client import ChatClient, ChatDelta, ChatDone, OpenAIChatClient, make_chat_client
 from app.core.config import LLMEndpoint, load_settings
 from app.core.errors import ConfigError, LLMTimeoutError, LLMUnavailableError, UpstreamError
+from app.llm.client import ChatClient, ChatDelta, ChatDone, OpenAIChatClient, make_chat_client
 from tests.openai_stub import OpenAIStub, Reply, ToolCall
 
 MSGS = [{"role": "system", "content": "sys"}, {"role": "user", "content": "Q?"}]

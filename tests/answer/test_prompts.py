@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.llm.prompts import default_prompts_dir, list_prompts, load_prompt
 from app.core.errors import ConfigError
+from app.llm.prompts import default_prompts_dir, list_prompts, load_prompt
 
 REPO = Path(__file__).resolve().parents[2]
 

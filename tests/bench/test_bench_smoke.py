@@ -50,8 +50,8 @@ def test_writer_produces_both_languages_and_query_flavours() -> None:
 
 
 def test_pdf_pages_counts_page_objects() -> None:
-    from tests.support.render import render
     from bench.corpus import to_doc
+    from tests.support.render import render
 
     spec = HouseholdWriter(__import__("random").Random(1)).document("contract", "en", size=4)
     data = render(to_doc(spec, "x.pdf"))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from tiny_m3 import HIDDEN, synthetic_corpus
 
-from ingest.embedders.bge_m3 import BgeM3Embedder
 from app.core.protocols import Embedder
+from ingest.embedders.bge_m3 import BgeM3Embedder
 
 SPECIAL_IDS = {0, 1, 2, 3}  # <s> <pad> </s> <unk>: never lexical terms
 

@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings, load_settings
-from app.services.runtime import Runtime
 from app.core.db import Database
+from app.services.runtime import Runtime
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.folder import FolderSource
@@ -141,7 +141,7 @@ def make_client(corpus, pg_url: str) -> Iterator[Callable[..., TestClient]]:
 
     def build(**overrides: object) -> TestClient:
         ctx = make_context(db, make_settings(pg_url, data_dir, **overrides))
-        client = TestClient(create_app(context=ctx), base_url=BASE_URL,
+        client = TestClient(create_app(runtime=ctx), base_url=BASE_URL,
                             raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)

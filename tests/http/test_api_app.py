@@ -9,20 +9,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.http.app import create_app
-from app.http.deps import get_embedder
+from app.http.deps import get_runtime
 from app.http.hosts import host_name
-from tests.http.corpus import BASE_URL, make_settings
 from tests.conftest import REPO
+from tests.http.corpus import BASE_URL, make_settings
 
 
 def test_app_opens_and_closes_its_own_context(pg_url, tmp_path):
     app = create_app(make_settings(pg_url, tmp_path, embedder="lexical-hash"))
-    assert app.state.context is None  # nothing opened before start-up
+    assert app.state.runtime is None  # nothing opened before start-up
     with TestClient(app, base_url=BASE_URL) as client:
-        ctx = app.state.context
+        ctx = app.state.runtime
         assert ctx is not None and ctx.settings.data_dir == tmp_path
         assert client.get("/api/health").json()["database"]["ok"] is True
-    assert app.state.context is None
+    assert app.state.runtime is None
 
 
 def test_openapi_docs_are_served_without_a_cdn(client):
@@ -54,10 +54,13 @@ def test_unknown_api_path_is_a_problem_and_unknown_page_is_html(client):
 def test_an_unexpected_error_never_shows_a_traceback(make_client):
     client = make_client()
 
-    def broken_embedder() -> None:
-        raise RuntimeError("secret internals at /srv/x.py line 3")
+    class BrokenRuntime:
+        settings = client.app.state.runtime.settings
 
-    client.app.dependency_overrides[get_embedder] = broken_embedder
+        def embedder(self) -> None:
+            raise RuntimeError("secret internals at /srv/x.py line 3")
+
+    client.app.dependency_overrides[get_runtime] = BrokenRuntime
     r = client.get("/api/search", params={"q": "rent"})
     assert r.status_code == 500
     body = r.json()

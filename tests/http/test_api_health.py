@@ -6,8 +6,8 @@ import time
 
 from sqlalchemy.orm import sessionmaker
 
-from app.services.runtime import Runtime
 from app.core.db import Database, make_engine
+from app.services.runtime import Runtime
 from tests.http.corpus import BASE_URL, EMB, make_settings
 
 
@@ -59,7 +59,7 @@ def test_health_with_database_down_still_answers(pg_url, tmp_path):
     engine = make_engine(url)
     ctx = Runtime(settings=make_settings(pg_url, tmp_path),
                      db=Database(url=url, engine=engine, sessions=sessionmaker(engine)))
-    with TestClient(create_app(context=ctx), base_url=BASE_URL,
+    with TestClient(create_app(runtime=ctx), base_url=BASE_URL,
                     raise_server_exceptions=False) as client:
         r = client.get("/api/health")
         assert r.status_code == 200

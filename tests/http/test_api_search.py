@@ -6,9 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from app.cli.search import hit_json as cli_hit_json
-from app.retrieval.types import Hit
-
 KEYS = ["rank", "score", "chunk_id", "document_id", "path", "title", "page", "text"]
 
 
@@ -31,12 +28,29 @@ def test_search_post_body_equals_get(client):
     assert Path(got[0]["path"]).name == "rent.txt"
 
 
-def test_api_hit_shape_is_the_cli_shape():
-    from app.http.schemas import hit_json
+def test_api_and_cli_return_the_same_passages_in_the_same_order(client, corpus, pg_url,
+                                                                 monkeypatch):
+    """Both entry points call the search service: same ranking, same JSON, byte for byte."""
+    import json
 
-    hit = Hit(chunk_id=3, document_id=2, score=0.123456789, text="t", path="/p", title=None,
-              page=4)
-    assert hit_json(2, hit) == cli_hit_json(2, hit)
+    from click.testing import CliRunner
+
+    from app.cli import cli
+    from app.core.config import get_settings
+
+    _, data_dir = corpus
+    monkeypatch.setenv("HOMERAG_DATABASE_URL", pg_url)
+    monkeypatch.setenv("HOMERAG_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["search", "gym membership notice period", "-k", "4",
+                                          "--kind", "note", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    api = client.get("/api/search", params={"q": "gym membership notice period", "top_k": 4,
+                                            "kind": "note"}).json()
+    assert json.loads(result.output) == api and len(api) >= 2
 
 
 def test_search_filters_by_kind_and_document(client):

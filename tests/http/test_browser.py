@@ -62,7 +62,7 @@ def serve(corpus, pg_url: str) -> Iterator[Callable[..., str]]:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(create_app(context=ctx), log_level="warning", lifespan="on")
+        config = uvicorn.Config(create_app(runtime=ctx), log_level="warning", lifespan="on")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

@@ -43,7 +43,7 @@ def test_post_without_js_renders_the_retrieval_only_answer(client):
     assert "HOMERAG_LLM_BASE_URL" in html
     assert "gym membership notice period</textarea>" in html  # the question stays in the box
     first = re.search(r'<li class="citation" id="cite-1" value="1">.*?href="([^"]+)"', html, re.S)
-    gym = doc_id(client.app.state.context.db, "gym.md")
+    gym = doc_id(client.app.state.runtime.db, "gym.md")
     assert first and first.group(1).startswith(f"/documents/{gym}?chunk=")
 
 
@@ -98,7 +98,7 @@ def test_document_text_is_escaped_everywhere(client, path):
 def test_search_page_lists_results_with_passage_links(client):
     html = main_of(client.get("/search", params={"q": "landlord rent"}).text)
     assert '<ol class="citations results" id="results">' in html
-    rent = doc_id(client.app.state.context.db, "rent.txt")
+    rent = doc_id(client.app.state.runtime.db, "rent.txt")
     assert f'href="/documents/{rent}?chunk=' in html
     empty = main_of(client.get("/search", params={"q": "rent", "to": "2001-01-01"}).text)
     assert "No matching passages." in empty
@@ -117,7 +117,7 @@ def test_document_page_highlights_the_cited_passage(client):
 
 
 def test_document_page_escapes_and_links_the_message_of_an_attachment(client):
-    db = client.app.state.context.db
+    db = client.app.state.runtime.db
     evil = doc_id(db, "evil.txt")
     html = main_of(client.get(f"/documents/{evil}").text)
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -129,7 +129,7 @@ def test_document_page_escapes_and_links_the_message_of_an_attachment(client):
 def test_document_page_errors(client):
     r = client.get("/documents/999999")
     assert r.status_code == 404 and "document 999999 does not exist" in r.text
-    gym = doc_id(client.app.state.context.db, "gym.md")
+    gym = doc_id(client.app.state.runtime.db, "gym.md")
     rent_hit = client.get("/api/search", params={"q": "landlord rent"}).json()[0]
     r = client.get(f"/documents/{gym}", params={"chunk": rent_hit["chunk_id"]})
     assert r.status_code == 404 and "is not part of document" in r.text

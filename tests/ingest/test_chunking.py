@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.core.types import ParsedDocument, TextBlock, sha256_hex
 from ingest.chunking import (
     BLOCK_SEPARATOR,
     approx_token_count,
     chunk_document,
     detect_language,
 )
-from app.core.types import ParsedDocument, TextBlock, sha256_hex
 
 WORDS = ["alpha", "beta", "gamma", "delta", "rent", "contract", "tenant", "notice", "period", "payment", "account", "Vermieter", "Kündigungsfrist", "Zahlung", "Konto"]
 

@@ -12,10 +12,10 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.core.types import ParseInput, RawItem
 from ingest.mediatypes import DOCX, detect_media_type
 from ingest.parsers import pick_parser
 from ingest.parsers.docx import DocxParser
-from app.core.types import ParseInput, RawItem
 
 
 def _save(document) -> bytes:

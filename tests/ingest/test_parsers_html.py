@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from app.core.errors import DecodeError, EmptyDocumentError
+from app.core.types import ParseInput, RawItem
 from ingest.mediatypes import detect_media_type
 from ingest.parsers import pick_parser
 from ingest.parsers.html import HtmlParser
-from app.core.types import ParseInput, RawItem
 
 PAGE = """<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>Nebenkosten 2023</title>

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.core.types import ParseInput, RawItem
 from ingest.mediatypes import ODT, detect_media_type
 from ingest.parsers import pick_parser
 from ingest.parsers.odf import OdtParser
-from app.core.types import ParseInput, RawItem
 
 NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
       'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '

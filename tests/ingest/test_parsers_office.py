@@ -10,10 +10,10 @@ from pptx import Presentation
 from pptx.util import Inches
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.core.types import ParseInput, RawItem
 from ingest.mediatypes import ODT, PPTX, RTF, XLSX, detect_media_type
 from ingest.parsers import pick_parser
 from ingest.parsers.office import OfficeParser
-from app.core.types import ParseInput, RawItem
 from ingest.unstructured_offline import is_patched
 
 

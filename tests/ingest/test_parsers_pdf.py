@@ -8,9 +8,9 @@ import pytest
 from fpdf import FPDF
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.core.types import ParseInput, RawItem
 from ingest.parsers import pick_parser
 from ingest.parsers.pdf import PageOcr, PdfParser, page_blocks
-from app.core.types import ParseInput, RawItem
 
 
 def make_pdf(pages: list[str | None], *, title: str | None = None, password: str | None = None,

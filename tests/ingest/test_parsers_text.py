@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from app.core.errors import DecodeError, EmptyDocumentError, UnsupportedFormatError
+from app.core.protocols import Parser
+from app.core.types import ParseInput, RawItem
 from ingest.mediatypes import detect_media_type
 from ingest.parsers import DEFAULT_PARSERS, pick_parser
 from ingest.parsers.text import TextParser
-from app.core.protocols import Parser
-from app.core.types import ParseInput, RawItem
 
 
 def _inp(name: str, data: bytes, media_type: str | None = None) -> ParseInput:

@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from app.core.errors import UnsupportedFormatError
 from app.core.models import Chunk, Document
+from app.core.protocols import Parser
+from app.core.types import ParseInput, RawItem
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.mail import parse_mail
 from ingest.parsers import DEFAULT_PARSERS, pick_parser
 from ingest.parsers.email import EmailParser
 from ingest.pipeline import IngestOptions, Pipeline
-from app.core.protocols import Parser
 from ingest.sources.folder import FilesSource
-from app.core.types import ParseInput, RawItem
 
 PDF_BYTES = b"%PDF-1.4\n% fake, never parsed here\n"
 

@@ -9,13 +9,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.core.models import Document, MessageCopy, SourceItem
+from app.core.types import RawItem, Removed
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.mail.dedup import MessageIdDedup
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources import source_for_path
 from ingest.sources.maildir import MaildirSource, folder_label, message_key
 from ingest.sources.mbox import MboxSource, message_id_of
-from app.core.types import RawItem, Removed
 from tests.mail.mailgen import build_message
 
 

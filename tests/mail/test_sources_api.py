@@ -8,12 +8,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.core.types import RawItem
 from app.http.app import create_app
 from app.services.runtime import Runtime
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.mbox import MboxSource
-from app.core.types import RawItem
 from tests.mail.mailgen import build_message
 
 
@@ -43,7 +43,7 @@ def test_sources_ledger_api(clean_db, settings, tmp_path) -> None:
     pipe = Pipeline(clean_db, embedder=LexicalHashEmbedder(), options=IngestOptions())
     pipe.run(MboxSource("archive", path))
     pipe.run(CursorSource())
-    with TestClient(create_app(context=Runtime(settings=settings, db=clean_db))) as client:
+    with TestClient(create_app(runtime=Runtime(settings=settings, db=clean_db))) as client:
         sources = {s["name"]: s for s in client.get("/api/sources").json()["sources"]}
         assert sources["archive"]["kind"] == "mbox" and sources["archive"]["indexed"] == 1
         assert sources["archive"]["failed"] == 1

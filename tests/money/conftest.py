@@ -11,13 +11,13 @@ import pytest
 def bank_run(clean_db, tmp_path: Path):
     """Run the real pipeline over a folder (lexical embedder, built-in category rules)."""
     from ingest.embedders.lexical import LexicalHashEmbedder
+    from ingest.money.categories import BUILTIN_RULES
+    from ingest.money.csvprofiles import CsvOptions
+    from ingest.money.hook import StatementHook
     from ingest.parsers.statement import StatementParser
     from ingest.parsers.text import TextParser
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource
-    from ingest.money.categories import BUILTIN_RULES
-    from ingest.money.csvprofiles import CsvOptions
-    from ingest.money.hook import StatementHook
 
     embedder = LexicalHashEmbedder()
 

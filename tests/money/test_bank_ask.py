@@ -129,9 +129,9 @@ def test_markers() -> None:
 
 
 def test_llm_tool_loop_sums_in_code_and_cites_rows(seeded, openai_stub) -> None:
-    from app.llm.client import OpenAIChatClient
     from app.answer.tools import CitationSpace, LoopState, tool_loop
     from app.core.config import LLMEndpoint
+    from app.llm.client import OpenAIChatClient
     from tests.openai_stub import ToolCall, tool_messages, tool_then_answer
 
     openai_stub.reply_with(tool_then_answer(

@@ -18,8 +18,8 @@ from app.money.detectors import (
     recurring_series,
 )
 from ingest.money.categories import categorise
-from tests.support.statements_synth import Tx, random_history
 from ingest.money.text import merchant_key
+from tests.support.statements_synth import Tx, random_history
 
 D = Decimal
 WEEK = (date(2026, 1, 26), date(2026, 2, 1))

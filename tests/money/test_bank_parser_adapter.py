@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import UnsupportedFormatError
+from app.core.protocols import Parser
+from app.core.types import ParseInput, RawItem
 from ingest.mediatypes import detect_media_type
+from ingest.money.csvprofiles import CsvOptions
 from ingest.parsers import DEFAULT_PARSERS, pick_parser
 from ingest.parsers.statement import StatementParser
-from app.core.protocols import Parser
-from ingest.money.csvprofiles import CsvOptions
 from tests.support.statements_synth import Acct, Tx, csv_signed, mt940, ofx_sgml
-from app.core.types import ParseInput, RawItem
 
 REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "realworld" / "statements"
 D = Decimal

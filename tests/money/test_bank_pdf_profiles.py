@@ -13,13 +13,13 @@ from sqlalchemy import select
 import ingest.money.pdfprofiles as pdfprofiles
 from app.core.errors import ConfigError, CorruptDocumentError, UnsupportedFormatError
 from app.core.models import Statement, Transaction
+from app.core.types import ParseInput, RawItem
 from ingest.mediatypes import detect_media_type
-from ingest.parsers.statement import StatementParser
 from ingest.money.balance import check_balance
 from ingest.money.csvprofiles import CsvOptions
 from ingest.money.pdfparse import parse_pdf_text
 from ingest.money.pdfprofiles import load_pdf_profiles
-from app.core.types import ParseInput, RawItem
+from ingest.parsers.statement import StatementParser
 
 D = Decimal
 

@@ -12,8 +12,8 @@ from ingest.money.amounts import parse_amount, sniff_decimal
 from ingest.money.csvparse import parse_csv
 from ingest.money.csvprofiles import CsvOptions
 from ingest.money.dedup import dedup_keys
-from tests.support.statements_synth import Tx, csv_signed
 from ingest.money.types import ParsedTransaction
+from tests.support.statements_synth import Tx, csv_signed
 
 cents = st.integers(min_value=-10**9, max_value=10**9).filter(lambda c: c != 0)
 

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.types import ParseInput, RawItem
 from ingest.ocr import OcrError, TesseractOcr, text_from_tsv, tidy_ocr_text
 from ingest.parsers.image import ImageParser
 from ingest.parsers.pdf import PdfParser
-from app.core.types import ParseInput, RawItem
 from tests.ocr.scans import ENGLISH_LINES, GERMAN_LINES, render_page
 
 

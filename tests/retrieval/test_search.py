@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core.errors import InvalidInputError, NotFoundError
+from app.core.types import ParsedDocument, TextBlock
 from app.retrieval import hybrid_search, resolve_space, search
 from app.retrieval.fusion import rrf
 from app.retrieval.queries import hybrid_sql
@@ -17,7 +18,6 @@ from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.folder import FilesSource, FolderSource
 from ingest.store import to_halfvec, to_sparsevec
-from app.core.types import ParsedDocument, TextBlock
 
 EMB = LexicalHashEmbedder()
 

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
-from app.services.runtime import Runtime
-from app.core.models import IngestRun, Report, SchedulerJob
 from app import scheduler as sched
+from app.core.models import IngestRun, Report, SchedulerJob
+from app.services.runtime import Runtime
 from ingest.sources import load_sources
 
 
@@ -110,15 +110,15 @@ def test_a_scheduled_sync_fires_by_itself(ctx, settings, folders) -> None:
         assert runs >= 1
     finally:
         scheduler.shutdown(wait=True)
-        sched.set_context(None)
+        sched.set_runtime(None)
 
 
 def test_weekly_report_job_is_the_money_report(ctx) -> None:
-    sched.set_context(ctx)
+    sched.set_runtime(ctx)
     try:
         result = sched.weekly_report_job()
     finally:
-        sched.set_context(None)
+        sched.set_runtime(None)
     with ctx.db.session() as s:
         row = s.get(Report, result["report_id"])
         assert row is not None and row.kind == "spending-week"

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.core.models import Document
+from app.core.types import sha256_hex
 from ingest.money.categories import BUILTIN_RULES, CategoryRule
 from ingest.money.hook import store_statement_file
 from ingest.money.types import StatementFile
 from ingest.store import ensure_source
-from app.core.types import sha256_hex
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

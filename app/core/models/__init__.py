@@ -3,7 +3,6 @@
 Each issue's tables live in their own module (core, bank, mail, contracts, ...).
 """
 
-from app.core.models.money import Account, Report, Statement, Transaction, TransactionOccurrence
 from app.core.models.base import Base, utcnow
 from app.core.models.contracts import Contract
 from app.core.models.core import (
@@ -18,6 +17,7 @@ from app.core.models.core import (
     SourceItem,
 )
 from app.core.models.mail import MessageCopy
+from app.core.models.money import Account, Report, Statement, Transaction, TransactionOccurrence
 from app.core.models.scheduler import SchedulerJob
 
 __all__ = [

@@ -16,11 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from app.http.deps import ContextDep, FiltersDep
+from app.http.deps import FiltersDep, RuntimeDep
 from app.http.errors import stream_failure
 from app.http.schemas import AskBody
-from app.services.runtime import Runtime
 from app.retrieval.types import SearchFilters
+from app.services.runtime import Runtime
 
 router = APIRouter(prefix="/api", tags=["ask"])
 
@@ -41,18 +41,18 @@ def sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
-def answer_events(ctx: Runtime, question: str, *, filters: SearchFilters,
+def answer_events(rt: Runtime, question: str, *, filters: SearchFilters,
                   top_k: int | None) -> Iterator[Any]:
     from app.services.ask import ask_stream
 
-    return ask_stream(ctx, question, filters=filters, top_k=top_k)
+    return ask_stream(rt, question, filters=filters, top_k=top_k)
 
 
-def event_stream(ctx: Runtime, question: str, *, filters: SearchFilters,
+def event_stream(rt: Runtime, question: str, *, filters: SearchFilters,
                  top_k: int | None) -> StreamingResponse:
     """Start the answer and stream it. The first event is taken before the response starts, so
     an empty question, a bad filter or an empty index is still an ordinary error response."""
-    events = answer_events(ctx, question, filters=filters, top_k=top_k)
+    events = answer_events(rt, question, filters=filters, top_k=top_k)
     first = next(events, None)
 
     def frames() -> Iterator[str]:
@@ -79,34 +79,34 @@ def wants_stream(request: Request) -> bool:
     responses={200: {"content": {"application/json": {"example": ASK_EXAMPLE},
                                  "text/event-stream": {}}}},
 )
-def ask_post(body: AskBody, request: Request, ctx: ContextDep) -> Response:
+def ask_post(body: AskBody, request: Request, rt: RuntimeDep) -> Response:
     """`{answer, mode: "llm"|"retrieval-only", citations: [{n, chunk_id, document_id, path,
     title, page, text}], uncited, notice, ...}`; with `Accept: text/event-stream`, streamed."""
     filters = body.to_filters()
     if wants_stream(request):
-        return event_stream(ctx, body.question, filters=filters, top_k=body.top_k)
+        return event_stream(rt, body.question, filters=filters, top_k=body.top_k)
     from app.services.ask import ask
 
-    result = ask(ctx, body.question, filters=filters, top_k=body.top_k)
+    result = ask(rt, body.question, filters=filters, top_k=body.top_k)
     return JSONResponse(result.to_json())
 
 
 @router.post("/ask/stream", summary="Answer a question, streamed (server-sent events)",
              response_class=StreamingResponse,
              responses={200: {"content": {"text/event-stream": {}}}})
-def ask_stream_post(body: AskBody, ctx: ContextDep) -> StreamingResponse:
+def ask_stream_post(body: AskBody, rt: RuntimeDep) -> StreamingResponse:
     """The answer as server-sent events (see the module documentation for the event types)."""
-    return event_stream(ctx, body.question, filters=body.to_filters(), top_k=body.top_k)
+    return event_stream(rt, body.question, filters=body.to_filters(), top_k=body.top_k)
 
 
 @router.get("/ask/stream", summary="Answer a question, streamed (for EventSource)",
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
 def ask_stream_get(
-    ctx: ContextDep,
+    rt: RuntimeDep,
     filters: FiltersDep,
     question: Annotated[str, Query(alias="q", description="The question.")] = "",
     top_k: Annotated[int | None, Query(ge=1, le=50)] = None,
 ) -> StreamingResponse:
     """Like POST /api/ask/stream, with the question in `q` and filters as query parameters."""
-    return event_stream(ctx, question, filters=filters, top_k=top_k)
+    return event_stream(rt, question, filters=filters, top_k=top_k)

@@ -1,0 +1,137 @@
+"""Use case: sync sources into the index. `homerag ingest`, `homerag demo`, the scheduler's jobs
+(and an upload from the web, later) all call `sync`, which builds the one ingest pipeline and,
+when documents changed, refreshes contract terms and deadlines.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.core.errors import BusyError, HomeragError, InvalidInputError
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+    from app.core.protocols import Source
+    from app.services.runtime import Runtime
+    from ingest.pipeline import IngestReport, ProgressSink
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SyncResult", "configured_sources", "resolve_sources", "sync", "sync_configured"]
+
+
+@dataclass
+class SyncResult:
+    """The reports of one sync, one per source, and whether contract terms were refreshed."""
+
+    reports: list[IngestReport] = field(default_factory=list)
+    contracts_refreshed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any(r.counts.get("indexed") or r.counts.get("removed") for r in self.reports)
+
+    @property
+    def completed(self) -> bool:
+        return all(r.status == "completed" for r in self.reports)
+
+    @property
+    def failed_items(self) -> int:
+        return sum(r.counts.get("failed", 0) for r in self.reports)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"runs": [r.to_json() for r in self.reports],
+                "contracts_refreshed": self.contracts_refreshed}
+
+
+def configured_sources(settings: Settings) -> dict[str, Any]:
+    """Name -> ConfiguredSource, from the owner's sources file."""
+    from ingest.sources import load_sources
+
+    return {c.source.name: c for c in load_sources(settings.resolved_sources_file)}
+
+
+def resolve_sources(settings: Settings, *, paths: Sequence[Path] = (),
+                    names: Sequence[str] = ()) -> list[Source]:
+    """The sources for one request: named configured sources, then PATHs (a mail store or a
+    folder becomes its own source, plain files one `files` source); with neither, every
+    enabled configured source."""
+    from ingest.sources import source_for_path
+    from ingest.sources.folder import FilesSource
+
+    configured = configured_sources(settings)
+    sources: list[Source] = []
+    for name in names:
+        if name not in configured:
+            known = ", ".join(sorted(configured)) or "none configured"
+            raise InvalidInputError(f"source: unknown {name!r} (known: {known})")
+        sources.append(configured[name].source)
+    files: list[Path] = []
+    for path in paths:
+        source = source_for_path(path)
+        if source is None:
+            files.append(path)
+        else:
+            sources.append(source)
+    if files:
+        sources.append(FilesSource(files))
+    if not paths and not names:
+        sources = [c.source for c in configured.values() if c.enabled]
+        if not sources:
+            raise InvalidInputError(
+                f"nothing to ingest: give PATHs, or list sources in "
+                f"{settings.resolved_sources_file}")
+    return sources
+
+
+def sync(rt: Runtime, sources: Sequence[Source], *, trigger: str = "cli",
+         retry_failed: bool = False, reparse: bool = False, wait_for_lock: bool = True,
+         progress: ProgressSink | None = None) -> SyncResult:
+    """Run the ingest pipeline over each source in turn (a run that cannot proceed is reported
+    in its IngestReport, the next source still runs), then refresh contract terms if anything
+    was indexed or removed."""
+    from ingest.pipeline import IngestOptions, Pipeline, Progress
+
+    options = IngestOptions.from_settings(rt.settings, trigger=trigger, retry_failed=retry_failed,
+                                          reparse=reparse, wait_for_lock=wait_for_lock)
+    pipeline = Pipeline(rt.db, embedder=rt.embedder(), options=options,
+                        progress=progress or Progress())
+    result = SyncResult(reports=[pipeline.run(source) for source in sources])
+    if result.changed:
+        from app.services.contracts import refresh_for_context
+
+        refresh_for_context(rt)  # key terms and deadlines of new or changed contracts
+        result.contracts_refreshed = True
+    return result
+
+
+def sync_configured(rt: Runtime, name: str, *, trigger: str = "scheduler") -> dict[str, Any]:
+    """Sync one configured source without waiting for a lock another process holds (the
+    scheduler's job): a JSON summary with status completed / busy / failed / unknown."""
+    configured = configured_sources(rt.settings)
+    if name not in configured:
+        log.warning("scheduled source %r is no longer configured", name)
+        return {"source": name, "status": "unknown"}
+    try:
+        result = sync(rt, [configured[name].source], trigger=trigger, wait_for_lock=False)
+    except BusyError as exc:
+        log.info("%s", exc)
+        return {"source": name, "status": "busy"}
+    except HomeragError as exc:
+        log.error("sync of %s failed: %s", name, exc)
+        return {"source": name, "status": "failed", "error": str(exc)}
+    summary: dict[str, Any] = result.reports[0].to_json()
+    log.info("synced %s: %s", name, summary["counts"])
+    return summary
+
+
+def sample_source() -> Source:
+    """The bundled synthetic household of `homerag demo`."""
+    from app.core.resources import sample_dir
+    from ingest.sources.folder import FolderSource
+
+    return FolderSource("sample household", sample_dir())
