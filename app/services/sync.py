@@ -102,9 +102,9 @@ def sync(rt: Runtime, sources: Sequence[Source], *, trigger: str = "cli",
                         progress=progress or Progress())
     result = SyncResult(reports=[pipeline.run(source) for source in sources])
     if result.changed:
-        from app.services.contracts import refresh_for_context
+        from app.services.contracts import refresh_contracts
 
-        refresh_for_context(rt)  # key terms and deadlines of new or changed contracts
+        refresh_contracts(rt)  # key terms and deadlines of new or changed contracts
         result.contracts_refreshed = True
     return result
 
