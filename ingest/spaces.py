@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from app.core.errors import BusyError, InvalidInputError, NotFoundError
 from app.core.models import Chunk, ChunkEmbedding, EmbeddingSpace, utcnow
 from app.core.types import Embedding
+from app.core.vectors import to_halfvec, to_sparsevec
 from ingest import store
 
 if TYPE_CHECKING:
@@ -168,8 +169,8 @@ def fill(
         else:
             emb: Embedding = fresh[h]
             dense, sparse = (
-                store.to_halfvec(emb.dense),
-                store.to_sparsevec(emb.sparse, space.sparse_dim),
+                to_halfvec(emb.dense),
+                to_sparsevec(emb.sparse, space.sparse_dim),
             )
         rows.append({"space_id": space.id, "chunk_id": cid, "dense": dense, "sparse": sparse})
     # The pipeline may have written some of them meanwhile (it embeds into its own space).

@@ -12,8 +12,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-import numpy as np
-from pgvector import HalfVector, SparseVector
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,12 +30,12 @@ from app.core.models import (
 )
 from app.core.protocols import Embedder, LedgerEntry
 from app.core.types import Embedding, ParsedDocument, TextChunk
+from app.core.vectors import to_halfvec, to_sparsevec
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
+    pass
 
 # pgvector's HNSW index takes at most 1,000 non-zero elements per sparsevec.
-SPARSE_NNZ_LIMIT = 1000
 RUNTIME_INDEX_PREFIX = "ix_chunk_embeddings_space_"
 
 
@@ -126,26 +124,6 @@ def ensure_space_indexes(session: Session | Connection, space: EmbeddingSpace) -
 def drop_space_indexes(session: Session | Connection, space_id: int) -> None:
     for part in ("dense", "sparse"):
         session.execute(text(f"DROP INDEX IF EXISTS {RUNTIME_INDEX_PREFIX}{int(space_id)}_{part}"))
-
-
-# -- vectors ----------------------------------------------------------------------------------
-def prune_sparse(weights: Mapping[int, float], limit: int = SPARSE_NNZ_LIMIT) -> dict[int, float]:
-    """Keep the `limit` largest positive weights (HNSW on sparsevec indexes at most 1,000)."""
-    items = [(int(k), float(v)) for k, v in weights.items() if v and v > 0]
-    if len(items) > limit:
-        items.sort(key=lambda kv: kv[1], reverse=True)
-        items = items[:limit]
-    return dict(items)
-
-
-def to_halfvec(dense: Sequence[float] | NDArray[np.floating[Any]]) -> HalfVector:
-    return HalfVector(np.asarray(dense, dtype=np.float32))
-
-
-def to_sparsevec(weights: Mapping[int, float], dim: int) -> SparseVector:
-    pruned = prune_sparse(weights)
-    # SparseVector's dict form is 0-based like our token ids.
-    return SparseVector(pruned, dim)
 
 
 def reusable_embeddings(

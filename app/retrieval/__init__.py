@@ -72,8 +72,8 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
                   fts_pool: int = FTS_POOL) -> list[Hit]:
     """Run the fused SQL for an already-embedded query (`max_scan_tuples`, `fts_pool`: the
     bounds explained at FILTERED_MAX_SCAN_TUPLES and in app.retrieval.queries)."""
-    from ingest.embedders.lexical import STOPWORDS
-    from ingest.store import to_halfvec, to_sparsevec
+    from app.core.text import STOPWORDS
+    from app.core.vectors import to_halfvec, to_sparsevec
 
     filters = filters or SearchFilters()
     unknown = set(stages) - set(STAGES)

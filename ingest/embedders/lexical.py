@@ -18,19 +18,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from app.core.text import STOPWORDS
 from app.core.types import Embedding
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-
-# Very common words carry no signal for retrieval (English and German).
-STOPWORDS = frozenset(
-    """a an and are as at be by did do does for from had has have how i if in into is it its
-    me my of on or our so that the their them there these this to was we were what when where
-    which who why will with you your der die das ein eine einer eines einem einen und oder ist
-    sind war waren wie was wer wo wann warum mit von zu zum zur im in am an auf aus bei für fur
-    ich du er sie es wir ihr mein meine nicht auch als den dem des""".split()
-)
-
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, accent-folded word tokens without stopwords."""

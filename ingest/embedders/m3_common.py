@@ -11,14 +11,13 @@ lose are their weakest terms, which contribute least to the inner product with a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-SPARSE_HNSW_LIMIT = 1000
+from app.core.vectors import SPARSE_HNSW_LIMIT, prune_sparse
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +30,6 @@ class M3Vectors:
     dense: np.ndarray
     sparse: dict[int, float]
     colbert: np.ndarray | None = field(default=None)
-
-
-def prune_sparse(
-    weights: Mapping[int, float], limit: int | None = SPARSE_HNSW_LIMIT
-) -> dict[int, float]:
-    """Keep the `limit` largest positive weights (ties: lower token id first), sorted by id."""
-    positive = [(k, v) for k, v in weights.items() if v > 0 and math.isfinite(v)]
-    if limit is not None and len(positive) > limit:
-        positive.sort(key=lambda kv: (-kv[1], kv[0]))
-        positive = positive[:limit]
-    return dict(sorted(positive))
 
 
 def lexical_weights_to_sparse(

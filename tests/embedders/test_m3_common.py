@@ -8,13 +8,12 @@ import random
 import numpy as np
 import pytest
 
+from app.core.vectors import SPARSE_HNSW_LIMIT, prune_sparse
 from ingest.embedders.m3_common import (
-    SPARSE_HNSW_LIMIT,
     count_batches,
     length_order,
     lexical_weights_to_sparse,
     normalize_rows,
-    prune_sparse,
     restore_order,
     token_budget_batches,
 )

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app.core.errors import InvalidInputError, NotFoundError
 from app.core.types import ParsedDocument, TextBlock
+from app.core.vectors import to_halfvec, to_sparsevec
 from app.retrieval import hybrid_search, resolve_space, search
 from app.retrieval.fusion import rrf
 from app.retrieval.queries import hybrid_sql
@@ -17,7 +18,6 @@ from app.retrieval.types import SearchFilters
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.folder import FilesSource, FolderSource
-from ingest.store import to_halfvec, to_sparsevec
 
 EMB = LexicalHashEmbedder()
 

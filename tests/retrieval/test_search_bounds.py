@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from app.core.vectors import to_halfvec, to_sparsevec
 from app.retrieval import hybrid_search, resolve_space
 from app.retrieval.queries import hybrid_sql
 from app.retrieval.types import SearchFilters
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.folder import FolderSource
-from ingest.store import to_halfvec, to_sparsevec
 
 EMB = LexicalHashEmbedder()
 TOPICS = ["boiler service", "bicycle repair", "window cleaning", "garden hedge", "roof gutter",
