@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from app.answer.types import AnswerResult, Citation, ContextBlock
 from app.core.models import Transaction
+from app.money.facts import MoneyAnswer, execute, known_vocabulary, tx_citable
 from app.money.nlq import parse_money_question
-from app.money.service import MoneyAnswer, execute, known_vocabulary, tx_citable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

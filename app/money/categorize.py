@@ -98,3 +98,14 @@ def suggest_categories(session: Session, chat: ChatClient, *, rules: Sequence[Ca
                 Transaction.merchant == merchant, Transaction.category.is_(None))
                 .values(suggested_category=cat).execution_options(synchronize_session=False))
     return out
+
+
+def set_manual_category(session: Session, transaction_id: int, category: str | None) -> bool:
+    """Set a category by hand (None clears it); rules will not change it again. False when the
+    transaction does not exist."""
+    tx = session.get(Transaction, transaction_id)
+    if tx is None:
+        return False
+    tx.category, tx.category_rule, tx.suggested_category = category, MANUAL, None
+    session.flush()
+    return True

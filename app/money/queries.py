@@ -16,14 +16,13 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from app.core.errors import InvalidInputError
 from app.core.models import Account, Document, Transaction
+from app.money.filters import GROUP_BYS, ORDERS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 Direction = Literal["in", "out"]
 GroupBy = Literal["category", "merchant", "month", "week", "account", "currency"]
-GROUP_BYS: tuple[str, ...] = ("category", "merchant", "month", "week", "account", "currency")
-ORDERS = ("date", "-date", "amount", "-amount")
 CITE_LIMIT = 200  # ids carried by one aggregate; beyond that the citation says "and N more"
 
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from app.answer.tools import FunctionTool, ToolResult
 from app.core.errors import InvalidInputError
-from app.money.periods import find_period
-from app.money.queries import GROUP_BYS, TxFilter
-from app.money.service import (
+from app.money.facts import (
     MoneyAnswer,
     run_list,
     run_recurring,
@@ -26,6 +23,8 @@ from app.money.service import (
     run_unusual,
     tx_citable,
 )
+from app.money.filters import GROUP_BYS, TransactionFilterInput
+from app.money.queries import TxFilter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -54,48 +53,23 @@ def _schema(extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
             "additionalProperties": False}
 
 
-def _decimal(args: Mapping[str, Any], key: str) -> Decimal | None:
-    raw = args.get(key)
-    if raw in (None, ""):
-        return None
-    try:
-        return abs(Decimal(str(raw).replace(",", ".")))
-    except InvalidOperation as exc:
-        raise InvalidInputError(f"{key} must be a number, not {raw!r}") from exc
-
-
-def _date(args: Mapping[str, Any], key: str) -> date | None:
-    raw = args.get(key)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(str(raw)[:10])
-    except ValueError as exc:
-        raise InvalidInputError(f"{key} must be YYYY-MM-DD, not {raw!r}") from exc
-
-
 def filter_from_args(args: Mapping[str, Any], *, today: date) -> TxFilter:
-    """A TxFilter from tool arguments (strings, as models send them)."""
+    """A TxFilter from tool arguments (as models send them: strings, sometimes numbers or
+    datetimes), read like CLI options and query parameters (`app.money.filters`)."""
     unknown = set(args) - set(_FILTERS) - {"by", "limit", "question"}
     if unknown:
         raise InvalidInputError(f"unknown argument(s): {', '.join(sorted(unknown))}")
-    start, end = _date(args, "date_from"), _date(args, "date_to")
-    if args.get("period"):
-        period, _ = find_period(str(args["period"]), today)
-        if period is None:
-            raise InvalidInputError(f"cannot read the period {args['period']!r}; use YYYY-MM, "
-                                    "YYYY-MM-DD dates or words like 'last month'")
-        start, end = period.start, period.end
-    direction = args.get("direction") or None
-    if direction not in (None, "in", "out"):
-        raise InvalidInputError("direction must be 'in' or 'out'")
-    return TxFilter(
-        date_from=start, date_to=end, counterparty=args.get("counterparty") or None,
-        category=args.get("category") or None, min_amount=_decimal(args, "min_amount"),
-        max_amount=_decimal(args, "max_amount"),
-        currency=(args.get("currency") or "").upper() or None, direction=direction,
-        account=args.get("account") or None,
-    )
+
+    def arg(key: str, *, size: int | None = None) -> str | None:
+        raw = args.get(key)
+        return None if raw is None else str(raw)[:size]
+
+    return TransactionFilterInput(
+        date_from=arg("date_from", size=10), date_to=arg("date_to", size=10),
+        period=arg("period"), account=arg("account"), payee=arg("counterparty"),
+        category=arg("category"), min_amount=arg("min_amount"), max_amount=arg("max_amount"),
+        currency=arg("currency"), direction=arg("direction"),
+    ).resolve(today=today)
 
 
 def to_tool_result(answer: MoneyAnswer) -> ToolResult:

@@ -1,8 +1,10 @@
-"""Scheduled money jobs: build, store and (optionally) e-mail the weekly spending report.
+"""Spending-report use cases: build (and keep) a weekly or monthly report, list and show the
+stored ones, render them, and the scheduler's weekly job that builds and e-mails last week's.
 
-`run_weekly_report(ctx)` is what APScheduler calls (Monday 07:00 local by default, see
-`Settings.report_weekday` / `report_time`); the CLI and API build reports through the same
-`build_and_store_report`. Mail goes through the `Mailer` seam; `SmtpMailer` is the owner's server.
+`homerag report spending`, `/api/reports...`, the /reports pages and the scheduler
+(`run_weekly_report(rt)`, Monday 07:00 local by default, see `Settings.report_weekday` /
+`report_time`) all call these. Mail goes through the `Mailer` seam; `SmtpMailer` is the owner's
+server (HOMERAG_SMTP_*). The content and its rendering live in `app.money`.
 """
 
 from __future__ import annotations
@@ -11,25 +13,25 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.dialects.postgresql import insert
-
-from app.core.errors import ConfigError, UpstreamError
-from app.core.models import Report
-from app.money.periods import Period, previous_week
+from app.core.errors import ConfigError, InvalidInputError, NotFoundError, UpstreamError
+from app.services.contracts import local_today
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from email.message import EmailMessage
 
-    from app.llm.client import ChatClient
+    from app.core.chat import ChatClient
     from app.core.config import Settings
+    from app.money.periods import Period
     from app.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+FORMATS = ("markdown", "html", "json")
+DEFAULT_LIST_LIMIT = 50
+MAX_LIST_LIMIT = 500
 
 
 class Mailer(Protocol):
@@ -81,92 +83,168 @@ class SmtpMailer:
                                 f"{exc}") from exc
 
 
-def store_report(session: Session, content: dict[str, Any], *, markdown: str, html: str) -> int:
-    """Insert or replace the report of (kind, period); returns its id."""
-    ins = insert(Report).values(
-        kind=content["kind"], period=content["period"],
-        period_start=datetime.fromisoformat(content["start"]).date(),
-        period_end=datetime.fromisoformat(content["end"]).date(),
-        content=content, markdown=markdown, html=html,
-    )
-    upsert = ins.on_conflict_do_update(
-        constraint="uq_reports_kind_period",
-        set_={"content": ins.excluded.content, "markdown": ins.excluded.markdown,
-              "html": ins.excluded.html, "created_at": ins.excluded.created_at,
-              "emailed_at": None},
-    ).returning(Report.id)
-    return int(session.execute(upsert).scalar_one())
-
-
-def build_and_store_report(session: Session, period: Period, *, kind: str,
+def build_and_store_report(session: Any, period: Period, *, kind: str,
                            chat: ChatClient | None = None, now: datetime | None = None,
                            link_base: str = "") -> tuple[int, dict[str, Any], str, str]:
-    """Build the report (with a narrative when `chat` is given), render and store it."""
-    from app.money.narrative import write_narrative
+    """In a session the caller holds (benchmarks, tests): see `app.money.archive`."""
+    from app.money.archive import build_and_store_report as build
+
+    return build(session, period, kind=kind, chat=chat, now=now, link_base=link_base)
+
+
+def report_period(*, week: str | None = None, month: str | None = None,
+                  period: str | None = None, today: date) -> tuple[Period, str]:
+    """(period, "week" | "month") from one of: an ISO week ("2026-W47"), a month ("2026-10"),
+    or `period`, either of those; nothing given: the last complete week before `today`."""
+    from app.money.periods import parse_month, parse_week, previous_week
+
+    given = [v.strip() for v in (week, month, period) if v and v.strip()]
+    if len(given) > 1:
+        raise InvalidInputError("give a week or a month, not both")
+    if week and week.strip():
+        return parse_week(week), "week"
+    if month and month.strip():
+        return parse_month(month), "month"
+    if not given:
+        return previous_week(today), "week"
+    text = given[0]
+    if "-W" in text.upper():
+        return parse_week(text), "week"
+    if len(text) == 7 and text[4] == "-":
+        return parse_month(text), "month"
+    raise InvalidInputError(f"period must look like 2026-W47 or 2026-10, not {text!r}")
+
+
+@dataclass
+class BuiltReport:
+    """A report just built: its id when stored, the content, and its renderings."""
+
+    id: int | None
+    content: dict[str, Any]
+    markdown: str
+    html: str | None = None  # rendered on demand when not stored
+
+    def render(self, fmt: str) -> str:
+        """The report as Markdown, a standalone HTML page with charts, or JSON."""
+        if fmt == "html":
+            if self.html is None:
+                self.html = render_report(self.content, "html")
+            return self.html
+        if fmt == "markdown":
+            return self.markdown
+        return render_report(self.content, fmt)
+
+
+def render_report(content: dict[str, Any], fmt: str, *, link_base: str = "") -> str:
+    """Markdown, a standalone HTML page (charts embedded) or JSON of a report's content."""
     from app.money.render import to_html, to_markdown
-    from app.money.report import build_spending_report
 
-    content = build_spending_report(session, period, kind=kind, now=now)
-    if chat is not None and content["flags"]:
-        content["narrative"] = write_narrative(content, chat)
-    markdown = to_markdown(content, link_base=link_base or None)
-    html = to_html(content, link_base=link_base)
-    return store_report(session, content, markdown=markdown, html=html), content, markdown, html
+    if fmt == "markdown":
+        return to_markdown(content, link_base=link_base or None)
+    if fmt == "html":
+        return to_html(content, link_base=link_base)
+    if fmt == "json":
+        import json
+
+        return json.dumps(content, indent=2, ensure_ascii=False)
+    raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
-def report_message(content: dict[str, Any], markdown: str, *, sender: str,
-                   recipients: list[str]) -> EmailMessage:
-    """Text + HTML alternative; charts as inline (cid:) images, which mail clients show."""
+def _link_base(settings: Settings) -> str:
+    return f"http://{settings.host}:{settings.port}"
+
+
+def build_report(rt: Runtime, *, week: str | None = None, month: str | None = None,
+                 period: str | None = None, llm: bool = False, store: bool = True,
+                 now: datetime | None = None) -> BuiltReport:
+    """Build the spending report of a week or month (default: last complete week); with `llm`,
+    add a narrative from the report LLM (only when something was flagged); with `store`, keep
+    it (replacing an earlier one of the same period)."""
+    from app.money.archive import build_and_store_report as build_and_store
+    from app.money.archive import build_content
+
+    p, kind = report_period(week=week, month=month, period=period, today=local_today(rt))
+    chat = rt.chat_client("report") if llm else None
+    link_base = _link_base(rt.settings)
+    with rt.db.session() as s:
+        if store:
+            report_id, content, markdown, html = build_and_store(
+                s, p, kind=kind, chat=chat, now=now, link_base=link_base)
+            return BuiltReport(report_id, content, markdown, html)
+        content = build_content(s, p, kind=kind, chat=chat, now=now)
+    return BuiltReport(None, content, render_report(content, "markdown", link_base=link_base))
+
+
+def list_reports(rt: Runtime, *, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    """Stored reports, newest period first (summaries: totals and the number of flags)."""
+    from app.money.archive import report_summary, stored_reports
+
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInputError(f"limit must be between 1 and {MAX_LIST_LIMIT}, not {limit}")
+    with rt.db.session() as s:
+        return [report_summary(r) for r in stored_reports(s, limit=limit)]
+
+
+def get_report(rt: Runtime, report_id: int) -> dict[str, Any]:
+    """One stored report: its summary and its content."""
+    from app.core.models import Report
+    from app.money.archive import report_summary
+
+    with rt.db.session() as s:
+        row = s.get(Report, report_id)
+        if row is None:
+            raise NotFoundError(f"report {report_id} does not exist")
+        return {**report_summary(row), "content": row.content}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """A stored report for its web page: the sections as HTML (escaped, charts inline)."""
+
+    id: int
+    period: str
+    emailed_at: datetime | None
+    content: dict[str, Any]
+    body_html: str
+
+
+def report_view(rt: Runtime, report_id: int) -> ReportView:
+    from app.core.models import Report
     from app.money.charts import report_charts
-    from app.money.render import to_html
+    from app.money.render import report_body_html
 
-    charts = report_charts(content)
-    cids = {name: make_msgid(domain="homerag.local") for name in charts}
-    html = to_html(content, charts=charts)
-    for name, png in charts.items():
-        from app.money.charts import data_uri
-
-        html = html.replace(data_uri(png), f"cid:{cids[name][1:-1]}")
-    msg = EmailMessage()
-    flags = len(content["flags"])
-    msg["Subject"] = (f"homerag spending report {content['period']}: "
-                      f"{flags} item{'s' if flags != 1 else ''} to look at")
-    msg["From"] = sender
-    msg["To"] = ", ".join(recipients)
-    msg["Date"] = formatdate(localtime=True)
-    msg.set_content(markdown)
-    msg.add_alternative(html, subtype="html")
-    # After add_alternative the message is multipart/alternative: a list of parts.
-    html_part = cast("list[EmailMessage]", msg.get_payload())[1]
-    for name, png in charts.items():
-        html_part.add_related(png, maintype="image", subtype="png", cid=cids[name],
-                              filename=f"{name}.png")
-    return msg
+    with rt.db.session() as s:
+        row = s.get(Report, report_id)
+        if row is None:
+            raise NotFoundError(f"report {report_id} does not exist")
+        body = report_body_html(row.content, charts=report_charts(row.content))
+        return ReportView(row.id, row.period, row.emailed_at, row.content, body)
 
 
-def run_weekly_report(ctx: Runtime, *, now: datetime | None = None,
+def run_weekly_report(rt: Runtime, *, now: datetime | None = None,
                       chat: ChatClient | None = None,
                       mailer: Mailer | None = None) -> dict[str, Any]:
     """Build and store last week's report, and mail it when SMTP is configured.
 
-    `chat` defaults to the report LLM endpoint (none configured: deterministic summary only);
-    `mailer` to the configured SMTP server. Returns what was done (for logs and the CLI).
+    Contract terms are refreshed first (the report lists deadlines). `chat` defaults to the
+    report LLM endpoint (none configured: deterministic summary only); `mailer` to the
+    configured SMTP server. Returns what was done (for logs and the CLI).
     """
-    settings = ctx.settings
+    from app.core.models import Report
+    from app.money.archive import build_and_store_report as build_and_store
+    from app.money.archive import report_message
+    from app.money.periods import previous_week
+    from app.services.contracts import refresh_contracts
+
+    settings = rt.settings
     local_now = (now or datetime.now(UTC)).astimezone(settings.tz)
     period = previous_week(local_now.date())
     if chat is None:
-        chat = ctx.chat_client("report")
-    link_base = f"http://{settings.host}:{settings.port}"
-    try:  # deadlines in the report come from up-to-date contract terms
-        from app.services.contracts import refresh_for_context
-    except ImportError:
-        pass
-    else:
-        refresh_for_context(ctx)
-    with ctx.db.session() as s:
-        report_id, content, markdown, _html = build_and_store_report(
-            s, period, kind="week", chat=chat, now=local_now, link_base=link_base)
+        chat = rt.chat_client("report")
+    refresh_contracts(rt, today=local_now.date())
+    with rt.db.session() as s:
+        report_id, content, markdown, _html = build_and_store(
+            s, period, kind="week", chat=chat, now=local_now, link_base=_link_base(settings))
     result: dict[str, Any] = {"report_id": report_id, "period": period.label,
                               "flags": len(content["flags"]), "emailed": False,
                               "narrative": content["narrative"] is not None}
@@ -177,7 +255,7 @@ def run_weekly_report(ctx: Runtime, *, now: datetime | None = None,
         if not recipients:
             raise ConfigError("HOMERAG_SMTP_TO names no recipient for the weekly report")
         mailer.send(report_message(content, markdown, sender=sender, recipients=recipients))
-        with ctx.db.session() as s:
+        with rt.db.session() as s:
             row = s.get(Report, report_id)
             if row is not None:
                 row.emailed_at = datetime.now(UTC)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from app.cli import cli
 from app.services.runtime import Runtime
 from ingest.money.mt940 import parse_mt940
 from tests.support.statements_seed import store_file
@@ -29,7 +32,7 @@ def client(clean_db, settings):
                                               closing=D("1.00"))]), name="g.sta"),
                    origin="/home/me/bank/giro.sta")
     ctx = Runtime(settings=settings, db=clean_db)
-    with TestClient(create_app(context=ctx), raise_server_exceptions=False) as c:
+    with TestClient(create_app(runtime=ctx), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -92,3 +95,38 @@ def test_set_category_by_hand(client) -> None:
     r = client.patch(f"/api/transactions/{tx['id']}", json={"category": "Household"})
     assert r.status_code == 200 and r.json()["category"] == "household"
     assert client.patch("/api/transactions/999999", json={"category": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(("args", "path", "params"), [
+    (["tx", "statements"], "/api/statements", {}),
+    (["tx", "statements", "--problems"], "/api/statements", {"problems": "true"}),
+    (["tx", "list", "--payee", "ikea", "--period", "2026-W05"], "/api/transactions",
+     {"payee": "ikea", "period": "2026-W05"}),
+    (["tx", "list", "--limit", "5", "--offset", "3", "--order", "amount", "--min", "10,5"],
+     "/api/transactions", {"limit": 5, "offset": 3, "order": "amount", "min": "10,5"}),
+    (["tx", "sum", "--period", "2026-01", "--direction", "out"], "/api/transactions/sum",
+     {"period": "2026-01", "direction": "out"}),
+    (["tx", "sum", "--from", "2025-07-01", "--to", "2025-07-31", "--currency", "eur"],
+     "/api/transactions/sum", {"from": "2025-07-01", "to": "2025-07-31", "currency": "eur"}),
+    (["tx", "top", "--by", "category", "--period", "2026-01"], "/api/transactions/groups",
+     {"by": "category", "period": "2026-01"}),
+])
+def test_cli_json_and_api_give_the_same_shapes(client, args, path, params) -> None:
+    result = CliRunner().invoke(cli, [*args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    from_cli = json.loads(result.output)
+    from_api = client.get(path, params=params)
+    assert from_api.status_code == 200, from_api.text
+    assert from_cli == from_api.json()
+    items = from_cli if isinstance(from_cli, list) else (
+        from_cli.get("transactions") or from_cli.get("totals") or from_cli.get("groups"))
+    assert items  # something to compare, not two empty lists
+
+
+def test_category_rules_endpoint(client) -> None:
+    rules = client.get("/api/categories/rules").json()
+    assert rules[0]["source"] == "builtin" and rules[0]["category"] == "groceries"
+    bad_order = client.get("/api/transactions", params={"order": "size"})
+    assert bad_order.status_code == 400 and "order" in bad_order.text
+    bad_period = client.get("/api/transactions", params={"period": "soon"})
+    assert bad_period.status_code == 400 and "period: cannot read 'soon'" in bad_period.text

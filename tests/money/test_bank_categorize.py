@@ -60,8 +60,8 @@ def _cats(db) -> dict[str, tuple]:
 
 
 def test_apply_rules_then_llm_suggestions(stored, tmp_path: Path, openai_stub) -> None:
-    from app.llm.client import OpenAIChatClient
     from app.core.config import LLMEndpoint
+    from app.llm.client import OpenAIChatClient
     from tests.openai_stub import Reply
 
     assert _cats(stored)["hofladen meyer"][0] is None
@@ -82,3 +82,26 @@ def test_apply_rules_then_llm_suggestions(stored, tmp_path: Path, openai_stub) -
     assert zoo == (None, None, "shopping")  # a suggestion, not a category
     sent = openai_stub.chat_requests[0]["messages"]
     assert "UNTRUSTED DATA" in sent[0]["content"] and "Zoo Fachmarkt" in sent[1]["content"]
+
+
+def test_category_by_hand_survives_the_rules(stored, settings) -> None:
+    from app.core.errors import InvalidInputError, NotFoundError
+    from app.services.money_rules import categorize, set_category
+    from app.services.runtime import Runtime
+
+    rt = Runtime(settings=settings, db=stored)
+    settings.resolved_category_rules_file.write_text(
+        '[[rule]]\ncategory = "garden"\nmatch = "zoo"\n\n'
+        '[[rule]]\ncategory = "groceries"\nmatch = "hofladen"\n', encoding="utf-8")
+    with stored.session() as s:
+        zoo = s.scalar(select(Transaction.id).where(Transaction.merchant == "zoo fachmarkt"))
+    shown = set_category(rt, zoo, "  Pets ")
+    assert shown["category"] == "pets" and shown["occurrences"][0]["path"] == "/m.sta"
+    assert categorize(rt).changed == 1  # Hofladen; the Zoo stays as set by hand
+    assert _cats(stored)["zoo fachmarkt"] == ("pets", "manual", None)
+    assert _cats(stored)["hofladen meyer"][:2] == ("groceries", "categories.toml#2")
+    with pytest.raises(NotFoundError):
+        set_category(rt, 999999, "pets")
+    with pytest.raises(InvalidInputError, match="at most 100"):
+        set_category(rt, zoo, "x" * 101)
+    assert set_category(rt, zoo, "")["category"] is None

@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.services.runtime import Runtime
 from app.core.models import Report
-from app.services.report import build_and_store_report, run_weekly_report
 from app.money.narrative import write_narrative
 from app.money.periods import month_period, week_period
 from app.money.render import to_html, to_markdown
 from app.money.report import build_spending_report
+from app.services.report import build_and_store_report, run_weekly_report
+from app.services.runtime import Runtime
 from ingest.money.mt940 import parse_mt940
 from tests.support.statements_seed import store_file
 from tests.support.statements_synth import Acct, Tx, mt940, random_history
@@ -92,8 +92,8 @@ def test_markdown_and_html_render_with_three_charts_and_escaped_payees(seeded) -
 
 
 def test_narrative_only_restates_cited_facts(seeded, openai_stub) -> None:
-    from app.llm.client import OpenAIChatClient
     from app.core.config import LLMEndpoint
+    from app.llm.client import OpenAIChatClient
     from tests.openai_stub import Reply
 
     client = OpenAIChatClient(LLMEndpoint(base_url=openai_stub.base_url, model="m", api_key=None,
@@ -148,3 +148,39 @@ def test_weekly_job_without_smtp_only_stores(seeded, settings) -> None:
     result = run_weekly_report(ctx, now=datetime(2026, 2, 3, 12, tzinfo=UTC))
     assert result == {"report_id": result["report_id"], "period": "2026-W05",
                       "flags": result["flags"], "emailed": False, "narrative": False}
+
+
+def test_report_services_build_list_show_render(seeded, settings) -> None:
+    import json
+
+    from app.core.errors import InvalidInputError, NotFoundError
+    from app.services.report import (
+        build_report,
+        get_report,
+        list_reports,
+        report_period,
+        report_view,
+    )
+
+    rt = Runtime(settings=settings, db=seeded)
+    draft = build_report(rt, week="2026-W05", store=False)
+    assert draft.id is None and list_reports(rt) == []
+    assert draft.render("markdown").startswith("# Weekly spending report 2026-W05")
+    assert "/reports/transactions/" in draft.render("markdown")  # links to the local server
+    assert draft.render("html").count('src="data:image/png;base64,') == 3
+    assert json.loads(draft.render("json"))["period"] == "2026-W05"
+    kept = build_report(rt, period="2026-01")
+    assert kept.id is not None
+    assert [r["period"] for r in list_reports(rt)] == ["2026-01"]
+    assert get_report(rt, kept.id)["content"]["kind"] == "spending-month"
+    view = report_view(rt, kept.id)
+    assert view.period == "2026-01" and view.body_html.count("data:image/png") == 3
+    with pytest.raises(NotFoundError):
+        get_report(rt, 999999)
+    monday = date(2026, 2, 4)
+    assert report_period(today=monday) == (W05, "week")
+    assert report_period(period=" 2026-02 ", today=monday) == (month_period(2026, 2), "month")
+    with pytest.raises(InvalidInputError, match="not both"):
+        report_period(week="2026-W05", month="2026-01", today=monday)
+    with pytest.raises(InvalidInputError, match="2026-W47 or 2026-10"):
+        report_period(period="soon", today=monday)
