@@ -73,11 +73,6 @@ def refresh_contracts(rt: Runtime, *, today: date | None = None, force: bool = F
     return report
 
 
-def refresh_for_context(rt: Runtime) -> RefreshReport:
-    """Old name of `refresh_contracts(rt)`, kept until every caller uses the new one."""
-    return refresh_contracts(rt)
-
-
 def list_contracts(rt: Runtime, *, today: date | None = None) -> list[ContractView]:
     """Every stored contract with its schedule on `today`, soonest deadline first."""
     from app.contracts.store import list_contracts as stored_contracts
