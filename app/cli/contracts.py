@@ -67,11 +67,14 @@ def _print(payload: dict[str, Any], *, today: date, days: int, show_all: bool) -
         if notice and notice.get("quote"):
             page = f", p. {notice['page']}" if notice.get("page") else ""
             click.echo(f"      “{notice['quote']}” ({d['path']}{page})")
-    if not show_all:
-        return
-    click.echo("contracts:")
+    click.echo("contracts:" if show_all else "contracts (--all for their terms):")
     for c in contracts:
-        click.echo(f"  {c['title'] or c['path']}  [{c['method']}]  status: {c['status']}")
+        nxt = next((f"; {label} {c[key]}" for key, label in (
+            ("cancel_by", "cancel by"), ("earliest_end", "earliest end"), ("term_end", "ends"))
+            if c[key]), "")
+        click.echo(f"  {c['title'] or c['path']}  [{c['method']}]  status: {c['status']}{nxt}")
+        if not show_all:
+            continue
         if c["parties"]:
             click.echo(f"    parties: {', '.join(c['parties'])}")
         facts = [("start", c["start_date"]), ("term end", c["term_end"]),

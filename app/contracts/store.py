@@ -164,13 +164,20 @@ class ContractView:
             "method": c.method, "model": c.model, "parties": c.parties,
             "start_date": _iso(c.start_date), "term_months": c.term_months,
             "after_term": c.after_term, "renewal_months": c.renewal_months,
-            "notice": (f"{c.notice_value} {c.notice_unit}" if c.notice_value else None),
+            "notice": _notice(c.notice_value, c.notice_unit),
             "notice_to_month_end": c.notice_to_month_end, "end_date": _iso(c.end_date),
             "amounts": c.amounts, "payment_rhythm": c.payment_rhythm,
             "status": s.status, "term_end": _iso(s.term_end), "next_renewal": _iso(s.next_renewal),
             "cancel_by": _iso(s.cancel_by), "earliest_end": _iso(s.earliest_end),
             "notes": list(s.notes), "warnings": c.warnings, "citations": c.terms,
         }
+
+
+def _notice(value: int | None, unit: str | None) -> str | None:
+    """'3 months', '1 month'."""
+    if not value or not unit:
+        return None
+    return f"{value} {unit[:-1] if value == 1 and unit.endswith('s') else unit}"
 
 
 def _iso(value: date | None) -> str | None:
