@@ -1,24 +1,19 @@
-"""Document hooks run inside each document's transaction (domain tables such as transactions).
-
-`default_hooks()` lists them; each is imported lazily so ingest stays light when unused.
-"""
+"""Document hooks run inside each document's transaction (domain tables such as transactions)."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from app.core.protocols import DocumentHook
-
-# "module:ClassName" of each default hook, instantiated without arguments.
-DEFAULT_HOOKS: tuple[str, ...] = (
-    "ingest.money.hook:StatementHook",
-    "ingest.mail.dedup:MessageIdDedup",
-)
+if TYPE_CHECKING:
+    from app.core.protocols import DocumentHook
+    from ingest.money.categories import CategoryRule
 
 
-def default_hooks() -> list[DocumentHook]:
-    hooks: list[DocumentHook] = []
-    for spec in DEFAULT_HOOKS:
-        module, _, cls = spec.partition(":")
-        hooks.append(getattr(importlib.import_module(module), cls)())
-    return hooks
+def default_hooks(*, category_rules: Sequence[CategoryRule] | None = None) -> list[DocumentHook]:
+    """The statement hook (transactions, categorised by `category_rules`, else the built-in
+    rules) and mail de-duplication by Message-ID."""
+    from ingest.mail.dedup import MessageIdDedup
+    from ingest.money.hook import StatementHook
+
+    return [StatementHook(category_rules), MessageIdDedup()]

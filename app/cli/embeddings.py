@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -33,11 +35,11 @@ def _print_spaces(infos: list[Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable list of spaces.")
 def status_cmd(as_json: bool) -> None:
     """List embedding spaces with their coverage; search uses the active one."""
+    from app.services import embeddings as service
     from app.services.runtime import open_runtime
-    from ingest.spaces import space_status
 
-    with open_runtime() as ctx, ctx.db.session() as s:
-        infos = space_status(s)
+    with open_runtime() as rt:
+        infos = service.spaces(rt)
     if as_json:
         click.echo(json.dumps([i.to_json() for i in infos], indent=2))
     elif not infos:
@@ -77,68 +79,58 @@ def migrate_cmd(
     it resumes where it stopped. Afterwards point HOMERAG_EMBEDDER / HOMERAG_EMBED_MODEL at
     the new model, and drop the old space with `homerag embeddings drop`.
     """
+    from app.core.errors import InvalidInputError
+    from app.services import embeddings as service
     from app.services.runtime import open_runtime
-    from ingest.embedders import make_embedder
-    from ingest.spaces import build_space, missing_chunks, start_space, switch_space
-    from ingest.store import active_space, space_name
 
-    with open_runtime() as ctx:
-        update = {
-            k: v
-            for k, v in (("embedder", embedder), ("embed_model", model), ("embed_device", device))
-            if v is not None
-        }
-        target = make_embedder(ctx.settings.model_copy(update=update))
-        with ctx.db.session() as s:
-            active = active_space(s)
-            if active is not None and active.name == space_name(target):
-                raise click.ClickException(
-                    f"nothing to migrate: the active space {active.name} is already this model"
-                )
-            space = start_space(s, target, model=model or ctx.settings.embed_model)
-            space_id, name = space.id, space.name
-            todo = len(missing_chunks(s, space_id, limit=10_000_000))
-        report = _build(
-            ctx.db, space_id, target, batch=batch, total=todo, quiet=as_json, build=build_space
-        )
-        if not no_switch:
-            with ctx.db.session() as s:
-                switch_space(s, space_id, target)
-            report.switched, report.status = True, "active"
+    with open_runtime() as rt, _progress_bar(quiet=as_json) as progress:
+        try:
+            report = service.migrate(rt, embedder=embedder, model=model, device=device,
+                                     batch=batch, switch_when_done=not no_switch,
+                                     progress=progress)
+        except InvalidInputError as exc:
+            raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
         return
-    click.echo(f"space {name}: {report.embedded:,} chunks embedded in {report.batches} batches")
+    click.echo(f"space {report.space}: {report.embedded:,} chunks embedded in {report.batches} "
+               f"batches")
     if report.switched:
         click.echo(
             "switched: search now uses this space; set HOMERAG_EMBEDDER/HOMERAG_EMBED_MODEL "
             "to the new model, and drop the old space with `homerag embeddings drop`"
         )
     else:
-        click.echo(f"built, not switched: run `homerag embeddings switch {space_id}` when ready")
+        click.echo(f"built, not switched: run `homerag embeddings switch {report.space}` "
+                   f"when ready")
 
 
-def _build(
-    db: Any, space_id: int, target: Any, *, batch: int, total: int, quiet: bool, build: Any
-) -> Any:
-    if quiet or total == 0:
-        return build(db, space_id, target, batch=batch)
+@contextmanager
+def _progress_bar(*, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr fed with (done, total), or None with --json."""
+    if quiet:
+        yield None
+        return
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task("embedding chunks", total=total)
-        return build(db, space_id, target, batch=batch, progress=lambda n: bar.advance(task, n))
+        task = bar.add_task("embedding chunks", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 @embeddings.command("switch")
 @click.argument("space")
 def switch_cmd(space: str) -> None:
     """Make SPACE (id or name) the active space, if it covers every chunk (also: roll back)."""
+    from app.services import embeddings as service
     from app.services.runtime import open_runtime
-    from ingest.spaces import find_space, switch_space
 
-    with open_runtime() as ctx, ctx.db.session() as s:
-        info = switch_space(s, find_space(s, space).id)
+    with open_runtime() as rt:
+        info = service.switch(rt, space)
     click.echo(f"active: {info.name}")
 
 
@@ -148,13 +140,13 @@ def switch_cmd(space: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def drop_cmd(space: str, yes: bool, as_json: bool) -> None:
     """Delete SPACE (id or name): its vectors and indexes. The active space cannot be dropped."""
+    from app.services import embeddings as service
     from app.services.runtime import open_runtime
-    from ingest.spaces import drop_space
 
     if not yes and not as_json:
         click.confirm(f"drop embedding space {space} and all its vectors?", abort=True)
-    with open_runtime() as ctx, ctx.db.session() as s:
-        info = drop_space(s, space)
+    with open_runtime() as rt:
+        info = service.drop(rt, space)
     if as_json:
         click.echo(json.dumps({"dropped": info.to_json()}, indent=2))
     else:

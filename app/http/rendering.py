@@ -32,7 +32,7 @@ NAV_LINKS: tuple[tuple[str, str], ...] = (
 def cite_links(text: str | None, valid: Any = None) -> Markup:
     """Answer text, escaped, with each `[n]` marker (also `[1, 2]`, `[3-5]`) linking to its
     citations; numbers not in `valid` stay plain text."""
-    from app.answer.citations import MARKER_RE, marker_numbers
+    from app.services.ask import MARKER_RE, marker_numbers
 
     valid_numbers = {int(n) for n in valid} if valid is not None else None
     out: list[str] = []

@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from app.answer.citations import MARKER_RE, marker_numbers
 from app.answer.service import stream_answer
 from app.answer.types import AnswerEvent, AnswerResult
 from app.retrieval.types import SearchFilters
+
+__all__ = ["MARKER_RE", "AnswerEvent", "AnswerResult", "ask", "ask_stream", "marker_numbers"]
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.core.config import Settings
     from app.core.protocols import Source
     from app.services.runtime import Runtime
-    from ingest.pipeline import IngestReport, ProgressSink
+    from ingest.pipeline import IngestReport, Pipeline, ProgressSink
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +88,36 @@ def resolve_sources(settings: Settings, *, paths: Sequence[Path] = (),
     return sources
 
 
+def build_pipeline(rt: Runtime, *, progress: ProgressSink | None = None,
+                   **options: Any) -> Pipeline:
+    """The one ingest pipeline: the active space's embedder, every parser with the owner's
+    statement layouts and default currency, the document hooks with the owner's category rules.
+    The owner's files are read here, so a broken one is a one-line ConfigError before any file
+    is parsed."""
+    from ingest.hooks import default_hooks
+    from ingest.money.hook import owner_category_rules
+    from ingest.parsers import make_parsers
+    from ingest.parsers.statement import owner_csv_options
+    from ingest.pipeline import IngestOptions, Pipeline, Progress
+
+    settings = rt.settings
+    parsers = make_parsers(statement_options=owner_csv_options(
+        settings.resolved_statement_profiles_file, default_currency=settings.default_currency))
+    hooks = default_hooks(category_rules=owner_category_rules(
+        settings.resolved_category_rules_file))
+    return Pipeline(rt.db, embedder=rt.embedder(), parsers=parsers, hooks=hooks,
+                    options=IngestOptions.from_settings(settings, **options),
+                    progress=progress or Progress())
+
+
 def sync(rt: Runtime, sources: Sequence[Source], *, trigger: str = "cli",
          retry_failed: bool = False, reparse: bool = False, wait_for_lock: bool = True,
          progress: ProgressSink | None = None) -> SyncResult:
     """Run the ingest pipeline over each source in turn (a run that cannot proceed is reported
     in its IngestReport, the next source still runs), then refresh contract terms if anything
     was indexed or removed."""
-    from ingest.pipeline import IngestOptions, Pipeline, Progress
-
-    options = IngestOptions.from_settings(rt.settings, trigger=trigger, retry_failed=retry_failed,
-                                          reparse=reparse, wait_for_lock=wait_for_lock)
-    pipeline = Pipeline(rt.db, embedder=rt.embedder(), options=options,
-                        progress=progress or Progress())
+    pipeline = build_pipeline(rt, progress=progress, trigger=trigger, retry_failed=retry_failed,
+                              reparse=reparse, wait_for_lock=wait_for_lock)
     result = SyncResult(reports=[pipeline.run(source) for source in sources])
     if result.changed:
         from app.services.contracts import refresh_contracts

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -34,12 +35,11 @@ MANUAL = "manual"  # category_rule of a category the owner set by hand
 _KEPT = "homerag.manual_categories"  # session.info key: hand-set categories of removed rows
 
 
-def settings_rules() -> tuple[CategoryRule, ...]:
-    """The owner's category rules (settings' file) before the built-ins."""
-    from app.core.config import get_settings
+def owner_category_rules(rules_file: Path) -> tuple[CategoryRule, ...]:
+    """The owner's category rules (from `rules_file`, if it exists) before the built-ins."""
     from ingest.money.categories import load_rules
 
-    return load_rules(get_settings().resolved_category_rules_file) + BUILTIN_RULES
+    return load_rules(rules_file) + BUILTIN_RULES
 
 
 def account_key(identifier: str) -> str:
@@ -53,7 +53,8 @@ class StatementHook:
         self,
         rules: Sequence[CategoryRule] | Callable[[], Sequence[CategoryRule]] | None = None,
     ) -> None:
-        self._rules = rules if rules is not None else settings_rules
+        # Without rules: the built-in ones (the sync service passes the owner's).
+        self._rules = rules if rules is not None else BUILTIN_RULES
 
     def rules(self) -> Sequence[CategoryRule]:
         if callable(self._rules):

@@ -1,12 +1,13 @@
-"""The parser registry: DEFAULT_PARSERS and pick_parser() (highest score wins, ties by order).
+"""The parsers: make_parsers() and pick_parser() (highest score wins, ties by order).
 
 A parser module imports nothing heavy at import time (pypdfium2, docx, unstructured are imported
-inside `parse`), so building this tuple is cheap. Add a parser with one line below.
+inside `parse`), so building the tuple is cheap. Add a parser with one line in make_parsers().
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from app.core.errors import EmptyDocumentError, UnsupportedFormatError
 from app.core.protocols import Parser
@@ -24,18 +25,29 @@ from ingest.parsers.pdf import PdfParser
 from ingest.parsers.statement import StatementParser
 from ingest.parsers.text import TextParser
 
-DEFAULT_PARSERS: tuple[Parser, ...] = (
-    TextParser(),
-    OdtParser(),
-    PdfParser(ocr=TesseractOcr()),
-    DocxParser(),
-    HtmlParser(),
-    OfficeParser(),
-    EmailParser(),
-    ImageParser(),
-    ChatParser(),
-    StatementParser(),
-)
+if TYPE_CHECKING:
+    from ingest.money.csvprofiles import CsvOptions
+
+
+
+def make_parsers(*, statement_options: CsvOptions | None = None) -> tuple[Parser, ...]:
+    """Every parser, in tie-break order; statements with the owner's layouts and default
+    currency when given (else the built-in layouts only)."""
+    return (
+        TextParser(),
+        OdtParser(),
+        PdfParser(ocr=TesseractOcr()),
+        DocxParser(),
+        HtmlParser(),
+        OfficeParser(),
+        EmailParser(),
+        ImageParser(),
+        ChatParser(),
+        StatementParser(statement_options),
+    )
+
+
+DEFAULT_PARSERS: tuple[Parser, ...] = make_parsers()
 
 
 def pick_parser(inp: ParseInput, parsers: Sequence[Parser] = DEFAULT_PARSERS) -> Parser:

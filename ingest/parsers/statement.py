@@ -14,6 +14,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 from app.core.errors import IngestError, UnsupportedFormatError
 from app.core.types import ParsedDocument, ParseInput, TextBlock
@@ -30,17 +31,15 @@ _DATE_CELL = re.compile(r"^\s*\"?(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.\d{1,
 _MONEY_CELL = re.compile(r"^\s*\"?[-+(]?\s*[\d.,' ]*\d[.,]\d{1,2}\)?-?\s*\"?\s*$")
 
 
-def settings_csv_options() -> CsvOptions:
-    """The owner's CSV and PDF profiles and default currency from settings (read once, at first
-    parse)."""
-    from app.core.config import get_settings
+def owner_csv_options(profiles_file: Path, *, default_currency: str | None) -> CsvOptions:
+    """The owner's CSV and PDF profiles (from `profiles_file`, if it exists) and default
+    currency. A broken file raises ConfigError naming it, before any statement is parsed."""
     from ingest.money.csvprofiles import load_profiles
     from ingest.money.pdfprofiles import load_pdf_profiles
 
-    settings = get_settings()
-    path = settings.resolved_statement_profiles_file
-    return CsvOptions(profiles=load_profiles(path), pdf_profiles=load_pdf_profiles(path),
-                      default_currency=settings.default_currency, profiles_file=str(path))
+    return CsvOptions(profiles=load_profiles(profiles_file),
+                      pdf_profiles=load_pdf_profiles(profiles_file),
+                      default_currency=default_currency, profiles_file=str(profiles_file))
 
 
 def csv_looks_like_statement(data: bytes) -> bool:
@@ -66,8 +65,9 @@ class StatementParser:
     version = "1"
 
     def __init__(self, csv_options: CsvOptions | Callable[[], CsvOptions] | None = None) -> None:
-        # A callable is resolved on first use so that building DEFAULT_PARSERS stays cheap.
-        self._csv_options = csv_options if csv_options is not None else settings_csv_options
+        # Without options: the built-in layouts only (the sync service passes the owner's). A
+        # callable is resolved on first use.
+        self._csv_options = csv_options if csv_options is not None else CsvOptions()
         self._cache: OrderedDict[str, StatementFile | IngestError] = OrderedDict()
 
     def csv_options(self) -> CsvOptions:

@@ -310,11 +310,18 @@ def _inp(name: str, data: bytes) -> ParseInput:
                          detect_media_type(name, data[:4096]))
 
 
-def test_owner_profile_from_the_settings_file_reaches_the_statement_parser(settings,
+def test_owner_profile_from_the_settings_file_reaches_the_statement_parser(settings, clean_db,
                                                                            data_dir: Path) -> None:
+    from app.services.runtime import Runtime
+    from app.services.sync import build_pipeline
+    from ingest.embedders.lexical import LexicalHashEmbedder
+
     (data_dir / "statement_profiles.toml").write_text(OWNER_TOML, encoding="utf-8")
     item = _inp("umsaetze.pdf", _pdf(OWNER_PAGES))
-    parser = StatementParser()  # the owner's profiles from settings, as DEFAULT_PARSERS has it
+    rt = Runtime(settings=settings, db=clean_db)
+    rt.set_embedder(LexicalHashEmbedder())
+    # The sync service wires the owner's profiles file into the statement parser.
+    parser = next(p for p in build_pipeline(rt).parsers if isinstance(p, StatementParser))
     assert parser.score(item) == 30
     doc = parser.parse(item)
     assert doc.metadata["profile"] == "my-bank"

@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from app.http.deps import FiltersDep, RuntimeDep
 from app.http.errors import stream_failure
 from app.http.schemas import AskBody
-from app.retrieval.types import SearchFilters
 from app.services.runtime import Runtime
+from app.services.search import SearchFilters
 
 router = APIRouter(prefix="/api", tags=["ask"])
 
