@@ -18,6 +18,11 @@ _ITEM = rf"{_NUM}(?:[ \t]*[-\u2013][ \t]*{_NUM})?"
 MARKER_RE = re.compile(rf"\[[ \t]*({_ITEM}(?:[ \t]*[,;][ \t]*{_ITEM})*)[ \t]*\]")
 _PARTIAL_RE = re.compile("\\[[0-9 \t,;\\-\u2013]*")
 _RANGE_RE = re.compile(rf"({_NUM})[ \t]*[-\u2013][ \t]*({_NUM})")
+# Shown text that ends inside an unclosed bracket ("see [7"): removing a marker right after it
+# would join it with the next "]" into a new marker ("[7[7]]" -> "[7]"), so such a marker is
+# replaced by an invisible word joiner instead, which no marker can contain.
+_OPEN_TAIL_RE = re.compile("\\[[0-9 \t,;\\-\u2013]*\\Z")
+_JOINER = "\u2060"
 # A longer bracket is not a citation; bounds how much text the stream filter holds back.
 MAX_MARKER = 48
 MAX_RANGE = 50
@@ -48,6 +53,7 @@ class CitationFilter:
         self.cited: list[int] = []
         self.dropped: list[int] = []
         self._pending = ""
+        self._tail = ""  # the end of the text shown so far (MAX_MARKER characters)
 
     def feed(self, text: str) -> str:
         buf = self._pending + text
@@ -69,7 +75,9 @@ class CitationFilter:
             out.append(core)
             m = MARKER_RE.match(buf, j, min(len(buf), j + MAX_MARKER))
             if m:
-                out.append(self._resolve(spaces, m.group(0), m.group(1)))
+                shown_tail = (self._tail + "".join(out))[-MAX_MARKER:]
+                out.append(self._resolve(spaces, m.group(0), m.group(1),
+                                         after_open=bool(_OPEN_TAIL_RE.search(shown_tail))))
                 pos = m.end()
                 continue
             if len(buf) - j < MAX_MARKER and _PARTIAL_RE.fullmatch(buf, j):
@@ -77,13 +85,16 @@ class CitationFilter:
                 break
             out.append(spaces + "[")
             pos = j + 1
-        return "".join(out)
+        shown = "".join(out)
+        self._tail = (self._tail + shown)[-MAX_MARKER:]
+        return shown
 
     def flush(self) -> str:
         rest, self._pending = self._pending, ""
+        self._tail = (self._tail + rest)[-MAX_MARKER:]
         return rest
 
-    def _resolve(self, spaces: str, marker: str, inner: str) -> str:
+    def _resolve(self, spaces: str, marker: str, inner: str, *, after_open: bool) -> str:
         numbers = marker_numbers(inner)
         good = [n for n in numbers if n in self.valid]
         for n in numbers:
@@ -93,7 +104,7 @@ class CitationFilter:
         if len(good) == len(numbers):
             return spaces + marker
         if not good:
-            return ""
+            return _JOINER if after_open else ""
         return spaces + "".join(f"[{n}]" for n in good)
 
 

@@ -1,42 +1,80 @@
 """The `homerag` command line: one click group; each command group lives in its own module.
 
-Commands are thin: parse arguments, call a service, print. Errors from the HomeragError tree
-become one line on stderr and exit code 1 (2 for usage errors, from click).
+Commands are thin: parse arguments, call a service, print. Every error becomes one line on
+stderr: ours (the HomeragError tree) with exit code 1, anything else too (`-v` adds the
+traceback); usage errors exit 2 (click).
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
 
 from app.core.errors import HomeragError
 
+log = logging.getLogger("app.cli")
+
+# Long-running commands whose progress lines (INFO) the owner wants to see by default.
+CHATTY_COMMANDS = frozenset({"serve", "scheduler", "demo"})
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, with its type when the message says nothing."""
+    text = (str(exc).strip().splitlines() or [""])[0].strip()
+    name = type(exc).__name__
+    if not text:
+        return name
+    return text if isinstance(exc, HomeragError) else f"{name}: {text}"
+
 
 class HomeragGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt,
+                SystemExit):
+            raise
         except HomeragError as exc:
-            raise click.ClickException(str(exc)) from exc
+            log.debug("command failed", exc_info=True)
+            raise click.ClickException(one_line(exc)) from exc
+        except Exception as exc:  # a library's error (alembic, psycopg, OS ...): still one line
+            log.debug("command failed", exc_info=True)
+            hint = "" if log.isEnabledFor(logging.DEBUG) else " (run with -v for details)"
+            raise click.ClickException(one_line(exc) + hint) from exc
+
+
+def configure_logging(*, verbose: int, quiet: bool, command: str | None) -> None:
+    """homerag's own log lines on stderr: INFO for long-running commands, else WARNING;
+    -v: DEBUG (and tracebacks of failures), -vv: DEBUG for libraries too; -q: errors only."""
+    if quiet:
+        level = logging.ERROR
+    elif verbose:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO if command in CHATTY_COMMANDS else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                           datefmt="%H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    for name in ("app", "ingest"):
+        logging.getLogger(name).setLevel(level)
 
 
 @click.group(cls=HomeragGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="homerag")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="More log lines (-vv: libraries too).")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """homerag: private RAG over your own documents, statements and mail."""
     from app.core.config import apply_privacy_env
 
     apply_privacy_env()
-
-
-def _register() -> None:
-    # Each module adds its commands to `cli`. Imported here, not at the top, so that
-    # `import app.cli` stays cheap and commands import their heavy parts lazily.
-    from app.cli import commands  # noqa: F401
-
-
-_register()
+    configure_logging(verbose=verbose, quiet=quiet, command=ctx.invoked_subcommand)
 
 
 def main() -> None:
@@ -45,3 +83,24 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+
+
+# Every command module adds its commands to `cli` when imported. They import their heavy parts
+# inside the commands, so `homerag --help` stays fast.
+from app.cli import (  # noqa: E402
+    ask,
+    contracts,
+    db,
+    demo,
+    embeddings,
+    eval,
+    ingest,
+    money,
+    scheduler,
+    search,
+    serve,
+    status,
+)
+
+__all__ = ["ask", "cli", "contracts", "db", "demo", "embeddings", "eval", "ingest", "main",
+           "money", "scheduler", "search", "serve", "status"]

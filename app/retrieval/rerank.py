@@ -173,8 +173,11 @@ class FlagCrossEncoder:
         cache_dir: str | None = None,
     ) -> None:
         from app.core.errors import EmbedderUnavailableError
-        from ingest.embedders.m3_files import resolve_model_dir
+        from ingest.embedders.m3_files import BGE_EXTRA_HINT, resolve_model_dir, runtime_installed
 
+        if not runtime_installed():
+            raise EmbedderUnavailableError(
+                f"the cross-encoder needs torch and FlagEmbedding ({BGE_EXTRA_HINT})")
         self.directory = resolve_model_dir(
             model,
             cache_dir=cache_dir,

@@ -69,11 +69,18 @@ def missing_files(directory: Path, heads: tuple[str, ...] = HEAD_FILES) -> list[
     return missing
 
 
+BGE_EXTRA_HINT = "install the bge extra: pip install 'homerag[bge]'"
+
+
 def hf_cache_dir(cache_dir: Path | str | None = None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir)
-    from huggingface_hub import constants
-
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        raise EmbedderUnavailableError(
+            f"model weights need huggingface_hub, which is not installed ({BGE_EXTRA_HINT})"
+        ) from None
     return Path(constants.HF_HUB_CACHE)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.answer.citations import CitationFilter, check_citations, marker_numbers
@@ -76,6 +76,8 @@ TOKENS = st.sampled_from(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(TOKENS, max_size=40).map("".join), st.lists(st.integers(0, 200), max_size=12))
+@example("[7[7]]", [])  # removing the inner marker once joined "[7" and "]" into a new one
+@example("x [7[7]] y", [3, 5])
 def test_streaming_filter_matches_whole_text_for_any_chunking(text, cuts):
     whole = CitationFilter(OFFERED.keys())
     expected = whole.feed(text) + whole.flush()
@@ -85,6 +87,13 @@ def test_streaming_filter_matches_whole_text_for_any_chunking(text, cuts):
     assert (f.cited, f.dropped) == (whole.cited, whole.dropped)
     # Nothing not offered survives in the shown text.
     assert check_citations(got, OFFERED).dropped == ()
+
+
+def test_removing_a_nested_marker_does_not_form_a_new_one():
+    f = CitationFilter({1})
+    shown = f.feed("see [7[7]] and [9 [7]]") + f.flush()
+    assert check_citations(shown, OFFERED).dropped == () and f.dropped == [7]
+    assert shown.replace("\u2060", "") == "see [7] and [9]"  # only an invisible joiner between
 
 
 def test_stream_filter_holds_back_only_a_possible_marker():
