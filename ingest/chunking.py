@@ -309,22 +309,24 @@ def _pack(units: Sequence[_Unit], blocks: Sequence[TextBlock], content: str, max
                     units[j - 1].block))
         ov_start, ov_tokens, ov_block = -1, 0, -1
         if j < len(units) and overlap and not section_break and units[j].group == first.group:
-            ov_start, ov_tokens, ov_block = _overlap(units, i, j, blocks, content, overlap, count)
+            ov_start, ov_tokens, ov_block = _overlap(units, i, j, blocks, content, overlap, count,
+                                                     chunk_start=start)
         i = j
     return out
 
 
 def _overlap(units: Sequence[_Unit], i: int, j: int, blocks: Sequence[TextBlock], content: str,
-             target: int, count: TokenCounter) -> tuple[int, int, int]:
+             target: int, count: TokenCounter, *, chunk_start: int) -> tuple[int, int, int]:
     """Where the next chunk starts: trailing whole sentences of units[i:j] worth <= `target`
-    tokens (else a word tail of the last one), never reaching back across a heading change."""
+    tokens (else a word tail of the last one), never reaching back across a heading change,
+    and never the whole chunk (the next one would contain it: two chunks, one start)."""
     heading = blocks[units[j].block].heading
     taken, start, block = 0, -1, -1
     for k in range(j - 1, i - 1, -1):
         unit = units[k]
         if blocks[unit.block].heading != heading:
             break
-        if taken + unit.tokens > target:
+        if taken + unit.tokens > target or unit.start <= chunk_start:
             if taken == 0:
                 return _word_tail(unit, content, target, count)
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.core.types import ParsedDocument, TextBlock, sha256_hex
@@ -252,6 +252,10 @@ _block = st.builds(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(blocks=[TextBlock(text="alpha. alpha. alpha. alpha."), TextBlock(text=""),
+                 TextBlock(text="alpha alpha alpha contract Dr..", heading="A"),
+                 TextBlock(text="alpha alpha alpha alpha alpha alpha alpha alpha.", heading="A")],
+         max_tokens=16, overlap=8)  # the overlap once took a whole chunk: two chunks, one start
 @given(blocks=st.lists(_block, max_size=15), max_tokens=st.integers(16, 300),
        overlap=st.integers(0, 80))
 def test_property_offsets_coverage_overlap(blocks, max_tokens, overlap):
