@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=64, ge=0, le=1024)
     sync_interval_hours: float = Field(default=4.0, gt=0)
     max_file_mb: float = Field(default=200.0, gt=0, description="Larger files are skipped.")
+    max_upload_mb: float = Field(
+        default=200.0, gt=0, description="Largest file the web upload accepts (per file).")
     bulk_index_min_items: int = Field(
         default=2000, ge=0,
         description="New documents after which a large import builds its search index at the end "
