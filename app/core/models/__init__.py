@@ -19,10 +19,12 @@ from app.core.models.core import (
 from app.core.models.mail import MessageCopy
 from app.core.models.money import Account, Report, Statement, Transaction, TransactionOccurrence
 from app.core.models.scheduler import SchedulerJob
+from app.core.models.users import ApiToken, User, UserSession
 
 __all__ = [
     "Account",
     "Answer",
+    "ApiToken",
     "Base",
     "Chunk",
     "ChunkEmbedding",
@@ -39,5 +41,7 @@ __all__ = [
     "Statement",
     "Transaction",
     "TransactionOccurrence",
+    "User",
+    "UserSession",
     "utcnow",
 ]
