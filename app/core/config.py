@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     # -- serving ------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str | None = Field(
+        default=None, description="Base URL of the web UI as clients reach it (e.g. "
+        "http://127.0.0.1:8000); links in MCP and /v1 answers are absolute when set.")
     timezone: str = "UTC"
 
     # -- money (issue 4) ----------------------------------------------------------------------
@@ -158,7 +161,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with postgresql:// (homerag needs PostgreSQL + pgvector)")
         return value
 
-    @field_validator("llm_base_url", "extract_llm_base_url", "report_llm_base_url")
+    @field_validator("llm_base_url", "extract_llm_base_url", "report_llm_base_url", "public_url")
     @classmethod
     def _check_base_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
