@@ -27,13 +27,28 @@ DESCRIPTION = (
 
 def _routers() -> list[APIRouter]:
     """The API's and the pages' routers, in the order their paths are matched."""
-    from app.http.api import ask, contracts, documents, health, money, search, sources
+    from app.http.api import (
+        ask,
+        contracts,
+        documents,
+        health,
+        library,
+        money,
+        search,
+        sources,
+        uploads,
+    )
     from app.http.pages import contracts as contract_pages
+    from app.http.pages import health as health_page
+    from app.http.pages import library as library_pages
     from app.http.pages import main, reports
+    from app.http.pages import sources as source_pages
+    from app.http.pages import upload as upload_page
 
     return [health.router, search.router, ask.router, documents.router, money.router,
             reports.router, contracts.router, contract_pages.router, sources.router,
-            main.router]
+            library.router, uploads.router, library_pages.router, upload_page.router,
+            source_pages.router, health_page.router, main.router]
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -51,7 +66,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             owned = await run_in_threadpool(build_runtime, settings)
             app.state.runtime = owned
         try:
-            yield
+            async with app.state.mcp_running():  # the MCP endpoint's sessions (app/mcp/http.py)
+                yield
         finally:
             if owned is not None:
                 app.state.runtime = None
@@ -68,6 +84,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     _mount_static(app)
     for router in _routers():
         app.include_router(router)
+    from app.mcp.http import mount_mcp
+
+    app.state.mcp_running = mount_mcp(app)
     return app
 
 

@@ -24,9 +24,13 @@ STATIC_DIR = WEB_DIR / "static"
 NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/", "Ask"),
     ("/search", "Search"),
+    ("/library", "Library"),
+    ("/upload", "Add"),
+    ("/transactions", "Money"),
     ("/reports", "Reports"),
     ("/contracts", "Contracts"),
-    ("/docs", "API"),
+    ("/sources", "Sources"),
+    ("/health", "Health"),
 )
 
 def cite_links(text: str | None, valid: Any = None) -> Markup:

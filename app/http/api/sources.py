@@ -36,3 +36,16 @@ def source_items(
     position (IMAP: folder, UIDVALIDITY, UID), chunk count, duration and document id."""
     return sources_service.source_items(rt, name, status=status, q=q, limit=limit,
                                         offset=offset)
+
+
+@router.post("/sources/{name}/sync", summary="Sync one source now (in the background)")
+def sync_now(name: str, rt: RuntimeDep) -> dict[str, Any]:
+    """Starts the sync and returns its job (poll GET /api/jobs/{id}); 409 while it runs."""
+    return sources_service.sync_now(rt, name).to_json()
+
+
+@router.post("/sources/{name}/retry", summary="Ingest one failed or skipped item again")
+def retry(name: str, rt: RuntimeDep,
+          origin: Annotated[str, Query(description="The item's origin (as listed).")],
+          ) -> dict[str, Any]:
+    return sources_service.retry_item(rt, name, origin).to_json()
