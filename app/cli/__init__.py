@@ -90,11 +90,13 @@ def main() -> None:
 from app.cli import (  # noqa: E402
     ask,
     contracts,
+    conversations,
     db,
     demo,
     embeddings,
     eval,
     ingest,
+    mcp,
     money,
     scheduler,
     search,
@@ -103,5 +105,5 @@ from app.cli import (  # noqa: E402
     user,
 )
 
-__all__ = ["ask", "cli", "contracts", "db", "demo", "embeddings", "eval", "ingest", "main",
-           "money", "scheduler", "search", "serve", "status", "user"]
+__all__ = ["ask", "cli", "contracts", "conversations", "db", "demo", "embeddings", "eval",
+           "ingest", "main", "mcp", "money", "scheduler", "search", "serve", "status", "user"]

@@ -5,6 +5,7 @@ Each issue's tables live in their own module (core, bank, mail, contracts, ...).
 
 from app.core.models.base import Base, utcnow
 from app.core.models.contracts import Contract
+from app.core.models.conversations import Conversation, ConversationTurn
 from app.core.models.core import (
     Answer,
     Chunk,
@@ -29,6 +30,8 @@ __all__ = [
     "Chunk",
     "ChunkEmbedding",
     "Contract",
+    "Conversation",
+    "ConversationTurn",
     "Document",
     "EmbeddingSpace",
     "IngestItem",
