@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     report_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     report_time: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                              description="Local time (HH:MM) of the weekly spending report.")
+    backup_dir: Path | None = Field(
+        default=None, description="Scheduled backups go here (off when unset).")
+    backup_keep: int = Field(default=7, ge=1, le=1000, description="Backups kept by the schedule.")
+    backup_time: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                             description="Local time (HOMERAG_TIMEZONE) of the daily backup.")
     smtp_host: str | None = Field(default=None, description="Mail the weekly report via this server.")
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None
@@ -146,7 +151,7 @@ class Settings(BaseSettings):
     smtp_to: str | None = Field(default=None, description="Comma-separated recipients.")
 
     @field_validator("data_dir", "sources_file", "prompts_dir", "statement_profiles_file",
-                     "category_rules_file", mode="after")
+                     "category_rules_file", "backup_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
