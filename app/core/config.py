@@ -125,6 +125,15 @@ class Settings(BaseSettings):
         default=None, description="Base URL of the web UI as clients reach it (e.g. "
         "http://127.0.0.1:8000); links in MCP and /v1 answers are absolute when set.")
     timezone: str = "UTC"
+    # Access (issue 12; app/http/hosts.py, app/http/security.py).
+    allowed_hosts: str | None = Field(
+        default=None, description="Comma list of host names the server answers to (besides "
+        "localhost and IP addresses); '.example.lan' allows subdomains, '*' any name.")
+    trusted_proxies: str | None = Field(
+        default=None, description="Comma list of proxy addresses/CIDRs whose X-Forwarded-For, "
+        "-Proto and -Host headers are believed (e.g. 127.0.0.1/32 for a local Caddy).")
+    max_request_mb: float = Field(
+        default=10.0, gt=0, description="Largest JSON or form request body (uploads: max_upload_mb).")
 
     # -- money (issue 4) ----------------------------------------------------------------------
     statement_profiles_file: Path | None = Field(
@@ -174,6 +183,19 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8001/v1")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str | None) -> str | None:
+        import ipaddress
+
+        for part in (value or "").split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an IP address or CIDR") from None
         return value
 
     @field_validator("timezone")
