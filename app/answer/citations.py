@@ -135,3 +135,40 @@ def citations_of(text: str, f: CitationFilter, offered: Mapping[int, Citable]) -
         citations=tuple(Citation(n=n, citable=offered[n]) for n in f.cited),
         dropped=tuple(f.dropped),
     )
+
+
+# -- display numbers -------------------------------------------------------------------------------
+# The model numbers its sources by retrieval rank and cites them in any order ("[1] … [3] … [2]").
+# Sources are listed under the answer in order of first citation, so the markers are renumbered
+# once the answer is complete. Streaming: text already sent cannot be rewritten, and numbering
+# markers as they first appear would make the streamed markers disagree with the "passages
+# offered" list shown while streaming (it carries the model's numbers). So the stream keeps the
+# model's numbers throughout, and the final `done` event carries the renumbered text, citations
+# and offered passages, which the page swaps in (ask.js renders the answer from `done`).
+def first_cited(text: str) -> list[int]:
+    """Numbers in order of first appearance in `text`'s markers."""
+    seen: dict[int, None] = {}
+    for m in MARKER_RE.finditer(text):
+        for n in marker_numbers(m.group(1)):
+            seen.setdefault(n)
+    return list(seen)
+
+
+def display_numbers(text: str, offered: Collection[int]) -> dict[int, int]:
+    """old -> new: numbers cited in `text` become 1, 2, … by first appearance; the offered
+    numbers it does not cite follow in their old order (so every offered number has one)."""
+    valid = set(offered)
+    order = [n for n in first_cited(text) if n in valid]
+    order += sorted(valid - set(order))
+    return {old: new for new, old in enumerate(order, start=1)}
+
+
+def rewrite_markers(text: str, mapping: Mapping[int, int]) -> str:
+    """`text` with each marker's numbers mapped ("[3-4]" -> "[1, 2]"); numbers without a
+    mapping stay as they are. A marker's numbers are listed ascending, each once."""
+
+    def sub(m: re.Match[str]) -> str:
+        numbers = sorted({mapping.get(n, n) for n in marker_numbers(m.group(1))})
+        return "[" + ", ".join(str(n) for n in numbers) + "]"
+
+    return MARKER_RE.sub(sub, text)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.answer.citations import CitationFilter, check_citations
 from app.answer.context import DEFAULT_MAX_CHARS, build_context
+from app.answer.spans import land_blocks, land_citations
 from app.answer.tools import (
     DEFAULT_MAX_ROUNDS,
     CitationSpace,
@@ -76,7 +78,19 @@ def retrieval_only(
     )
 
 
-def stream_answer(
+def stream_answer(question: str, **options: Any) -> Iterator[AnswerEvent]:
+    """`answer_events` with citations that land: offered passages carry the sentences that match
+    the question; the `done` result has its markers renumbered by first citation and each
+    citation its supporting span and snippet (app/answer/spans.py)."""
+    for event in answer_events(question, **options):
+        if event.type == "sources":
+            event = replace(event, blocks=land_blocks(event.blocks, question))
+        elif event.type == "done" and event.result is not None:
+            event = replace(event, result=land_citations(event.result, question.strip()))
+        yield event
+
+
+def answer_events(
     question: str,
     *,
     hits: HitSource,

@@ -87,17 +87,42 @@ class ContextBlock:
     n: int
     citable: Citable
     shown: str
+    span: tuple[int, int] | None = None  # see Citation
+    snippet: str | None = None
 
     @property
     def truncated(self) -> bool:
         return len(self.shown) < len(self.citable.text)
 
     def to_json(self) -> dict[str, Any]:
-        return {**citation_json(self.n, self.citable), "truncated": self.truncated}
+        return {**citation_json(self.n, self.citable, span=self.span, snippet=self.snippet),
+                "truncated": self.truncated}
 
 
-def citation_json(n: int, c: Citable) -> dict[str, Any]:
-    """The stable JSON shape of one citation (CLI `ask --json`, API)."""
+def citation_url(c: Citable, span: tuple[int, int] | None = None) -> str | None:
+    """Where a citation lands: the document page scrolled to the passage (`chunk`) and its
+    supporting sentences (`span`, document offsets), or to a statement's row or line."""
+    if c.document_id is None:
+        return None
+    base = f"/documents/{c.document_id}"
+    if c.chunk_id is not None:
+        query = f"?chunk={c.chunk_id}" + (f"&span={span[0]}-{span[1]}" if span else "")
+        return f"{base}{query}#passage"
+    for unit in ("row", "line"):
+        value = c.location.get(unit) if c.location else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{base}?{unit}={value}#{unit}-{value}"
+    return base
+
+
+def citation_json(n: int, c: Citable, *, span: tuple[int, int] | None = None,
+                  snippet: str | None = None) -> dict[str, Any]:
+    """The stable JSON shape of one citation (CLI `ask --json`, API).
+
+    `span`: [start, end) of the supporting sentences in the document's text (null when not
+    located); `snippet`: those sentences as a short text (else the passage's start); `url`: the
+    document page that marks them.
+    """
     out: dict[str, Any] = {
         "n": n,
         "chunk_id": c.chunk_id,
@@ -107,6 +132,9 @@ def citation_json(n: int, c: Citable) -> dict[str, Any]:
         "page": c.page,
         "text": c.text,
         "kind": c.kind,
+        "span": list(span) if span else None,
+        "snippet": snippet if snippet is not None else _start_of(c.text),
+        "url": citation_url(c, span),
     }
     if c.label:
         out["label"] = c.label
@@ -115,19 +143,32 @@ def citation_json(n: int, c: Citable) -> dict[str, Any]:
     return out
 
 
+def _start_of(text: str, limit: int = 320) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 2].rsplit(" ", 1)[0] + " …"
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
     """One number the answer cites, resolved to what was offered under it."""
 
     n: int
     citable: Citable
+    # [start, end) of the sentences that support the answer, in the document's text
+    # (app/answer/spans.py); None when not located (tool rows, no overlap).
+    span: tuple[int, int] | None = None
+    snippet: str | None = None
 
     @property
     def chunk_id(self) -> int | None:
         return self.citable.chunk_id
 
+    @property
+    def url(self) -> str | None:
+        return citation_url(self.citable, self.span)
+
     def to_json(self) -> dict[str, Any]:
-        return citation_json(self.n, self.citable)
+        return citation_json(self.n, self.citable, span=self.span, snippet=self.snippet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +225,8 @@ class AnswerResult:
             "prompt": {"name": self.prompt_name, "sha256": self.prompt_sha256},
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "tool_calls": [t.to_json() for t in self.tool_calls],
+            # Every passage offered, numbered as the answer's markers are (cited ones first).
+            "offered": [b.to_json() for b in self.offered],
         }
 
 

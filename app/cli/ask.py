@@ -28,8 +28,7 @@ def _print_sources(result: Any) -> None:
         label = f" ({cit.label})" if cit.label else ""
         click.echo(f"  [{c.n}] {cit.title or cit.path}{where}{label}")
         click.echo(f"      {cit.path}")
-        snippet = " ".join(cit.text.split())
-        click.echo(f"      {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+        click.echo(f"      {c.to_json()['snippet']}")  # the supporting sentences
 
 
 @cli.command("ask")

@@ -51,13 +51,13 @@ def filters_from(kwargs: dict[str, Any]) -> Any:
 def search_cmd(query: str, top_k: int | None, as_json: bool, **kwargs: Any) -> None:
     """Find the passages that best match QUERY (dense + sparse + full text, fused)."""
     from app.services.runtime import open_runtime
-    from app.services.search import hit_json, search_passages
+    from app.services.search import hit_json, hit_span, search_passages
 
     filters = filters_from(kwargs)
     with open_runtime() as rt:
         hits = search_passages(rt, query, filters=filters, top_k=top_k)
     if as_json:
-        click.echo(json.dumps([hit_json(i, h) for i, h in enumerate(hits, 1)], indent=2,
+        click.echo(json.dumps([hit_json(i, h, query=query) for i, h in enumerate(hits, 1)], indent=2,
                               ensure_ascii=False))
         return
     if not hits:
@@ -68,5 +68,4 @@ def search_cmd(query: str, top_k: int | None, as_json: bool, **kwargs: Any) -> N
         label = hit.title or hit.path
         click.echo(click.style(f"[{i}] {label}", bold=True) + f"  {where}  (score {hit.score:.4f})")
         click.echo(f"    {hit.path}")
-        snippet = " ".join(hit.text.split())
-        click.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+        click.echo(f"    {hit_span(hit, query)[1]}")  # the sentences that match

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from app.answer.spans import locate
+from app.answer.types import Citable, citation_url
 from app.retrieval.filters import make_filters
 from app.retrieval.types import Hit, SearchFilters
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 
     from app.services.runtime import Runtime
 
-__all__ = ["Hit", "SearchFilters", "hit_json", "make_filters", "make_search_filters",
+__all__ = ["Hit", "SearchFilters", "hit_json", "hit_span", "make_filters", "make_search_filters",
            "search_passages"]
 
 
@@ -39,11 +41,25 @@ def search_passages(rt: Runtime, query: str, *, filters: SearchFilters | None = 
         return search(own, embedder, query, **options)
 
 
-def hit_json(rank: int, hit: Hit) -> dict[str, Any]:
-    """One passage: the shape of `homerag search --json`, `/api/search` and MCP `search`."""
-    return {"rank": rank, "score": round(hit.score, 6), "chunk_id": hit.chunk_id,
-            "document_id": hit.document_id, "path": hit.path, "title": hit.title,
-            "page": hit.page, "text": hit.text}
+def hit_json(rank: int, hit: Hit, *, query: str | None = None) -> dict[str, Any]:
+    """One passage: the shape of `homerag search --json`, `/api/search` and MCP `search`.
+
+    With `query`: also `snippet` (the sentences that match it), `span` (their document offsets)
+    and `url` (the document page marking them).
+    """
+    out: dict[str, Any] = {"rank": rank, "score": round(hit.score, 6), "chunk_id": hit.chunk_id,
+                           "document_id": hit.document_id, "path": hit.path, "title": hit.title,
+                           "page": hit.page, "text": hit.text}
+    if query is not None:
+        span, shown = hit_span(hit, query)
+        out.update(snippet=shown, span=list(span) if span else None,
+                   url=citation_url(Citable.from_hit(hit), span))
+    return out
+
+
+def hit_span(hit: Hit, query: str) -> tuple[tuple[int, int] | None, str]:
+    """(document offsets of the hit's sentences that match `query`, a snippet of them)."""
+    return locate(Citable.from_hit(hit), query)
 
 
 def make_search_filters(*, kinds: Iterable[str] = (), sources: Iterable[str] = (),

@@ -44,7 +44,8 @@ def test_citation_carries_what_a_reader_needs():
     (c,) = checked.citations
     assert c.to_json() == {
         "n": 2, "chunk_id": 12, "document_id": 2, "path": "/d/2.txt", "title": None, "page": None,
-        "text": "passage 2", "kind": "chunk",
+        "text": "passage 2", "kind": "chunk", "span": None, "snippet": "passage 2",
+        "url": "/documents/2?chunk=12#passage",
     }
 
 

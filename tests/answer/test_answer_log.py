@@ -36,15 +36,16 @@ def test_llm_answer_is_logged_with_prompt_model_and_chunks(session, openai_stub)
     row = log_answer(session, result, "What?")
     assert row.id is not None
     stored = session.scalars(select(Answer).where(Answer.id == row.id)).one()
-    assert (stored.question, stored.mode, stored.answer) == ("What?", "llm", "Answer [2][4].")
+    assert (stored.question, stored.mode, stored.answer) == ("What?", "llm", "Answer [1][2].")
     assert (stored.prompt_name, stored.model) == ("answer", "served-model")
     assert stored.prompt_sha256 == result.prompt_sha256 and len(stored.prompt_sha256) == 64
     assert stored.offered_chunk_ids == [7, 8, 9]
     assert stored.cited_chunk_ids == [8]
     assert stored.latency_ms is not None and stored.llm_ms is not None and stored.error_code is None
     assert stored.meta["dropped_citations"] == [9]
-    assert stored.meta["cited_numbers"] == [2, 4]
-    assert stored.meta["offered_other"] == [{"n": 4, "kind": "transaction", "document_id": 3, "row": 4}]
+    # Renumbered by first citation (the model's [2][4] became [1][2]).
+    assert stored.meta["cited_numbers"] == [1, 2]
+    assert stored.meta["offered_other"] == [{"n": 2, "kind": "transaction", "document_id": 3, "row": 4}]
     assert stored.meta["tool_calls"][0]["name"] == "rows"
 
 

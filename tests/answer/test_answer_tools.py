@@ -92,13 +92,14 @@ def test_tool_call_is_executed_and_its_rows_are_citable(openai_stub, stream):
     result = events[-1].result
     assert tool.calls == [{"month": "2024-03"}]
     assert result.mode == "llm"
-    assert result.answer == "You spent 35.45 EUR on groceries [2][3] [1]."
-    assert [(c.n, c.citable.kind) for c in result.citations] == [(2, "transaction"), (3, "transaction"), (1, "chunk")]
+    # Renumbered by first citation: the model's [2][3] [1] reads [1][2] [3].
+    assert result.answer == "You spent 35.45 EUR on groceries [1][2] [3]."
+    assert [(c.n, c.citable.kind) for c in result.citations] == [(1, "transaction"), (2, "transaction"), (3, "chunk")]
     cited = result.to_json()["citations"]
     assert cited[0]["location"] == {"row": 12, "transaction_id": 1012} and cited[0]["chunk_id"] is None
     assert cited[0]["path"] == "/bank/giro-2024-03.csv" and cited[0]["document_id"] == 55
-    assert [b.n for b in result.offered] == [1, 2, 3]
-    assert [t.name for t in result.tool_calls] == ["sum_spending"] and result.tool_calls[0].numbers == (2, 3)
+    assert [b.n for b in result.offered] == [3, 1, 2]  # rank order, display numbers
+    assert [t.name for t in result.tool_calls] == ["sum_spending"] and result.tool_calls[0].numbers == (1, 2)
     assert [e.tool.name for e in events if e.type == "tool"] == ["sum_spending"]
 
     first, second = openai_stub.chat_requests
@@ -141,9 +142,9 @@ def test_tool_rounds_are_bounded(openai_stub):
     result = answer_question("Spend?", hits=hits(), chat=chat_for(openai_stub), tools=[tool], max_rounds=2)
     reqs = openai_stub.chat_requests
     assert len(reqs) == 3 and "tools" in reqs[0] and "tools" in reqs[1] and "tools" not in reqs[2]
-    assert result.answer == "Enough: 35.45 EUR [2]." and len(result.tool_calls) == 2
-    # The same rows come back twice but keep their numbers.
-    assert [b.n for b in result.offered] == [1, 2, 3]
+    assert result.answer == "Enough: 35.45 EUR [1]." and len(result.tool_calls) == 2
+    # The same rows come back twice but keep their numbers (then renumbered: [2] was cited first).
+    assert [b.n for b in result.offered] == [2, 1, 3]
 
 
 def test_text_before_a_tool_call_is_reset_and_kept_as_reasoning(openai_stub):
@@ -158,7 +159,7 @@ def test_text_before_a_tool_call_is_reset_and_kept_as_reasoning(openai_stub):
     types = [e.type for e in events]
     assert types.index("answer") < types.index("reset") < types.index("tool")
     result = events[-1].result
-    assert result.answer == "REWE: 23.45 EUR [2]."
+    assert result.answer == "REWE: 23.45 EUR [1]."
     assert "Let me look that up." in result.reasoning and "Let me" not in result.answer
 
 

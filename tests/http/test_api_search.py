@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-KEYS = ["rank", "score", "chunk_id", "document_id", "path", "title", "page", "text"]
+KEYS = ["rank", "score", "chunk_id", "document_id", "path", "title", "page", "text", "snippet",
+        "span", "url"]
 
 
 def test_search_get_returns_the_cli_json_shape_best_first(client):
@@ -18,6 +19,11 @@ def test_search_get_returns_the_cli_json_shape_best_first(client):
     assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1))
     assert Path(hits[0]["path"]).name == "gym.md"
     assert "notice period of three months" in hits[0]["text"]
+    assert hits[0]["snippet"] == ("… The gym membership has a notice period of three months to the "
+                                  "end of the contract year.")
+    start, end = hits[0]["span"]
+    assert hits[0]["url"] == f"/documents/{hits[0]['document_id']}?chunk={hits[0]['chunk_id']}" \
+                             f"&span={start}-{end}#passage"
     assert hits[0]["score"] >= hits[-1]["score"]
 
 

@@ -28,7 +28,7 @@ def search_get(
 ) -> list[dict[str, Any]]:
     """Hybrid search (dense + sparse + full text, fused by reciprocal rank, then re-scored)."""
     hits = search_passages(rt, query or q or "", filters=filters, top_k=top_k)
-    return [hit_json(i, h) for i, h in enumerate(hits, 1)]
+    return [hit_json(i, h, query=query or q or "") for i, h in enumerate(hits, 1)]
 
 
 @router.post("/search", summary="Search passages (JSON body)",
@@ -36,4 +36,4 @@ def search_get(
 def search_post(body: SearchBody, rt: RuntimeDep) -> list[dict[str, Any]]:
     """Hybrid search with the query and filters in a JSON body."""
     hits = search_passages(rt, body.query, filters=body.to_filters(), top_k=body.top_k)
-    return [hit_json(i, h) for i, h in enumerate(hits, 1)]
+    return [hit_json(i, h, query=body.query) for i, h in enumerate(hits, 1)]

@@ -37,7 +37,7 @@
   function citationItem(c) {
     var li = el("li", { "class": "citation", id: "cite-" + c.n, value: c.n });
     var head = el("div", { "class": "cite-head" });
-    head.appendChild(el("a", { "class": "cite-link", href: passageUrl(c) }, c.title || basename(c.path)));
+    head.appendChild(el("a", { "class": "cite-link", href: c.url || passageUrl(c) }, c.title || basename(c.path)));
     if (c.page) {
       var end = c.location && c.location.page_end ? "\u2013" + c.location.page_end : "";
       head.appendChild(el("span", { "class": "page" }, "p. " + c.page + end));
@@ -50,7 +50,7 @@
     li.appendChild(head);
     if (c.label) li.appendChild(el("div", { "class": "label" }, c.label));
     li.appendChild(el("div", { "class": "path" }, c.path));
-    li.appendChild(el("blockquote", {}, shorten(c.text, 320)));
+    li.appendChild(el("blockquote", {}, c.snippet || shorten(c.text, 320)));
     return li;
   }
 
@@ -144,7 +144,8 @@
     }
     renderAnswerText(view.text, result.answer || "", cited);
     showSources(view, "Sources", result.citations || [], "citations");
-    var rest = view.offered.filter(function (c) { return !cited[c.n]; });
+    // `result.offered` is numbered like the final answer (renumbered by first citation).
+    var rest = (result.offered || view.offered).filter(function (c) { return !cited[c.n]; });
     if (rest.length) {
       var more = el("details", { "class": "offered", id: "offered" });
       more.appendChild(el("summary", {}, "Other passages considered (" + rest.length + ")"));
