@@ -30,10 +30,12 @@ def _routers() -> list[APIRouter]:
     from app.http.api import (
         ask,
         contracts,
+        conversations,
         documents,
         health,
         library,
         money,
+        openai,
         search,
         sources,
         uploads,
@@ -45,7 +47,8 @@ def _routers() -> list[APIRouter]:
     from app.http.pages import sources as source_pages
     from app.http.pages import upload as upload_page
 
-    return [health.router, search.router, ask.router, documents.router, money.router,
+    return [openai.router, conversations.router, health.router, search.router, ask.router,
+            documents.router, money.router,
             reports.router, contracts.router, contract_pages.router, sources.router,
             library.router, uploads.router, library_pages.router, upload_page.router,
             source_pages.router, health_page.router, main.router]
