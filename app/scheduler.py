@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 REPORT_JOB_ID = "report:weekly"
+BACKUP_JOB_ID = "backup:daily"
 
 # The Runtime of the running scheduler process. APScheduler's database job store keeps each job
 # as a "module:function" reference plus picklable arguments, and a Runtime (engine, embedder,
@@ -60,6 +61,14 @@ def sync_source(rt: Runtime, name: str, *, trigger: str = "scheduler") -> dict[s
 
 def sync_source_job(name: str) -> dict[str, Any]:
     return sync_source(_rt(), name)
+
+
+def backup_job() -> dict[str, Any]:
+    from app.services.backup import scheduled_backup
+
+    result = scheduled_backup(_rt())
+    log.info("scheduled backup: %s", result.get("path") or result)
+    return result
 
 
 def weekly_report_job() -> dict[str, Any]:
@@ -97,7 +106,8 @@ def build_scheduler(rt: Runtime, *, background: bool = True) -> BaseScheduler:
 
 
 def desired_jobs(sources: Sequence[ConfiguredSource], *, default_hours: float,
-                 report: ReportSchedule | None, timezone: Any) -> dict[str, dict[str, Any]]:
+                 report: ReportSchedule | None, timezone: Any,
+                 backup_at: tuple[int, int] | None = None) -> dict[str, dict[str, Any]]:
     """Job id -> add_job() arguments for the configuration."""
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -118,6 +128,12 @@ def desired_jobs(sources: Sequence[ConfiguredSource], *, default_hours: float,
             "trigger": CronTrigger(day_of_week=report.day_of_week, hour=report.hour,
                                    minute=report.minute, timezone=timezone),
             "name": f"weekly report ({report.day_of_week} {report.hour:02d}:{report.minute:02d})",
+        }
+    if backup_at is not None:
+        jobs[BACKUP_JOB_ID] = {
+            "func": f"{__name__}:backup_job", "args": [],
+            "trigger": CronTrigger(hour=backup_at[0], minute=backup_at[1], timezone=timezone),
+            "name": f"daily backup ({backup_at[0]:02d}:{backup_at[1]:02d})",
         }
     return jobs
 
@@ -157,7 +173,15 @@ def start(rt: Runtime, sources: Sequence[ConfiguredSource], *,
     scheduler.start(paused=True)  # load the stored jobs first, then reconcile, then run
     changes = reconcile(scheduler, desired_jobs(
         sources, default_hours=rt.settings.sync_interval_hours, report=report,
-        timezone=rt.settings.tz))
+        timezone=rt.settings.tz, backup_at=_backup_at(rt)))
     if run:
         scheduler.resume()
     return scheduler, changes
+
+
+def _backup_at(rt: Runtime) -> tuple[int, int] | None:
+    """(hour, minute) of the daily backup when HOMERAG_BACKUP_DIR is set."""
+    if rt.settings.backup_dir is None:
+        return None
+    hour, minute = rt.settings.backup_time.split(":")
+    return int(hour), int(minute)

@@ -89,6 +89,7 @@ def main() -> None:
 # inside the commands, so `homerag --help` stays fast.
 from app.cli import (  # noqa: E402
     ask,
+    backup,
     contracts,
     conversations,
     db,
@@ -105,5 +106,5 @@ from app.cli import (  # noqa: E402
     user,
 )
 
-__all__ = ["ask", "cli", "contracts", "conversations", "db", "demo", "embeddings", "eval",
+__all__ = ["ask", "backup", "cli", "contracts", "conversations", "db", "demo", "embeddings", "eval",
            "ingest", "main", "mcp", "money", "scheduler", "search", "serve", "status", "user"]
