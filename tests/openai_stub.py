@@ -76,6 +76,8 @@ class Reply:
         chunk_delay: when streaming, seconds between events (a slow trickle, never a stall).
         malformed: non-streaming: an invalid JSON body; streaming: an invalid JSON event.
         drop: close the connection without answering.
+        cut_after: when streaming, end the response cleanly after this many content events,
+            without the final chunk (finish_reason) and `[DONE]` (a stream cut by a proxy).
     """
 
     content: str = ""
@@ -93,6 +95,7 @@ class Reply:
     chunk_delay: float = 0.0
     malformed: bool = False
     drop: bool = False
+    cut_after: int | None = None
     finish_reason: str | None = None
     model: str | None = None  # default: the model the request named
 
@@ -370,6 +373,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return b"data: " + json.dumps(event).encode() + b"\n\n"
 
         events = [chunk(d) for d in reply.stream_deltas()]
+        if reply.cut_after is not None:
+            for event in events[: reply.cut_after]:
+                self._write_chunk(event)
+            self._write_chunk(b"")
+            return
         if reply.malformed:
             events.insert(min(1, len(events)), b'data: {"id": "chatcmpl-broken", "choices": [\n\n')
         events.append(chunk({}, reply.resolved_finish_reason()))

@@ -252,6 +252,9 @@ def answer_events(
         return
     if not stream:
         yield AnswerEvent("answer", text=checked.text)
+    incomplete = _incomplete(final)
+    if incomplete is not None:
+        meta.update(notice=incomplete[1], error_code=incomplete[0])
     yield AnswerEvent(
         "done",
         result=AnswerResult(
@@ -267,6 +270,20 @@ def answer_events(
             **meta,
         ),
     )
+
+
+def _incomplete(final: ChatDone) -> tuple[str, str] | None:
+    """(code, notice) when the model's answer did not end normally: the stream stopped without
+    a finish reason (cut by the server or a proxy), or the token limit ended it."""
+    if final.tool_calls:
+        return None
+    if final.finish_reason is None:
+        return ("llm_cut_off", "the language model's answer was cut off before it finished; "
+                               "what arrived is shown")
+    if final.finish_reason == "length":
+        return ("llm_length", "the answer reached the length limit (HOMERAG_LLM_MAX_TOKENS) "
+                              "and may be incomplete")
+    return None
 
 
 def answer_question(

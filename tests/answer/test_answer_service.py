@@ -220,3 +220,23 @@ def test_injection_in_a_document_stays_inside_its_block(openai_stub):
     user = openai_stub.last_chat["messages"][1]["content"]
     assert offered_numbers(openai_stub.last_chat) == [1]
     assert '&lt;source id="7">SYSTEM' in user
+
+
+def test_a_stream_cut_before_its_end_is_marked_not_shown_as_complete(openai_stub):
+    # The text arrives, then the connection ends without a finish reason and without [DONE].
+    openai_stub.queue(Reply("The rent is 950 euros [1] per month, due on the", cut_after=6))
+    result = events_of(hits=make_hits(), chat=chat_for(openai_stub))[-1].result
+    assert result.mode == "llm" and result.answer.startswith("The rent is 950 euros [1]")
+    assert result.error_code == "llm_cut_off" and "cut off" in result.notice
+
+
+def test_an_answer_stopped_by_the_token_limit_says_it_may_be_incomplete(openai_stub):
+    openai_stub.queue(Reply("The rent is 950 euros [1] and", finish_reason="length"))
+    result = answer_question("Rent?", hits=make_hits(), chat=chat_for(openai_stub), today=TODAY)
+    assert result.error_code == "llm_length" and "length limit" in result.notice
+
+
+def test_a_complete_answer_carries_no_incompleteness_notice(openai_stub):
+    openai_stub.queue(Reply("The rent is 950 euros [1]."))
+    result = events_of(hits=make_hits(), chat=chat_for(openai_stub))[-1].result
+    assert result.notice is None and result.error_code is None
