@@ -226,7 +226,8 @@ def export_markdown(rt: Runtime, conversation_id: int) -> str:
         if turn["standalone"] != turn["question"]:
             out += [f"> Understood as: {turn['standalone']}", ""]
         if turn["mode"] == "retrieval-only":
-            out += [f"_Retrieval-only: {turn['notice'] or 'no language-model answer'}._", ""]
+            notice = (turn["notice"] or "no language-model answer").rstrip(".")
+            out += [f"_Retrieval-only: {notice}._", ""]
         out += [turn["answer"], ""]
         if turn["citations"]:
             out += ["Sources:", ""]

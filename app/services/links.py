@@ -37,7 +37,10 @@ def with_link(rt: Runtime | None, c: Mapping[str, Any]) -> dict[str, Any]:
 
 def citation_label(c: Mapping[str, Any]) -> str:
     """'Gym contract, p. 2' / 'statement.csv, row 14': how a source is named in text."""
-    name = c.get("title") or str(c.get("path") or "").rsplit("/", 1)[-1] or "source"
+    base = str(c.get("path") or "").rsplit("/", 1)[-1]
+    # A transaction's title is its place in the statement ("row 14"): name the file instead.
+    title = None if c.get("kind") == "transaction" else c.get("title")
+    name = title or base or "source"
     location = c.get("location") or {}
     if c.get("page"):
         name += f", p. {c['page']}"

@@ -2,6 +2,7 @@
 the models, streams a cited answer and sends history; a raw SSE reader checks the chunk shapes
 real clients expect; errors come in OpenAI's shape. The LLM behind homerag is the loopback stub."""
 
+# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+# The household fixtures are shared with tests/mcp; tests name them as parameters.
 from tests.mcp.household import household, make_runtime, serve_app  # noqa: F401
 from tests.openai_stub import OpenAIStub, Reply, chat_text, offered_numbers
 
@@ -37,7 +39,7 @@ def stub():
 
 
 @pytest.fixture
-def base(make_runtime, serve_app, stub) -> str:  # noqa: F811 (fixtures imported above)
+def base(make_runtime, serve_app, stub) -> str:
     return serve_app(make_runtime(llm_base_url=stub.base_url, llm_timeout=20.0,
                                   public_url="http://127.0.0.1:8000"))
 
