@@ -43,7 +43,7 @@ def _routers() -> list[APIRouter]:
     from app.http.pages import contracts as contract_pages
     from app.http.pages import health as health_page
     from app.http.pages import library as library_pages
-    from app.http.pages import main, reports
+    from app.http.pages import main, reports, rules, transactions
     from app.http.pages import sources as source_pages
     from app.http.pages import upload as upload_page
 
@@ -51,7 +51,8 @@ def _routers() -> list[APIRouter]:
             documents.router, money.router,
             reports.router, contracts.router, contract_pages.router, sources.router,
             library.router, uploads.router, library_pages.router, upload_page.router,
-            source_pages.router, health_page.router, main.router]
+            source_pages.router, health_page.router, transactions.router, rules.router,
+            main.router]
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:

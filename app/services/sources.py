@@ -73,26 +73,6 @@ SECURITIES = ("ssl", "starttls", "none")
 MAX_NAME = 200
 
 
-def _toml_value(value: Any) -> str:
-    """A TOML literal for the plain values a source entry holds (str, bool, int, list)."""
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    # JSON string escapes (\" \\ \n \uXXXX) are TOML basic-string escapes too.
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def _entry_toml(entry: dict[str, Any]) -> str:
-    lines = ["", "[[source]]"]
-    lines += [f"{key} = {_toml_value(value)}" for key, value in entry.items() if value is not None]
-    return "\n".join(lines) + "\n"
-
-
 def _check_name(rt: Runtime, name: str) -> str:
     from app.services.sync import configured_sources
     from app.services.uploads import INBOX_NAME
@@ -112,29 +92,23 @@ def _check_name(rt: Runtime, name: str) -> str:
 def _append_entry(rt: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     """Append one [[source]] table to the sources file (comments and the other entries stay as
     they are), after checking that the whole file still loads; atomic."""
-    import os
-    import tempfile
-
     from app.core.errors import ConfigError
+    from app.services.toml_write import table_toml, write_checked
     from ingest.sources import load_sources
 
     path = rt.settings.resolved_sources_file
     old = path.read_text(encoding="utf-8") if path.exists() else (
         "# homerag sources (see config/sources.toml.example); entries below were added from "
         "the web.\n")
-    new = old + ("" if old.endswith("\n") else "\n") + _entry_toml(entry)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sources-", suffix=".toml")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(new)
+    new = old + ("" if old.endswith("\n") else "\n") + "\n" + table_toml("source", entry)
+
+    def check(tmp: Path) -> None:
         try:
-            load_sources(Path(tmp))
+            load_sources(tmp)
         except ConfigError as exc:
-            raise InvalidInputError(str(exc).replace(tmp, str(path))) from exc
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+            raise InvalidInputError(str(exc).replace(str(tmp), str(path))) from exc
+
+    write_checked(path, new, check)
     return {"name": entry["name"], "kind": entry["kind"], "file": str(path)}
 
 

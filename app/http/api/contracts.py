@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 
 from app.http.deps import RuntimeDep
 from app.services import contracts as service
@@ -29,3 +30,18 @@ def get_contracts(rt: RuntimeDep, days: DaysQuery = service.DEFAULT_DAYS,
 def refresh(rt: RuntimeDep, force: bool = False) -> dict[str, Any]:
     """Runs the extraction LLM when configured, rules otherwise (each contract says which)."""
     return service.refresh_contracts(rt, force=force).to_json()
+
+
+@router.get("/contracts/calendar.ics", summary="Cancellation deadlines as an iCalendar feed",
+            response_class=PlainTextResponse)
+def calendar(rt: RuntimeDep) -> PlainTextResponse:
+    """RFC 5545: an all-day event per last day to cancel (and per contract that ends), each
+    with an alarm a week before. Subscribe to it from a calendar on this machine."""
+    return PlainTextResponse(service.deadlines_calendar(rt), media_type="text/calendar")
+
+
+@router.get("/contracts/{contract_id}", summary="One contract with the debits that pay it")
+def get_contract(contract_id: int, rt: RuntimeDep, today: TodayQuery = None) -> dict[str, Any]:
+    """Terms with the clauses they were read from, schedule, and `payments`: the payee whose
+    recurring debits match the contract (by name and amount) with its latest debits."""
+    return service.get_contract(rt, contract_id, today=service.parse_day(today))
