@@ -1,5 +1,6 @@
-"""The web pages: the question form at / (streamed with JS, a full answer by POST without it),
-/search, and /documents/{id} with the cited passage highlighted."""
+"""The web pages: the question form at / as a conversation (streamed with JS, a full answer by
+POST without it; follow-ups read against the earlier turns), /conversations, /search, and
+/documents/{id} with the cited passage highlighted."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.core.errors import InvalidInputError
 from app.http.deps import RuntimeDep
 from app.http.rendering import render
+from app.services.conversations import (
+    delete_conversation,
+    get_conversation,
+    list_conversations,
+)
 from app.services.documents import document_page as document_page_data
 from app.services.search import make_search_filters, search_passages
 
@@ -44,8 +50,13 @@ def _page(request: Request, name: str, form: FormValues, *, status_code: int = 2
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, q: str = "") -> HTMLResponse:
-    return _page(request, "index.html", FormValues(question=q))
+def index(request: Request, rt: RuntimeDep, q: str = "",
+          c: Annotated[int | None, Query(description="Reopen this conversation.")] = None,
+          ) -> HTMLResponse:
+    """The question form; with `c`, a stored conversation whose next question follows up."""
+    conversation = get_conversation(rt, c) if c is not None else None
+    return _page(request, "index.html", FormValues(question=q), conversation=conversation,
+                 earlier=conversation["turns"] if conversation else [])
 
 
 @router.post("/ask", response_class=HTMLResponse)
@@ -57,19 +68,42 @@ def ask_form(
     source: Annotated[str, Form()] = "",
     date_from: Annotated[str, Form(alias="from")] = "",
     date_to: Annotated[str, Form(alias="to")] = "",
+    conversation_id: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """The whole answer in one page (the form's action when JavaScript is off)."""
-    from app.services.ask import ask
+    """The whole answer in one page (the form's action when JavaScript is off): a turn of the
+    conversation `conversation_id` (a new one when empty), earlier turns above it."""
+    from app.services.ask import ask_turn
 
     form = FormValues(question=question, kind=kind, source=source, date_from=date_from,
                       date_to=date_to)
+    conv_id = int(conversation_id) if conversation_id.strip().isdigit() else None
     try:
-        result = ask(rt, question, filters=form.filters())
+        result, rewrite, stored = ask_turn(rt, question, conversation_id=conv_id,
+                                           filters=form.filters(), origin="web")
     except InvalidInputError as exc:  # the owner's typo: show it next to the form they can fix
-        return _page(request, "index.html", form, error=str(exc), status_code=400)
-    return _page(request, "index.html", form, result=result,
+        conversation = get_conversation(rt, conv_id) if conv_id is not None else None
+        return _page(request, "index.html", form, error=str(exc), status_code=400,
+                     conversation=conversation,
+                     earlier=conversation["turns"] if conversation else [])
+    conversation = get_conversation(rt, stored["id"]) if stored else None
+    return _page(request, "index.html", form, result=result, rewrite=rewrite,
+                 conversation=conversation,
+                 earlier=conversation["turns"][:-1] if conversation else [],
                  offered=[b for b in result.offered
                           if b.n not in {c.n for c in result.citations}])
+
+
+@router.get("/conversations", response_class=HTMLResponse)
+def conversations_page(request: Request, rt: RuntimeDep) -> HTMLResponse:
+    """Stored conversations: reopen, export as Markdown, delete."""
+    return render(request, "conversations.html",
+                  {"conversations": list_conversations(rt), "title": "Conversations"})
+
+
+@router.post("/conversations/{conversation_id}/delete")
+def delete_conversation_form(conversation_id: int, rt: RuntimeDep) -> RedirectResponse:
+    delete_conversation(rt, conversation_id)
+    return RedirectResponse("/conversations", status_code=303)
 
 
 @router.get("/search", response_class=HTMLResponse)

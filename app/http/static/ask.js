@@ -1,4 +1,7 @@
-// Stream the answer into the page (fetch + ReadableStream on /api/ask/stream, server-sent events).
+// Stream the answer into the page (fetch + ReadableStream on /api/conversations/ask, server-sent
+// events). The page is a conversation: each answer moves up into the transcript when the next
+// question is asked, and that question is a follow-up (the server rewrites it against the earlier
+// turns and says how in a `rewrite` event; `conversation` gives the stored conversation's id).
 // Without fetch streaming the form posts to /ask and the server renders the whole answer.
 // Document text is untrusted: it only ever reaches the page through textContent.
 (function () {
@@ -8,6 +11,9 @@
   var answer = document.getElementById("answer");
   var statusLine = document.getElementById("status");
   var button = document.getElementById("ask-button");
+  var turns = document.getElementById("turns");
+  var conversationInput = document.getElementById("conversation-id");
+  var questionBox = document.getElementById("question");
   // The same markers as MARKER_RE in app/answer/citations.py: [1], [1, 2], [3-5], [1; 4-6].
   var ITEM = "\\d{1,4}(?:[ \\t]*[-\\u2013][ \\t]*\\d{1,4})?";
   var MARKER = new RegExp("\\[[ \\t]*(" + ITEM + "(?:[ \\t]*[,;][ \\t]*" + ITEM + ")*)[ \\t]*\\]", "g");
@@ -90,10 +96,30 @@
     node.appendChild(document.createTextNode(text.slice(pos)));
   }
 
-  function newAnswerView() {
+  // The answer on screen becomes a turn of the transcript; its ids get a prefix so the next
+  // answer's ids (#answer-text, #cite-1 ...) stay unique and its [n] links keep their targets.
+  function archiveAnswer() {
+    if (answer.hidden || !answer.firstChild || !turns) return;
+    var k = turns.querySelectorAll("article.turn").length + 1;
+    var article = el("article", { "class": "turn", id: "turn-" + k });
+    while (answer.firstChild) article.appendChild(answer.firstChild);
+    Array.prototype.forEach.call(article.querySelectorAll("[id]"), function (node) {
+      node.id = "t" + k + "-" + node.id;
+    });
+    Array.prototype.forEach.call(article.querySelectorAll('a[href^="#cite-"]'), function (a) {
+      a.setAttribute("href", "#t" + k + "-" + a.getAttribute("href").slice(1));
+    });
+    turns.appendChild(article);
+    answer.hidden = true;
+  }
+
+  function newAnswerView(question) {
+    archiveAnswer();
     answer.textContent = "";
     answer.hidden = false;
     var view = {
+      question: el("h2", { "class": "turn-question", id: "current-question" }, question),
+      rewrite: el("details", { "class": "rewrite", id: "rewrite", hidden: "" }),
       badges: el("div", { "class": "badges", id: "badges" }),
       notices: el("div", {}),
       reasoning: el("details", { "class": "reasoning", id: "reasoning", hidden: "" }),
@@ -106,9 +132,35 @@
     };
     view.reasoning.appendChild(el("summary", {}, "Reasoning"));
     view.reasoning.appendChild(view.reasoningText);
-    [view.badges, view.notices, view.reasoning, view.text, view.sources].forEach(function (n) { answer.appendChild(n); });
+    [view.question, view.rewrite, view.badges, view.notices, view.reasoning, view.text, view.sources].forEach(function (n) { answer.appendChild(n); });
     return view;
   }
+
+  // How the question was understood: shown on request (a closed <details>) when it was rewritten.
+  function showRewrite(view, r) {
+    view.rewrite.textContent = "";
+    if (!r || !r.standalone || r.standalone === r.question) return;
+    view.rewrite.appendChild(el("summary", {}, "How this follow-up was understood"));
+    view.rewrite.appendChild(el("p", { "class": "standalone", id: "rewrite-standalone" }, r.standalone));
+    if (r.carried && r.carried.length) view.rewrite.appendChild(el("p", { "class": "carried" }, "Carried over: " + r.carried.join("; ")));
+    if (r.notice) view.rewrite.appendChild(el("p", { "class": "carried" }, r.notice));
+    view.rewrite.hidden = false;
+  }
+
+  function joinConversation(c) {
+    if (!c || c.id === undefined) return;
+    conversationInput.value = String(c.id);
+    form.classList.add("follow-up");
+    questionBox.setAttribute("placeholder", "Ask a follow-up, e.g. and in October? / which of those were over 50 euros?");
+    var exp = document.getElementById("export-conversation");
+    if (exp) { exp.setAttribute("href", "/api/conversations/" + encodeURIComponent(c.id) + "/markdown?download=1"); exp.hidden = false; }
+    var fresh = document.getElementById("new-conversation");
+    if (fresh) fresh.hidden = false;
+    var title = document.getElementById("conv-title");
+    if (title && !title.textContent) { title.textContent = firstQuestion; title.hidden = false; }
+    if (window.history && window.history.replaceState) window.history.replaceState(null, "", "/?c=" + encodeURIComponent(c.id));
+  }
+  var firstQuestion = "";
 
   function showSources(view, title, items, id) {
     view.sources.textContent = "";
@@ -182,8 +234,13 @@
       view.text.textContent = "";
     } else if (type === "tool") {
       statusLine.textContent = "Looked up " + ((data.tool && data.tool.name) || "data") + "\u2026";
+    } else if (type === "rewrite") {
+      showRewrite(view, data.rewrite);
+    } else if (type === "conversation") {
+      joinConversation(data.conversation);
     } else if (type === "done") {
       finish(view, data.result || {});
+      questionBox.value = "";
     } else if (type === "error") {
       showError(view, data.detail || "The answer failed.");
     }
@@ -202,6 +259,8 @@
   function body() {
     var data = new FormData(form);
     var out = { question: String(data.get("question") || "") };
+    var conv = String(data.get("conversation_id") || "");
+    if (/^\d+$/.test(conv)) out.conversation_id = Number(conv);
     var kind = String(data.get("kind") || "");
     if (kind) out.kind = [kind];
     var sources = String(data.get("source") || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
@@ -213,11 +272,13 @@
 
   async function ask(event) {
     event.preventDefault();
-    var view = newAnswerView();
+    var question = questionBox.value.trim();
+    if (!firstQuestion) firstQuestion = question;
+    var view = newAnswerView(question);
     button.disabled = true;
     statusLine.textContent = "Searching your documents\u2026";
     try {
-      var resp = await fetch("/api/ask/stream", {
+      var resp = await fetch("/api/conversations/ask", {
         method: "POST",
         headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
         body: JSON.stringify(body())
