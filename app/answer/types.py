@@ -111,7 +111,7 @@ def citation_url(c: Citable, span: tuple[int, int] | None = None) -> str | None:
     for unit in ("row", "line"):
         value = c.location.get(unit) if c.location else None
         if isinstance(value, int) and not isinstance(value, bool):
-            return f"{base}?{unit}={value}#{unit}-{value}"
+            return f"{base}?{unit}={value}#passage"
     return base
 
 

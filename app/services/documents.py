@@ -7,6 +7,7 @@ shapes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.core.errors import NotFoundError
+from app.core.errors import InvalidInputError, NotFoundError
 from app.core.models import Chunk, Document
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ MAX_PAGE_CHARS = 400_000
 
 @dataclass
 class Highlight:
-    """The document text split around the cited passage (all parts escaped by the template)."""
+    """The document text split around the cited passage (all parts escaped by the template),
+    and inside the passage the cited span: the sentences that support the answer (`strong`)."""
 
     before: str
     passage: str
@@ -128,24 +130,81 @@ class Highlight:
     located: bool  # False: the passage could not be found in the text; shown apart
     cut_before: bool = False
     cut_after: bool = False
+    span: tuple[int, int] | None = None  # [start, end) within `passage`
+    note: str | None = None  # why a requested span or row is not marked
+
+    @property
+    def lead(self) -> str:
+        return self.passage[: self.span[0]] if self.span else self.passage
+
+    @property
+    def strong(self) -> str:
+        return self.passage[self.span[0]:self.span[1]] if self.span else ""
+
+    @property
+    def tail(self) -> str:
+        return self.passage[self.span[1]:] if self.span else ""
 
 
-def highlight(content: str, start: int, end: int, passage: str) -> Highlight:
+def highlight(content: str, start: int, end: int, passage: str, *,
+              span: tuple[int, int] | None = None) -> Highlight:
     """Split `content` around the passage at [start, end) (found by its text if the offsets
-    are stale), keeping WINDOW_CHARS on each side."""
+    are stale), keeping WINDOW_CHARS on each side; `span` (document offsets inside the
+    passage) is marked strongly within it."""
+    moved = 0
     if not (0 <= start < end <= len(content)) or content[start:end] != passage:
         found = content.find(passage) if passage else -1
         if found < 0:
             return Highlight(before=content, passage=passage, after="", located=False)
+        moved = found - start
         start, end = found, found + len(passage)
     lo, hi = max(0, start - WINDOW_CHARS), min(len(content), end + WINDOW_CHARS)
+    inner, note = None, None
+    if span is not None:
+        s, e = span[0] + moved, span[1] + moved
+        if start <= s < e <= end:
+            inner = (s - start, e - start)
+        else:
+            note = "the cited sentences are not inside this passage; the whole passage is marked"
     return Highlight(before=content[lo:start], passage=content[start:end], after=content[end:hi],
-                     located=True, cut_before=lo > 0, cut_after=hi < len(content))
+                     located=True, cut_before=lo > 0, cut_after=hi < len(content), span=inner,
+                     note=note)
+
+
+def parse_span(value: str | None) -> tuple[int, int] | None:
+    """'120-245' -> (120, 245). Raises InvalidInputError for anything else."""
+    if value is None or not value.strip():
+        return None
+    m = re.fullmatch(r"\s*(\d{1,9})\s*-\s*(\d{1,9})\s*", value)
+    if m is None or int(m.group(1)) >= int(m.group(2)):
+        raise InvalidInputError(f"span: {value!r} is not START-END (character offsets)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def row_line(content: str, unit: str, number: int) -> tuple[int, int] | None:
+    """[start, end) of the statement line `[row N] …` (or `[line N] …`) in a statement's text
+    (ingest/parsers/statement.py writes each transaction as such a line)."""
+    m = re.search(rf"^\[{unit} {number}\] [^\n]*$", content, re.MULTILINE)
+    return (m.start(), m.end()) if m else None
+
+
+def row_highlight(content: str, unit: str, number: int) -> Highlight:
+    """The statement text with row (or line) `number` as the marked passage."""
+    where = row_line(content, unit, number)
+    if where is None:
+        return Highlight(before=content, passage="", after="", located=False,
+                         note=f"{unit} {number} is not in this document's text")
+    start, end = where
+    lo, hi = max(0, start - WINDOW_CHARS), min(len(content), end + WINDOW_CHARS)
+    return Highlight(before=content[lo:start], passage=content[start:end], after=content[end:hi],
+                     located=True, cut_before=lo > 0, cut_after=hi < len(content),
+                     span=(0, end - start))
 
 
 @dataclass
 class DocumentPage:
-    """What the document page shows: the document, the cited passage marked in its text."""
+    """What the document page shows: the document, the cited passage marked in its text, and
+    for a PDF the page to render with the text to find on it (static/pdfview.js)."""
 
     view: DocumentView
     chunk: Chunk | None
@@ -153,6 +212,11 @@ class DocumentPage:
     text: str
     text_cut: bool
     pdf: bool
+    row: tuple[str, int] | None = None  # ("row", 37): a statement row was asked for
+    pdf_page: int | None = None  # the passage's first and last page (it may cross a break)
+    pdf_page_end: int | None = None
+    pdf_find: str = ""  # the cited sentences (else the passage), to mark on the rendered page
+    pdf_passage: str = ""
 
     @property
     def title(self) -> str:
@@ -167,20 +231,42 @@ class OriginalFile:
     passive: bool  # safe to render inline from our origin (else served sandboxed)
 
 
-def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None) -> DocumentPage:
+def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None,
+                  span: str | None = None, row: int | None = None,
+                  line: int | None = None) -> DocumentPage:
+    """The document page's data: `chunk` marks a passage (lightly) and `span` ("START-END",
+    document offsets) the sentences in it that support an answer (strongly); `row` / `line`
+    mark a statement's transaction line instead.
+
+    Raises:
+        NotFoundError: no such document, or the passage is not part of it.
+        InvalidInputError: a malformed span.
+    """
+    wanted = parse_span(span)
     with rt.db.session() as session:
         view = document_view(session, rt.settings, document_id)
         doc = view.document
         cited = parts = None
+        content = doc.content or ""
+        asked_row = ("row", row) if row is not None else ("line", line) if line is not None \
+            else None
         if chunk_id is not None:
             cited = get_chunk(session, chunk_id)
             if cited.document_id != doc.id:
                 raise NotFoundError(f"passage {chunk_id} is not part of document {document_id}")
-            parts = highlight(doc.content or "", cited.char_start, cited.char_end, cited.text)
-    content = doc.content or ""
-    return DocumentPage(view=view, chunk=cited, parts=parts, text=content[:MAX_PAGE_CHARS],
-                        text_cut=len(content) > MAX_PAGE_CHARS,
-                        pdf=is_pdf(doc.media_type, doc.origin))
+            parts = highlight(content, cited.char_start, cited.char_end, cited.text, span=wanted)
+        elif asked_row is not None:
+            parts = row_highlight(content, *asked_row)
+    pdf = is_pdf(doc.media_type, doc.origin)
+    page = DocumentPage(view=view, chunk=cited, parts=parts, text=content[:MAX_PAGE_CHARS],
+                        text_cut=len(content) > MAX_PAGE_CHARS, pdf=pdf, row=asked_row)
+    if pdf and view.original is not None:
+        page.pdf_page = (cited.page if cited is not None else None) or 1
+        page.pdf_page_end = (cited.page_end if cited is not None else None) or page.pdf_page
+        if parts is not None and parts.located:
+            page.pdf_passage = parts.passage
+            page.pdf_find = parts.strong or parts.passage
+    return page
 
 
 def document_info(rt: Runtime, document_id: int, *, chunks: bool = False,

@@ -128,7 +128,7 @@ def test_a_transaction_citation_links_to_its_statement_row():
     row = Citable(text="2026-10-03 -12.50 EUR REWE", path="/bank/giro.csv", kind="transaction",
                   document_id=4, location={"row": 37, "transaction_id": 8})
     data = Citation(n=1, citable=row).to_json()
-    assert data["url"] == "/documents/4?row=37#row-37" and data["span"] is None
+    assert data["url"] == "/documents/4?row=37#passage" and data["span"] is None
 
 
 def test_streamed_answer_keeps_model_numbers_and_done_carries_renumbered_spans(openai_stub):

@@ -138,9 +138,12 @@ def test_pdf_citation_scrolls_to_the_passage_and_links_the_page(browser, serve, 
     base = serve()
     page = browser.new_page(viewport=PHONE)
     page.goto(f"{base}/documents/{hit['document_id']}?chunk={hit['chunk_id']}#passage")
-    mark = page.wait_for_selector("mark#passage")
+    page.wait_for_selector("mark#passage")
     page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollHeight") > 2 * PHONE["height"]
+    # The page lands on the passage marked on the rendered PDF page (pdfview.js).
+    page.wait_for_selector("#pdf-view[data-marked]", timeout=20_000)
+    mark = page.wait_for_selector(".pdf-mark")
     box = mark.bounding_box()
     assert box is not None and box["y"] < PHONE["height"] and box["y"] + box["height"] > 0
     assert page.evaluate("window.scrollY") > 0  # scrolled down to it

@@ -128,10 +128,13 @@ def search_page(
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: int, rt: RuntimeDep,
-                  chunk: int | None = None) -> HTMLResponse:
-    """The document's text with the cited passage highlighted, and a link to the original."""
-    page = document_page_data(rt, document_id, chunk_id=chunk)
+                  chunk: int | None = None, span: str | None = None, row: int | None = None,
+                  line: int | None = None) -> HTMLResponse:
+    """The document's text with the cited passage highlighted (its supporting `span` marked
+    strongly, or a statement's `row`/`line`), and a link to the original."""
+    page = document_page_data(rt, document_id, chunk_id=chunk, span=span, row=row, line=line)
     return render(request, "document.html", {
         "view": page.view, "doc": page.view.document, "chunk": page.chunk, "parts": page.parts,
         "text": page.text, "text_cut": page.text_cut, "pdf": page.pdf, "title": page.title,
+        "page": page,
     })
