@@ -112,7 +112,7 @@ def tx_top(as_json: bool, by: str, limit: int, **kw: Any) -> None:
         _echo_json(result.to_json())
         return
     for g in result.groups:
-        click.echo(f"{g.total:>14} {g.currency}  {g.count:>5}x  {g.key}")
+        click.echo(f"{g.total:>14} {g.currency}  {g.count:>5}x  {g.label or g.key}")
 
 
 @tx_group.command("statements")

@@ -45,13 +45,14 @@ def category_chart(content: dict[str, Any]) -> bytes | None:
     cats = list(reversed(cats))
     names = [c["category"] for c in cats]
     spent = [float(Decimal(c["spent"])) for c in cats]
-    usual = [float(Decimal(c["trailing_median"])) for c in cats]
+    # No usual value (no earlier period with data): no grey bar rather than a zero one.
+    usual = [float(Decimal(c["trailing_median"] or 0)) for c in cats]
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(cats) + 1.2))
     y = range(len(cats))
     ax.barh([i + 0.2 for i in y], spent, height=0.4, color=[
         _RED if u and s > 1.5 * u else _BLUE for s, u in zip(spent, usual, strict=True)],
         label="this period")
-    ax.barh([i - 0.2 for i in y], usual, height=0.4, color=_GREY, label="trailing median (12)")
+    ax.barh([i - 0.2 for i in y], usual, height=0.4, color=_GREY, label="usual (median of earlier periods)")
     ax.set_yticks(list(y), names)
     ax.set_xlabel(cur or "")
     ax.set_title("Spending by category vs. usual (red: over 1.5x usual)")

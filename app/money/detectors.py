@@ -319,12 +319,29 @@ def periods_back(start: date, end: date, count: int) -> list[tuple[date, date]]:
     return out
 
 
+def covered_periods(history: Sequence[DetTx], start: date, end: date,
+                    count: int = 12) -> list[tuple[date, date]]:
+    """The previous periods (up to `count`) that the history covers: a period that ended before
+    the first transaction is not a period of zero spending but one without data, and would pull
+    every median to zero. A period counts when at least half of it lies after the data began."""
+    windows = periods_back(start, end, count)
+    since = min((t.date for t in history), default=None)
+    if since is None:
+        return []
+    return [(ws, we) for ws, we in windows
+            if ((we - max(ws, since)).days + 1) * 2 >= (we - ws).days + 1]
+
+
 def trailing(history: Sequence[DetTx], start: date, end: date, *, key: str,
              count: int = 12) -> dict[tuple[str, str], list[Decimal]]:
-    """Per (key value, currency): spend in each of the `count` previous periods (0 when none)."""
-    windows = periods_back(start, end, count)
+    """Per (key value, currency): spend in each previous period the data covers (0 when none
+    in a covered period; see `covered_periods`)."""
+    windows = covered_periods(history, start, end, count)
+    if not windows:
+        return {}
     first = windows[-1][0]
-    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * count)
+    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(
+        lambda: [Decimal(0)] * len(windows))
     for t in _outgoing(history):
         if not first <= t.date < start:
             continue
@@ -366,7 +383,7 @@ def category_spikes(history: Sequence[DetTx], start: date, end: date) -> list[Fl
 
 def unusual_frequency(history: Sequence[DetTx], start: date, end: date) -> list[Flag]:
     """A payee charged far more often than in its usual period."""
-    windows = periods_back(start, end, 12)
+    windows = covered_periods(history, start, end, 12)
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(windows))
     now: dict[str, list[DetTx]] = defaultdict(list)
     for t in _outgoing(history):

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, Text, and_, func, literal, or_, select
 
 from app.core.errors import InvalidInputError
 from app.core.models import Account, Document, Transaction
@@ -154,10 +154,12 @@ class Group:
     total: Decimal
     count: int
     ids: tuple[int, ...] = field(default=())
+    label: str | None = None  # merchants: the payee as the statements write it most often
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "currency": self.currency, "total": format(self.total, "f"),
-                "count": self.count, "transaction_ids": list(self.ids)}
+        return {"key": self.key, "label": self.label or self.key, "currency": self.currency,
+                "total": format(self.total, "f"), "count": self.count,
+                "transaction_ids": list(self.ids)}
 
 
 def account_label() -> Any:
@@ -278,7 +280,11 @@ def group_transactions(session: Session, f: TxFilter, *, by: str, limit: int = 5
     first when filtering for spending, the largest sum otherwise; "key" sorts by the key."""
     key = _group_key(by).label("key")
     total = func.sum(Transaction.amount)
-    q = (select(key, Transaction.currency, total, func.count(), func.array_agg(Transaction.id))
+    # The merchant key is folded ("backerei korn"); show the payee as written ("Bäckerei Korn").
+    label = (func.mode().within_group(Transaction.counterparty) if by == "merchant"
+             else literal(None, Text)).label("label")
+    q = (select(key, Transaction.currency, total, func.count(), func.array_agg(Transaction.id),
+                label)
          .select_from(Transaction).join(Account, Account.id == Transaction.account_id)
          .where(and_(True, *_where(f))).group_by(key, Transaction.currency))
     if order == "key":
@@ -286,8 +292,8 @@ def group_transactions(session: Session, f: TxFilter, *, by: str, limit: int = 5
     else:
         q = q.order_by(total.asc() if f.direction == "out" else total.desc(), key)
     q = q.limit(max(1, min(limit, 1000)))
-    return [Group(key=k, currency=c, total=t, count=n, ids=tuple(sorted(i)[:CITE_LIMIT]))
-            for k, c, t, n, i in session.execute(q).all()]
+    return [Group(key=k, currency=c, total=t, count=n, ids=tuple(sorted(i)[:CITE_LIMIT]),
+                  label=lab) for k, c, t, n, i, lab in session.execute(q).all()]
 
 
 def get_transactions(session: Session, ids: list[int] | tuple[int, ...]) -> list[TxRow]:

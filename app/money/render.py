@@ -34,10 +34,13 @@ def to_markdown(content: dict[str, Any], *, link_base: str | None = None) -> str
         out += [f"| {t['currency']} | {t['spent']} | {t['income']} | {t['net']} | {t['count']} |"
                 for t in content["totals"]]
         out.append("")
-    out += ["## Spending by category (vs. trailing 12-period median)",
+    if not content["totals"]:  # the summary line says there is no data for the period
+        return "\n".join(out) + "\n"
+    periods = content.get("baseline_periods", 12)
+    out += [f"## Spending by category (vs. the median of {periods} earlier periods)",
             "| category | spent | usual | difference |", "|---|---:|---:|---:|"]
-    out += [f"| {c['category']} | {c['spent']} {c['currency']} | {c['trailing_median']} | "
-            f"{c['difference']} |" for c in content["categories"]]
+    out += [f"| {c['category']} | {c['spent']} {c['currency']} | {c['trailing_median'] or '—'} | "
+            f"{c['difference'] or '—'} |" for c in content["categories"]]
     out += ["", "## Top merchants", "| merchant | spent | count |", "|---|---:|---:|"]
     out += [f"| {m['label']} | {m['spent']} {m['currency']} | {m['count']} |"
             for m in content["merchants"]]

@@ -14,10 +14,18 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.models import Account, Document, Statement, Transaction
-from app.money.detectors import DetTx, Flag, detect, median, recurring_series, trailing
+from app.money.detectors import (
+    DetTx,
+    Flag,
+    covered_periods,
+    detect,
+    median,
+    recurring_series,
+    trailing,
+)
 from app.money.periods import Period
 
 if TYPE_CHECKING:
@@ -95,7 +103,10 @@ def _totals(rows: list[_Row], start: date, end: date) -> list[dict[str, Any]]:
 
 
 def _categories(rows: list[_Row], start: date, end: date) -> list[dict[str, Any]]:
+    """Spend per category against its usual: the median of the previous periods the data
+    covers (None when there is no earlier period with data: nothing to compare with)."""
     hist = [r.tx for r in rows]
+    baseline = bool(covered_periods(hist, start, end, 12))
     past = trailing(hist, start, end, key="category", count=12)
     now: dict[tuple[str, str], list[DetTx]] = defaultdict(list)
     for t in hist:
@@ -108,12 +119,14 @@ def _categories(rows: list[_Row], start: date, end: date) -> list[dict[str, Any]
         med = median(past[key]) if key in past else Decimal(0)
         out.append({
             "category": key[0], "currency": key[1], "spent": _money(spent),
-            "trailing_median": _money(med), "difference": _money(spent - med),
+            "trailing_median": _money(med) if baseline else None,
+            "difference": _money(spent - med) if baseline else None,
             "ratio": round(float(spent / med), 2) if med else None, "count": len(txs),
             "transaction_ids": [t.id for t in sorted(txs, key=lambda t: t.amount)][:50],
         })
-    out.sort(key=lambda c: (-Decimal(c["spent"]), -Decimal(c["trailing_median"]), c["category"]))
-    return [c for c in out if Decimal(c["spent"]) or Decimal(c["trailing_median"])]
+    out.sort(key=lambda c: (-Decimal(c["spent"]), -Decimal(c["trailing_median"] or 0),
+                            c["category"]))
+    return [c for c in out if Decimal(c["spent"]) or Decimal(c["trailing_median"] or 0)]
 
 
 def _merchants(rows: list[_Row], start: date, end: date) -> list[dict[str, Any]]:
@@ -133,16 +146,15 @@ def _merchants(rows: list[_Row], start: date, end: date) -> list[dict[str, Any]]
 
 
 def _trend(rows: list[_Row], start: date, end: date, periods: int = 12) -> list[dict[str, Any]]:
-    """Spend of this and the previous `periods` periods, main currency only."""
-    from app.money.detectors import periods_back
-
+    """Spend of this and the previous `periods` periods the data covers, main currency only."""
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
         counts[r.tx.currency] += 1
     if not counts:
         return []
     cur = max(counts, key=lambda c: counts[c])
-    windows = [*reversed(periods_back(start, end, periods)), (start, end)]
+    covered = covered_periods([r.tx for r in rows], start, end, periods)
+    windows = [*reversed(covered), (start, end)]
     out = []
     for ws, we in windows:
         spent = sum((-r.tx.amount for r in rows if r.tx.currency == cur and r.tx.amount < 0
@@ -205,11 +217,17 @@ def _contract_deadlines(session: Session, today: date, days: int = 60) -> list[d
 def summary_lines(content: dict[str, Any]) -> list[str]:
     """The deterministic summary: one line per fact, flags cited as [F1], [F2] ..."""
     lines = []
+    if not content["totals"]:
+        cover = content.get("coverage") or {}
+        where = (f" (your statements cover {cover['first']} to {cover['last']})"
+                 if cover.get("first") else " (no statements are imported yet)")
+        return [f"No data for this period: no transactions from {content['start']} to "
+                f"{content['end']}{where}."]
     for t in content["totals"]:
         lines.append(f"Spent {t['spent']} {t['currency']} in {t['count']} transactions "
                      f"(income {t['income']} {t['currency']}).")
     above = [c for c in content["categories"] if c["ratio"] and c["ratio"] >= 1.5
-             and Decimal(c["difference"]) >= 20]
+             and Decimal(c["difference"] or 0) >= 20]
     for c in above[:3]:
         lines.append(f"{c['category'].capitalize()}: {c['spent']} {c['currency']}, "
                      f"{c['ratio']}x the usual {c['trailing_median']}.")
@@ -228,6 +246,8 @@ def build_spending_report(session: Session, period: Period, *, kind: str,
     """The report content (JSON-able). `kind` is "week" or "month"."""
     rows = load_history(session, period.start, period.end)
     by_id = {r.tx.id: r for r in rows}
+    first, last = session.execute(select(func.min(Transaction.booking_date),
+                                         func.max(Transaction.booking_date))).one()
     flags = detect([r.tx for r in rows], period.start, period.end)[:MAX_FLAGS]
     todo = suggestions(flags, rows, period.end)
     content: dict[str, Any] = {
@@ -236,6 +256,11 @@ def build_spending_report(session: Session, period: Period, *, kind: str,
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         "generated_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        # Which days have statements at all: a period outside them has no data (not zero).
+        "coverage": {"first": first.isoformat() if first else None,
+                     "last": last.isoformat() if last else None},
+        "baseline_periods": len(covered_periods([r.tx for r in rows], period.start,
+                                                period.end, 12)),
         "totals": _totals(rows, period.start, period.end),
         "categories": _categories(rows, period.start, period.end),
         "merchants": _merchants(rows, period.start, period.end),

@@ -263,3 +263,70 @@ def run_weekly_report(rt: Runtime, *, now: datetime | None = None,
     log.info("weekly spending report %s stored (id %s), %s flags, emailed=%s", period.label,
              report_id, result["flags"], result["emailed"])
     return result
+
+
+# -- browsing periods ------------------------------------------------------------------------------
+def adjacent_periods(label: str) -> tuple[str, str]:
+    """The period before and after a week ("2026-W47") or month ("2026-10") label."""
+    from datetime import timedelta
+
+    from app.money.periods import parse_month, parse_week
+
+    if "-W" in label.upper():
+        p = parse_week(label)
+        before, after = p.start - timedelta(days=7), p.start + timedelta(days=7)
+        return (f"{before.isocalendar()[0]:04d}-W{before.isocalendar()[1]:02d}",
+                f"{after.isocalendar()[0]:04d}-W{after.isocalendar()[1]:02d}")
+    p = parse_month(label)
+    before = p.start - timedelta(days=1)
+    after = p.end + timedelta(days=1)
+    return f"{before.year:04d}-{before.month:02d}", f"{after.year:04d}-{after.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodReport:
+    """The report of one period for the browser: the stored one when there is one, else one
+    built on the fly (not kept until the owner asks)."""
+
+    id: int | None
+    period: str
+    kind: str
+    content: dict[str, Any]
+    body_html: str
+    previous: str
+    next: str
+
+
+def period_report(rt: Runtime, *, week: str | None = None, month: str | None = None,
+                  period: str | None = None) -> PeriodReport:
+    """The report of a week or month, stored or built now without storing it."""
+    from sqlalchemy import select
+
+    from app.core.models import Report
+    from app.money.charts import report_charts
+    from app.money.render import report_body_html
+
+    p, kind = report_period(week=week, month=month, period=period, today=local_today(rt))
+    with rt.db.session() as s:
+        row = s.scalar(select(Report).where(Report.kind == f"spending-{kind}",
+                                            Report.period == p.label))
+        stored = (row.id, row.content) if row is not None else None
+    if stored is None:
+        content = build_report(rt, period=p.label, store=False).content
+        report_id = None
+    else:
+        report_id, content = stored
+    before, after = adjacent_periods(p.label)
+    return PeriodReport(report_id, p.label, kind, content,
+                        report_body_html(content, charts=report_charts(content)), before, after)
+
+
+def default_periods(rt: Runtime) -> tuple[str, str]:
+    """The period pickers' defaults: last month and last week (owner's time zone)."""
+    from datetime import timedelta
+
+    from app.money.periods import previous_week
+
+    today = local_today(rt)
+    last_month = today.replace(day=1) - timedelta(days=1)
+    return f"{last_month.year:04d}-{last_month.month:02d}", previous_week(today).label

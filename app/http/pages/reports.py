@@ -16,10 +16,10 @@ from app.services import report as reports
 router = APIRouter(include_in_schema=False)
 
 EXAMPLES = (
+    "How much did I spend on groceries in October 2026?",
     "Show me all expenses from last month that were unusual",
-    "How much did I spend on groceries in March?",
     "Which subscription got more expensive?",
-    "Wie viel habe ich letzten Monat bei REWE ausgegeben?",
+    "Wie viel habe ich im September 2026 bei REWE ausgegeben?",
 )
 LISTED = 100
 
@@ -28,17 +28,34 @@ LISTED = 100
 def reports_page(request: Request, rt: RuntimeDep, q: str = "") -> HTMLResponse:
     """Stored reports, a form to build one, and the money question box (?q=...)."""
     result = money.answer_money_question(rt, q) if q.strip() else None
+    default_month, default_week = reports.default_periods(rt)
     return render(request, "reports.html", {
+        "default_month": default_month, "default_week": default_week,
         "title": "Reports", "reports": reports.list_reports(rt, limit=LISTED), "q": q,
         "result": result, "not_money": bool(q.strip()) and result is None,
         "examples": EXAMPLES})
 
 
 @router.post("/reports/build")
-def build_report(rt: RuntimeDep, period: Annotated[str, Form()] = "") -> RedirectResponse:
+def build_report(rt: RuntimeDep, period: Annotated[str, Form()] = "",
+                 week: Annotated[str, Form()] = "",
+                 month: Annotated[str, Form()] = "") -> RedirectResponse:
     """Build and store the report of a week (2026-W47) or month (2026-10); then show it."""
-    built = reports.build_report(rt, period=period)
+    built = reports.build_report(rt, period=period or week or month)
     return RedirectResponse(f"/reports/{built.id}", status_code=303)
+
+
+@router.get("/reports/period", response_class=HTMLResponse)
+def period_page(request: Request, rt: RuntimeDep, week: str = "", month: str = "",
+                period: str = "") -> HTMLResponse:
+    """The report of any week or month (the picker and the previous/next links land here):
+    the stored one, or one built now and kept only when asked."""
+    from markupsafe import Markup
+
+    view = reports.period_report(rt, period=period or week or month)
+    return render(request, "reports_view.html", {
+        "title": f"Spending report {view.period}", "report": view.content,
+        "body": Markup(view.body_html), "row": None, "view": view})
 
 
 @router.get("/reports/transactions/{tx_id}", response_class=HTMLResponse)
@@ -53,7 +70,9 @@ def report_page(request: Request, report_id: int, rt: RuntimeDep) -> HTMLRespons
     from markupsafe import Markup
 
     view = reports.report_view(rt, report_id)
+    before, after = reports.adjacent_periods(view.period)
     # The body template autoescapes everything it prints; Markup only marks the finished HTML.
     return render(request, "reports_view.html", {
         "title": f"Spending report {view.period}", "report": view.content,
-        "body": Markup(view.body_html), "row": view})
+        "body": Markup(view.body_html), "row": view,
+        "view": {"id": view.id, "period": view.period, "previous": before, "next": after}})
