@@ -20,10 +20,10 @@ from ingest.mediatypes import DOCX
 from ingest.parsers.common import (
     as_utc,
     display_name,
-    first_line_title,
     guess_kind,
     reject_ole_container,
 )
+from ingest.titles import candidates, choose_title
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -31,14 +31,13 @@ W = f"{{{_W}}}"
 _HEADING_NAME = re.compile(r"^(?:heading|überschrift|titre|kop|titolo|encabezado)\s*(\d)$",
                            re.IGNORECASE)
 _RUN_IN = re.compile(r"^([^.:;!?]{2,80}?\.)\s+\S")
-_JUNK_TITLES = frozenset({"word document", "document", "untitled", "dokument", "titel", "title"})
 
 
 class DocxParser:
     """Word .docx files, tables included (many contracts keep all their text in tables)."""
 
     name = "docx"
-    version = "1"
+    version = "2"  # 2: titles chosen by ingest/titles.py
 
     def score(self, inp: ParseInput) -> int | None:
         return 10 if inp.media_type == DOCX else None
@@ -66,12 +65,9 @@ class DocxParser:
         if not blocks:
             raise EmptyDocumentError(f"{name}: the document holds no text")
         props = _core_properties(document)
-        core_title = (getattr(props, "title", None) or "").strip()
-        if core_title.lower() in _JUNK_TITLES:
-            core_title = ""
         text_start = "\n".join(b.text for b in blocks[:60])
-        early_heading = next((b.text for b in blocks[:5] if b.kind == "heading"), None)
-        title = core_title or walker.title or early_heading or first_line_title(text_start)
+        title = choose_title(properties=[getattr(props, "title", None), walker.title],
+                             lines=candidates(blocks))
         created = as_utc(getattr(props, "created", None))
         modified = as_utc(getattr(props, "modified", None))
         metadata: dict[str, Any] = {"paragraphs": walker.paragraphs, "tables": walker.tables}

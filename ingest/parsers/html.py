@@ -10,7 +10,8 @@ from typing import Any
 from app.core.errors import EmptyDocumentError
 from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import HTML
-from ingest.parsers.common import as_utc, decode_text, display_name, first_line_title, guess_kind
+from ingest.parsers.common import as_utc, decode_text, display_name, guess_kind
+from ingest.titles import candidates, choose_title
 
 _DROP = frozenset({"script", "style", "nav", "noscript", "template", "svg", "iframe", "object",
                    "embed", "canvas", "head", "select", "button", "math"})
@@ -32,7 +33,7 @@ class HtmlParser:
     """Web pages and saved HTML documents."""
 
     name = "html"
-    version = "1"
+    version = "2"  # 2: titles chosen by ingest/titles.py
 
     def score(self, inp: ParseInput) -> int | None:
         return 10 if inp.media_type in (HTML, "application/xhtml+xml") else None
@@ -50,7 +51,6 @@ class HtmlParser:
         if not blocks:
             raise EmptyDocumentError(f"{name}: the HTML page holds no text")
         start = "\n".join(b.text for b in blocks[:60])
-        first_h1 = next((b.text for b in blocks if b.kind == "heading"), None)
         metadata: dict[str, Any] = {}
         for key in ("author", "description", "keywords"):
             value = _meta(root, key)
@@ -61,7 +61,7 @@ class HtmlParser:
             metadata["language"] = language
         return ParsedDocument(
             blocks=blocks,
-            title=page_title or first_h1 or first_line_title(start),
+            title=choose_title(properties=[page_title], lines=candidates(blocks)),
             kind=guess_kind(start),
             occurred_at=_meta_date(root),
             metadata=metadata,

@@ -14,7 +14,8 @@ from typing import Any
 from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
 from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import ODT
-from ingest.parsers.common import as_utc, display_name, first_line_title, guess_kind
+from ingest.parsers.common import as_utc, display_name, guess_kind
+from ingest.titles import candidates, choose_title
 
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -32,7 +33,7 @@ class OdtParser:
     """LibreOffice Writer documents."""
 
     name = "odt"
-    version = "1"
+    version = "2"  # 2: titles chosen by ingest/titles.py
 
     def score(self, inp: ParseInput) -> int | None:
         return 10 if inp.media_type == ODT else None
@@ -61,7 +62,6 @@ class OdtParser:
             raise EmptyDocumentError(f"{name}: the document holds no text")
         info = _meta(meta)
         start = "\n".join(b.text for b in walker.blocks[:60])
-        first_heading = next((b.text for b in walker.blocks[:5] if b.kind == "heading"), None)
         created = _date(info.pop("creation-date", None))
         modified = _date(info.pop("date", None))
         metadata: dict[str, Any] = dict(info)
@@ -71,7 +71,8 @@ class OdtParser:
             metadata["modified_at"] = modified.isoformat()
         return ParsedDocument(
             blocks=walker.blocks,
-            title=metadata.pop("title", None) or first_heading or first_line_title(start),
+            title=choose_title(properties=[metadata.pop("title", None)],
+                               lines=candidates(walker.blocks)),
             kind=guess_kind(start),
             occurred_at=created or modified,
             metadata=metadata,

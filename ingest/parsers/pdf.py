@@ -18,7 +18,8 @@ from app.core.errors import (
 )
 from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import PDF
-from ingest.parsers.common import display_name, first_line_title, guess_kind, parse_pdf_date
+from ingest.parsers.common import display_name, guess_kind, parse_pdf_date
+from ingest.titles import candidates, choose_title, running_lines
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -51,7 +52,7 @@ class PdfParser:
     """Text-layer PDF parser; `ocr` (optional) reads pages that have no text layer."""
 
     name = "pdf"
-    version = "1"
+    version = "2"  # 2: titles chosen by ingest/titles.py
 
     def __init__(self, ocr: PageOcr | None = None, *, ocr_dpi: int = 300) -> None:
         self.ocr = ocr
@@ -86,6 +87,7 @@ class PdfParser:
         textless: list[int] = []
         ocr_error: HomeragError | None = None
         headings = _HeadingPath()
+        page_texts: list[str] = []
         for index in range(page_count):
             number = index + 1
             try:
@@ -109,6 +111,7 @@ class PdfParser:
             if not text.strip():
                 textless.append(number)
                 continue
+            page_texts.append(text)
             blocks.extend(page_blocks(text, page=number, headings=headings))
         if not blocks and ocr_error is not None:
             raise ocr_error
@@ -119,7 +122,11 @@ class PdfParser:
                 f"{name}: no text layer on any of its {page_count} pages ({hint})")
         meta = _metadata(pdf)
         full_start = "\n".join(b.text for b in blocks[:40])
-        title = _clean_title(meta.get("Title")) or first_line_title(full_start)
+        # The printed lines of the first pages (a title is a line of its own; the blocks may
+        # join it with the next line).
+        printed = [TextBlock(text=t) for t in page_texts[:2]]
+        title = choose_title(properties=[meta.get("Title")], lines=candidates(printed),
+                             skip=running_lines(page_texts))
         created = parse_pdf_date(meta.get("CreationDate"))
         modified = parse_pdf_date(meta.get("ModDate"))
         metadata: dict[str, Any] = {"page_count": page_count}
@@ -178,21 +185,6 @@ def _metadata(pdf: Any) -> dict[str, str]:
     except Exception:  # broken info dictionaries are common and never fatal
         return {}
     return {k: " ".join(str(v).split()) for k, v in raw.items() if str(v).strip()}
-
-
-_JUNK_TITLE = re.compile(r"^(untitled|microsoft word - .*|document\d*|.*\.(exe|docx?|pdf|tmp))$",
-                         re.IGNORECASE)
-
-
-def _clean_title(title: str | None) -> str | None:
-    if not title:
-        return None
-    title = title.strip()
-    if _JUNK_TITLE.match(title):
-        stripped = re.sub(r"^microsoft word - ", "", title, flags=re.IGNORECASE)
-        stripped = re.sub(r"\.(docx?|pdf)$", "", stripped, flags=re.IGNORECASE)
-        return stripped if stripped and stripped != title and not _JUNK_TITLE.match(stripped) else None
-    return title
 
 
 # -- page text -> blocks --------------------------------------------------------------------------

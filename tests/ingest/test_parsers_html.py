@@ -70,10 +70,10 @@ def test_legacy_charset_from_meta_tag():
 
 def test_xhtml_with_xml_declaration():
     data = ('<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
-            "<body><h1>Titel</h1><p>Straße</p></body></html>").encode()
+            "<body><h1>Rechnung</h1><p>Straße</p></body></html>").encode()
     doc = HtmlParser().parse(_inp(data, "a.xhtml"))
-    assert [b.text for b in doc.blocks] == ["Titel", "Straße"]
-    assert doc.title == "Titel"
+    assert [b.text for b in doc.blocks] == ["Rechnung", "Straße"]
+    assert doc.title == "Rechnung"
 
 
 def test_fragment_without_body_tag():
