@@ -106,10 +106,15 @@ def ask_stream(rt: Runtime, question: str, *, filters: SearchFilters | None = No
 def ask(rt: Runtime, question: str, **kwargs: Any) -> AnswerResult:
     """The final answer (the model is asked without streaming)."""
     kwargs.setdefault("stream", False)
+    result = None
+    # Run the generator to its end: leaving it at `done` would close it inside its session,
+    # rolling back the answer's log row.
     for event in ask_stream(rt, question, **kwargs):
         if event.type == "done" and event.result is not None:
-            return event.result
-    raise AssertionError("ask_stream ended without a done event")  # pragma: no cover
+            result = event.result
+    if result is None:  # pragma: no cover
+        raise AssertionError("ask_stream ended without a done event")
+    return result
 
 
 # -- conversations ---------------------------------------------------------------------------------
