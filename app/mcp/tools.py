@@ -62,10 +62,15 @@ def _with_tx_links(rt: Runtime, rows: list[dict[str, Any]]) -> list[dict[str, An
     out = []
     for row in rows:
         source = dict(row.get("source") or {})
+        url = None
         if source.get("document_id") is not None:
-            source["document_url"] = web_url(rt, f"/documents/{source['document_id']}")
-        out.append({**row, "source": source,
-                    "url": web_url(rt, f"/reports/transactions/{row['id']}")})
+            place = next((f"?{unit}={source[unit]}#passage" for unit in ("row", "line")
+                          if source.get(unit)), "")
+            url = web_url(rt, f"/documents/{source['document_id']}{place}")
+        # `url`: the statement row marked in its document; `transaction_url`: the transaction
+        # with every statement row that lists it.
+        out.append({**row, "source": source, "url": url,
+                    "transaction_url": web_url(rt, f"/reports/transactions/{row['id']}")})
     return out
 
 

@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 def web_url(rt: Runtime | None, path: str) -> str:
     """`path` on the web UI: absolute under the configured public URL, else as given."""
     base = rt.settings.public_url if rt is not None else None
-    return f"{base}{path}" if base else path
+    return f"{base}{path}" if base and path.startswith("/") else path
 
 
 def citation_path(c: Mapping[str, Any]) -> str | None:
-    """Where a citation opens: the passage in its document, or the transaction's rows."""
+    """Where a citation opens: its own `url` (the passage with its supporting sentences, or the
+    statement row, marked on the document page), else the passage or the transaction's page."""
+    if isinstance(c.get("url"), str) and c["url"]:
+        return str(c["url"])
     location = c.get("location") or {}
     if c.get("kind") == "transaction" and location.get("transaction_id") is not None:
         return f"/reports/transactions/{int(location['transaction_id'])}"

@@ -187,7 +187,7 @@ def test_conversations_are_listed_read_exported_and_deleted_through_the_api(
     full = httpx.get(f"{base}/api/conversations/{conv}").json()
     assert [t["question"] for t in full["turns"]] == list(TURNS[:2])
     link = full["turns"][1]["citations"][0]["url"]
-    assert link.startswith("http://homerag.local:8000/reports/transactions/")
+    assert re.fullmatch(r"http://homerag\.local:8000/documents/\d+\?row=\d+#passage", link)
     md = httpx.get(f"{base}/api/conversations/{conv}/markdown").text
     assert md.startswith(f"# {TURNS[0]}\n")
     assert "## 2. and in August?" in md and "> Understood as: How much in total" in md

@@ -16,7 +16,8 @@ import pytest
 from tests.mcp.household import household, make_runtime, serve_app  # noqa: F401
 from tests.openai_stub import OpenAIStub, Reply, chat_text, offered_numbers
 
-PASSAGE_LINK = re.compile(r"\]\((http://127\.0\.0\.1:8000)?/documents/(\d+)\?chunk=(\d+)#passage\)")
+PASSAGE_LINK = re.compile(
+    r"\]\(((?:http://127\.0\.0\.1:8000)?/documents/(\d+)\?chunk=(\d+)(?:&span=\d+-\d+)?#passage)\)")
 
 
 def homerag_llm(request: dict[str, Any]) -> Reply:
@@ -69,13 +70,13 @@ def test_openai_client_streams_a_cited_answer_with_sources_and_structured_citati
     assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 3  # streamed
     assert "\n\nSources:\n- **[1]** [" in text
     link = PASSAGE_LINK.search(text)
-    assert link and link.group(1) == "http://127.0.0.1:8000"
+    assert link and link.group(1).startswith("http://127.0.0.1:8000/documents/")
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop"
     citations = final.model_extra["citations"]
     assert citations[0]["n"] == 1 and citations[0]["path"].endswith("fitlife-gym-membership.pdf")
-    assert citations[0]["url"].endswith(f"/documents/{link.group(2)}?chunk={link.group(3)}"
-                                        "#passage")
+    assert citations[0]["url"] == link.group(1)
+    assert citations[0]["document_id"] == int(link.group(2))
     assert final.model_extra["homerag"]["mode"] == "llm"
     # homerag is the retrieval layer in between: the stub received homerag's own prompt.
     assert "<source id=\"1\"" in chat_text(stub.last_chat)
@@ -114,8 +115,8 @@ def test_search_model_answers_money_follow_ups_without_the_llm(base, stub):
     assert "rewe" in extra["homerag"]["understood_as"].lower()
     rows = [c["text"] for c in extra["citations"]]
     assert rows and all("Rewe" in r and " 2026-10-" in f" {r}" for r in rows)
-    assert all(c["url"].startswith("http://127.0.0.1:8000/reports/transactions/")
-               for c in extra["citations"])
+    assert all(c["url"] == f"http://127.0.0.1:8000/documents/{c['document_id']}?row="
+               f"{c['location']['row']}#passage" for c in extra["citations"])
 
 
 def test_raw_sse_stream_has_the_chunk_shapes_clients_expect(base):

@@ -55,7 +55,9 @@ async def exercise(client: Any, *, public_url: str | None = None) -> dict[str, A
                                                      "September 2026?"})
     assert answer["mode"] == "retrieval-only" and answer["citations"], answer
     assert all(c["kind"] == "transaction" for c in answer["citations"])
-    assert answer["citations"][0]["url"].startswith(f"{prefix}/reports/transactions/")
+    first = answer["citations"][0]
+    assert first["url"] == (f"{prefix}/documents/{first['document_id']}?row="
+                            f"{first['location']['row']}#passage")
     assert "Rewe" in answer["answer"] or "rewe" in answer["answer"].lower()
     follow = await _call(client, "ask", {"question": "and in October 2026?",
                                          "conversation_id": answer["conversation_id"]})
@@ -69,7 +71,9 @@ async def exercise(client: Any, *, public_url: str | None = None) -> dict[str, A
     assert listed_tx["count"] == len(listed_tx["transactions"]) > 0
     row = listed_tx["transactions"][0]
     assert row["source"]["path"].endswith("ing-girokonto-2026-08-to-11.csv")
-    assert row["source"]["row"] and row["url"] == f"{prefix}/reports/transactions/{row['id']}"
+    assert row["url"] == (f"{prefix}/documents/{row['source']['document_id']}?row="
+                          f"{row['source']['row']}#passage")
+    assert row["transaction_url"] == f"{prefix}/reports/transactions/{row['id']}"
     summed = await _call(client, "transactions", {"action": "sum", "payee": "Rewe",
                                                   "period": "2026-10"})
     total = sum(float(t["amount"]) for t in listed_tx["transactions"])
