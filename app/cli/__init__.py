@@ -22,7 +22,9 @@ CHATTY_COMMANDS = frozenset({"serve", "scheduler", "demo"})
 
 def one_line(exc: BaseException) -> str:
     """The first line of an exception's message, with its type when the message says nothing."""
-    text = (str(exc).strip().splitlines() or [""])[0].strip()
+    from app.core.redact import redact_text
+
+    text = redact_text((str(exc).strip().splitlines() or [""])[0].strip())
     name = type(exc).__name__
     if not text:
         return name

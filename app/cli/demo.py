@@ -42,6 +42,11 @@ def demo_cmd(data_dir: Path | None, host: str, port: int, no_serve: bool) -> Non
     with open_runtime(settings) as rt:
         import sys
 
+        if not no_serve:  # before indexing: beyond loopback the demo needs a user too
+            from app.cli.serve import check_bind
+
+            check_bind(rt, host, add_user=f"HOMERAG_DATA_DIR={data_dir} homerag user add NAME")
+
         result = sync(rt, [sample_source()], trigger="demo",
                       progress=RichProgress() if sys.stderr.isatty() else None)
         report = result.reports[0]

@@ -1,4 +1,8 @@
-"""`homerag serve`: the web form and the API with uvicorn, on 127.0.0.1:8000 by default."""
+"""`homerag serve`: the web form and the API with uvicorn, on 127.0.0.1:8000 by default.
+
+Any other address needs at least one user (`homerag user add NAME`): the server refuses to start
+without one (`demo` and the container's CMD go through the same check).
+"""
 
 from __future__ import annotations
 
@@ -28,26 +32,49 @@ def serve_cmd(host: str | None, port: int | None, log_level: str) -> None:
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    if not is_loopback(host):
-        # No login in front of it: the owner must choose to expose it (e.g. behind a VPN).
-        click.echo(f"warning: binding to {host} makes your documents reachable from other "
-                   "machines; homerag has no login of its own", err=True)
     with open_runtime(settings) as ctx:  # starts/opens the database and migrates to head
+        check_bind(ctx, host)
         click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {ctx.db_label})")
         run_server(ctx, host=host, port=port, log_level=log_level)
+
+
+def check_bind(ctx: Runtime, host: str, *, quiet: bool = False,
+               add_user: str = "homerag user add NAME") -> None:
+    """Refuse to listen beyond loopback while no user exists (nobody could log in, and the
+    documents must not be open to the network); say so when the server is exposed."""
+    from app.services.users import users_exist
+
+    if is_loopback(host):
+        return
+    if not users_exist(ctx):
+        raise click.ClickException(
+            f"refusing to listen on {host} without a user: add one with `{add_user}` (or "
+            "listen on 127.0.0.1)")
+    if not quiet:
+        click.echo(f"listening on {host}: every page and API call needs a login or an API "
+                   "token", err=True)
 
 
 def run_server(ctx: Runtime, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve the app for this context until stopped (Ctrl-C or SIGTERM), then return normally
     so the caller closes the context (and the embedded PostgreSQL with it)."""
+    import logging
+
     import uvicorn
 
     from app.http.app import create_app
 
+    check_bind(ctx, host, quiet=True)  # demo comes here directly
+    if log_level == "debug":  # only then does the access log show query strings (questions)
+        logging.getLogger("app.http.access").setLevel(logging.DEBUG)
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(create_app(ctx.settings, runtime=ctx), host=host, port=port,
-                    log_level=log_level, server_header=False, proxy_headers=False)
+        # uvicorn's own access log prints the full URL (?q=the question): ours leaves it out
+        # (app/http/security.py); X-Forwarded-* are read by our middleware, from trusted
+        # proxies only (HOMERAG_TRUSTED_PROXIES).
+        uvicorn.run(create_app(ctx.settings, runtime=ctx, bind=host), host=host, port=port,
+                    log_level=log_level, server_header=False, proxy_headers=False,
+                    access_log=False)
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import DatabaseError
+from app.core.redact import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,10 @@ def normalise_url(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable database URL>"
+    """The URL without its password (userinfo and ?password=...), for messages and logs."""
+    from app.core.redact import redact_url
+
+    return redact_url(url)
 
 
 class EmbeddedPostgres:
@@ -185,7 +184,8 @@ class Database:
             if embedded:
                 embedded.stop()
             raise DatabaseError(
-                f"cannot connect to PostgreSQL at {redact(url)}: {_one_line(exc.orig or exc)}"
+                f"cannot connect to PostgreSQL at {redact(url)}: "
+                f"{redact_text(_one_line(exc.orig or exc))}"
             ) from exc
         db = cls(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False),
                  embedded=embedded)
@@ -229,7 +229,7 @@ def upgrade_database(url: str, revision: str = "heads") -> None:
     try:
         command.upgrade(alembic_config(url), revision)
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"database migration failed: {_one_line(exc)}") from exc
+        raise DatabaseError(f"database migration failed: {redact_text(_one_line(exc))}") from exc
 
 
 def downgrade_database(url: str, revision: str = "base") -> None:

@@ -3,8 +3,9 @@
     app = create_app()                   # settings from the environment, runtime in the lifespan
     app = create_app(runtime=rt)         # tests: a runtime they built (not closed by the app)
 
-Every route module exposes `router` and is included by `_routers()`. On loopback connections
-the app answers only loopback Host headers (DNS rebinding; see app/http/hosts.py).
+Every route module exposes `router` and is included by `_routers()`. Every route is behind the
+request edge of app/http/security.py: Host allowlist (hosts.py), login or token (auth.py), CSRF
+(csrf.py), body limits and security headers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 if TYPE_CHECKING:
     from app.core.config import Settings
@@ -43,11 +44,12 @@ def _routers() -> list[APIRouter]:
     from app.http.pages import contracts as contract_pages
     from app.http.pages import health as health_page
     from app.http.pages import library as library_pages
-    from app.http.pages import main, reports, rules, transactions
+    from app.http.pages import login, main, reports, rules, transactions
     from app.http.pages import sources as source_pages
     from app.http.pages import upload as upload_page
 
-    return [openai.router, conversations.router, health.router, search.router, ask.router,
+    return [login.live_router, login.router,
+            openai.router, conversations.router, health.router, search.router, ask.router,
             documents.router, money.router,
             reports.router, contracts.router, contract_pages.router, sources.router,
             library.router, uploads.router, library_pages.router, upload_page.router,
@@ -55,9 +57,11 @@ def _routers() -> list[APIRouter]:
             main.router]
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               bind: str | None = None) -> FastAPI:
     """Build the app. Without `runtime`, one is opened in the lifespan (database started and
-    migrated) and closed at shutdown; a given runtime stays open (its owner closes it)."""
+    migrated) and closed at shutdown; a given runtime stays open (its owner closes it).
+    `bind`: the address `serve` listens on (decides the open loopback mode; app/http/auth.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,10 +85,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     from app.http.errors import install_error_handlers
-    from app.http.hosts import LoopbackHostMiddleware
+    from app.http.security import install_edge, policy_from_settings
 
     install_error_handlers(app)
-    app.add_middleware(LoopbackHostMiddleware)
+    # Host allowlist, login/token, CSRF, body limits, security headers: for every route.
+    install_edge(app, policy_from_settings(_settings(settings, runtime), bind=bind))
     _mount_static(app)
     for router in _routers():
         app.include_router(router)
@@ -92,6 +97,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.state.mcp_running = mount_mcp(app)
     return app
+
+
+def _settings(settings: Settings | None, runtime: Runtime | None) -> Settings:
+    if settings is not None:
+        return settings
+    if runtime is not None:
+        return runtime.settings
+    from app.core.config import get_settings
+
+    return get_settings()
 
 
 def _version() -> str:
@@ -105,7 +120,6 @@ def _version() -> str:
 
 def _mount_static(app: FastAPI) -> None:
     """Static files, and Swagger UI served from the bundled copy (no CDN: nothing leaves)."""
-    from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import HTMLResponse
     from fastapi.staticfiles import StaticFiles
 
@@ -123,10 +137,29 @@ def _mount_static(app: FastAPI) -> None:
         return
 
     @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="homerag API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
-        )
+    def docs(request: Request) -> HTMLResponse:
+        # FastAPI's page starts Swagger UI with an inline script, which our CSP forbids
+        # (script-src 'self'): the same page with the start-up in static/swagger-init.js.
+        from markupsafe import escape
+
+        from app.http.csrf import csrf_token
+
+        return HTMLResponse(DOCS_HTML.replace("{csrf}", str(escape(csrf_token(request)))))
+
+
+DOCS_HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>homerag API</title>
+<meta name="csrf-token" content="{csrf}">
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" href="/static/swagger/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""

@@ -1,5 +1,5 @@
 """FastAPI dependencies: the Runtime made once in the lifespan, a session per request, the
-embedder and the search filters parsed from query parameters or a JSON body.
+current user (`CurrentUser`), and the search filters parsed from query parameters or a JSON body.
 
 Tests inject their own context through `create_app(context=...)` or
 `app.dependency_overrides[get_context]`.
@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from app.core.errors import DatabaseError
 from app.services.runtime import Runtime
 from app.services.search import SearchFilters, make_search_filters
+from app.services.users import Principal
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -28,6 +29,19 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def current_user(request: Request) -> Principal:
+    """Who this request acts for (set by app/http/auth.py for every route but the public ones):
+    `name`, `user_id` (None in the open loopback mode) and `via` ("session", "token", "open")."""
+    principal = request.scope.get("homerag.principal")
+    if principal is None:
+        raise HTTPException(status_code=401, detail="log in first",
+                            headers={"WWW-Authenticate": 'Bearer realm="homerag"'})
+    return principal  # type: ignore[no-any-return]
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
 ContextDep = RuntimeDep  # the name before the services layer (issue 10); being phased out
 
 

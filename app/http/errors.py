@@ -16,22 +16,28 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import ErrorCode, HomeragError
+from app.core.redact import redact_text
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TITLES = {
     400: "Bad request",
+    401: "Log in first",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Busy",
+    413: "Too large",
     422: "Unprocessable",
+    429: "Too many requests",
     500: "Internal error",
     502: "Upstream error",
     503: "Unavailable",
     504: "Upstream timeout",
 }
-HTTP_CODES = {400: ErrorCode.invalid_input, 404: ErrorCode.not_found, 409: ErrorCode.busy}
+HTTP_CODES = {400: ErrorCode.invalid_input, 404: ErrorCode.not_found, 409: ErrorCode.busy,
+              413: "too_large"}
 
 
 def wants_json(request: Request) -> bool:
@@ -49,7 +55,7 @@ def problem(status: int, code: str, detail: str, *, instance: str | None = None,
         "type": f"urn:homerag:error:{code}",
         "title": TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        "detail": redact_text(detail),  # a URL with credentials never reaches a client
         "code": code,
     }
     if instance:
@@ -62,6 +68,7 @@ def problem(status: int, code: str, detail: str, *, instance: str | None = None,
 def error_response(request: Request, status: int, code: str, detail: str, *,
                    extra: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
+    detail = redact_text(detail)
     if wants_json(request):
         return JSONResponse(problem(status, code, detail, instance=request.url.path, extra=extra),
                             status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -110,7 +117,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _database_down(request: Request, exc: Exception) -> Response:
     # A lost or refused connection is an outage, not a bug: 503, and no driver text to the client.
     log.warning("%s %s: database unreachable: %s", request.method, request.url.path,
-                str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                redact_text(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__)
     return error_response(request, 503, str(ErrorCode.database),
                           "the database is not reachable; see /api/health")
 

@@ -1,10 +1,15 @@
-"""Answer loopback connections only when they name a loopback host (DNS-rebinding guard).
+"""Answer only requests that name this server (DNS-rebinding guard), on every interface.
 
-Binding to 127.0.0.1 keeps other machines out, but a web page the owner visits could rebind its
-own domain name to 127.0.0.1 and read the API from the owner's browser. So a request that
-arrives on a loopback address must carry a loopback Host header (localhost, *.localhost,
-127.x.x.x, [::1]). Requests arriving on another interface (the owner chose to expose the app,
-e.g. `--host 0.0.0.0` on a home server) are not restricted by name.
+A web page the owner visits could rebind its own domain name to 127.0.0.1 or to the home
+server's LAN address and read the API from the owner's browser; such a request carries the
+attacker's name in its Host header. So the Host header (X-Forwarded-Host from a trusted proxy)
+must be one of:
+
+- a loopback name: localhost, *.localhost, 127.x.x.x, [::1] (always);
+- an IP address, when the server listens beyond loopback (a rebinding page cannot make the
+  browser send an address as Host: its own origin is a name);
+- the address `serve` was bound to, and the names in HOMERAG_ALLOWED_HOSTS ('.example.lan' or
+  '*.example.lan' also allow subdomains; '*' allows any name - only behind a proxy that checks).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from starlette.responses import PlainTextResponse
+from app.http.security import HttpPolicy, header, send_problem
 
 
 def is_loopback(host: str) -> bool:
@@ -37,22 +42,62 @@ def is_loopback_name(name: str) -> bool:
     return is_loopback(name) or name.endswith(".localhost")
 
 
-class LoopbackHostMiddleware:
-    """Refuse (400) a request on a loopback address whose Host header names another host."""
+def is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
-    def __init__(self, app: Any) -> None:
+
+def exposed(policy: HttpPolicy, scope: dict[str, Any]) -> bool:
+    """True when the server listens beyond loopback: bound so, or (bind unknown) the request
+    came in on another interface."""
+    if policy.bind is not None:
+        return not is_loopback(policy.bind)
+    server = scope.get("server")
+    return bool(server) and not is_loopback(str(server[0]))
+
+
+def host_allowed(name: str, policy: HttpPolicy, *, exposed: bool) -> bool:
+    if not name:
+        return False
+    if is_loopback_name(name):
+        return True
+    if exposed and is_ip(name):
+        return True
+    if policy.bind and name == policy.bind.strip("[]").lower() and policy.bind not in (
+            "0.0.0.0", "::"):
+        return True
+    for allowed in policy.allowed_hosts:
+        if allowed == "*" or name == allowed:
+            return True
+        suffix = allowed[1:] if allowed.startswith("*.") else allowed
+        if suffix.startswith(".") and name.endswith(suffix):
+            return True
+    return False
+
+
+class HostAllowlistMiddleware:
+    """Refuse (400) a request whose Host header names a host this server is not."""
+
+    def __init__(self, app: Any, *, policy: HttpPolicy) -> None:
         self.app = app
+        self.policy = policy
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
-            server = scope.get("server")
-            if server and is_loopback(str(server[0])):
-                headers = dict(scope.get("headers") or [])
-                name = host_name(headers.get(b"host", b"").decode("latin-1"))
-                if not is_loopback_name(name):
-                    response = PlainTextResponse(
-                        "this homerag listens on loopback and answers only to localhost "
-                        "(Host header refused)", status_code=400)
-                    await response(scope, receive, send)
-                    return
+            name = host_name(header(scope, b"host") or "")
+            if not host_allowed(name, self.policy, exposed=exposed(self.policy, scope)):
+                if scope["type"] == "http":
+                    await send_problem(
+                        scope, receive, send, 400, "host_refused",
+                        "this homerag does not answer to that host name (Host header "
+                        "refused; add it to HOMERAG_ALLOWED_HOSTS if it is yours)")
+                else:
+                    await send({"type": "websocket.close", "code": 1008})
+                return
         await self.app(scope, receive, send)
+
+
+LoopbackHostMiddleware = HostAllowlistMiddleware  # the name before issue 12

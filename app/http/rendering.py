@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context as jinja2_pass_context
 from markupsafe import Markup, escape
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -71,6 +72,21 @@ def shorten(text: str | None, limit: int = 320) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
+@jinja2_pass_context
+def csrf_token(context: Any) -> str:
+    """The CSRF token of the page being rendered (app/http/csrf.py)."""
+    request = context.get("request")
+    return str(request.scope.get("homerag.csrf", "")) if request is not None else ""
+
+
+@jinja2_pass_context
+def csrf_field(context: Any) -> Markup:
+    """The hidden form field every POST form carries (first in the form: multipart reads it
+    from the first 64 KiB)."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
+        csrf_token(context))
+
+
 @functools.cache
 def templates() -> Jinja2Templates:
     """The one template environment (built on first use, not at import)."""
@@ -82,6 +98,8 @@ def templates() -> Jinja2Templates:
     t.env.globals["nav_links"] = NAV_LINKS
     t.env.globals["passage_url"] = passage_url
     t.env.globals["file_url"] = file_url
+    t.env.globals["csrf_token"] = csrf_token
+    t.env.globals["csrf_field"] = csrf_field
     t.env.filters["cite_links"] = cite_links
     t.env.filters["shorten"] = shorten
     return t

@@ -33,6 +33,7 @@ from app.core.errors import (
     LLMUnavailableError,
     UpstreamError,
 )
+from app.core.redact import redact_url
 from app.llm.thinking import ThinkSplitter, split_thinking
 
 __all__ = [
@@ -71,6 +72,8 @@ class OpenAIChatClient:
             raise ConfigError("HOMERAG_LLM_BASE_URL: no language-model endpoint is configured")
         self.endpoint = endpoint
         self.base_url: str = endpoint.base_url
+        # What messages and logs show: credentials in the URL (http://user:pw@host) masked.
+        self.where: str = redact_url(endpoint.base_url)
         self.model = endpoint.model
         self.timeout = endpoint.timeout
         self.max_tokens = max_tokens
@@ -81,7 +84,7 @@ class OpenAIChatClient:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"OpenAIChatClient(base_url={self.base_url!r}, model={self.model!r})"
+        return f"OpenAIChatClient(base_url={self.where!r}, model={self.model!r})"
 
     # -- plumbing -------------------------------------------------------------------------------
     def _openai(self) -> openai.OpenAI:
@@ -142,7 +145,7 @@ class OpenAIChatClient:
         """The one place where openai/httpx failures become homerag errors."""
         import openai
 
-        where = self.base_url
+        where = self.where
         if isinstance(exc, (openai.APITimeoutError, *_http_errors("TimeoutException"))):
             return LLMTimeoutError(f"the language model at {where} did not answer within {_secs(timeout)} s")
         if isinstance(exc, openai.APIStatusError):
@@ -198,7 +201,7 @@ class OpenAIChatClient:
             for chunk in response:
                 if expired.is_set() or time.monotonic() > deadline:
                     raise LLMTimeoutError(
-                        f"the language model at {self.base_url} did not answer within {_secs(budget)} s"
+                        f"the language model at {self.where} did not answer within {_secs(budget)} s"
                     )
                 model = getattr(chunk, "model", None) or model
                 if getattr(chunk, "usage", None):
@@ -225,14 +228,14 @@ class OpenAIChatClient:
                             acc["arguments"] += tc.function.arguments or ""
             if expired.is_set():  # the watchdog ended the stream early: no clean finish
                 raise LLMTimeoutError(
-                    f"the language model at {self.base_url} did not answer within {_secs(budget)} s"
+                    f"the language model at {self.where} did not answer within {_secs(budget)} s"
                 )
         except HomeragError:
             raise
         except _failures() as exc:
             if expired.is_set():
                 raise LLMTimeoutError(
-                    f"the language model at {self.base_url} did not answer within {_secs(budget)} s"
+                    f"the language model at {self.where} did not answer within {_secs(budget)} s"
                 ) from exc
             raise self._translate(exc, budget) from exc
         finally:

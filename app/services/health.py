@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.errors import HomeragError
+from app.core.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
     from app.services.runtime import Runtime
@@ -33,7 +34,7 @@ def database_health(rt: Runtime) -> dict[str, Any]:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return {"ok": False, "where": rt.db_label, "error": first}
+        return {"ok": False, "where": rt.db_label, "error": redact_text(first)}
     return {"ok": True, "where": rt.db_label, "ms": round((time.perf_counter() - t0) * 1e3, 2)}
 
 
@@ -53,7 +54,8 @@ def embedder_health(rt: Runtime) -> dict[str, Any]:
 
 def llm_health(rt: Runtime) -> dict[str, Any]:
     endpoint = rt.settings.llm_endpoint("answer")
-    out: dict[str, Any] = {"configured": bool(endpoint.base_url), "base_url": endpoint.base_url,
+    out: dict[str, Any] = {"configured": bool(endpoint.base_url),
+                           "base_url": redact_url(endpoint.base_url) if endpoint.base_url else None,
                            "model": endpoint.model}
     client = rt.chat_client("answer")
     if client is None:

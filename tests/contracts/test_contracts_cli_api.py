@@ -39,7 +39,8 @@ def test_api_and_page(contract_docs, settings, clean_db) -> None:
     from app.services.runtime import Runtime
 
     ctx = Runtime(settings=settings, db=clean_db)
-    with TestClient(create_app(runtime=ctx), raise_server_exceptions=False) as client:
+    with TestClient(create_app(runtime=ctx), base_url="http://localhost",
+                    raise_server_exceptions=False) as client:
         assert client.get("/api/contracts").json()["contracts"] == []
         refreshed = client.post("/api/contracts/refresh").json()
         assert refreshed["extracted"] == 2
@@ -62,7 +63,8 @@ def test_cli_json_and_api_give_the_same_listing(contract_docs, rt) -> None:
     result = CliRunner().invoke(cli, ["contracts", "--json", "--no-refresh", "--today",
                                       "2025-10-15", "--days", "90"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as client:
+    with TestClient(create_app(runtime=rt), base_url="http://localhost",
+                    raise_server_exceptions=False) as client:
         api = client.get("/api/contracts", params={"today": "2025-10-15", "days": 90}).json()
     listing = json.loads(result.output)
     assert listing == api

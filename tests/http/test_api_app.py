@@ -87,10 +87,15 @@ def test_only_loopback_host_headers_are_answered_on_loopback(client):
         assert r.status_code == 400 and "embedder" not in r.text, host
 
 
-def test_a_connection_on_another_interface_may_use_any_name(make_client):
-    """Exposed on purpose (--host 0.0.0.0): a LAN request names the server as it likes."""
+def test_a_connection_on_another_interface_needs_an_allowed_name_and_a_login(make_client):
+    """Exposed (--host 0.0.0.0): the Host guard applies on every interface (issue 12), and with
+    no user nothing is open to the LAN (tests/http/test_auth.py has the logged-in side)."""
     lan = TestClient(make_client().app, base_url="http://192.168.1.10")
-    assert lan.get("/api/status", headers={"Host": "homeserver.lan:8000"}).status_code == 200
+    assert lan.get("/api/status", headers={"Host": "homeserver.lan:8000"}).status_code == 400
+    assert lan.get("/api/status", headers={"Host": "192.168.1.10:8000"}).status_code == 401
+    named = TestClient(make_client(allowed_hosts="homeserver.lan").app,
+                       base_url="http://192.168.1.10")
+    assert named.get("/api/status", headers={"Host": "homeserver.lan:8000"}).status_code == 401
 
 
 @pytest.mark.parametrize(("header", "name"), [

@@ -43,7 +43,8 @@ def test_sources_ledger_api(clean_db, settings, tmp_path) -> None:
     pipe = Pipeline(clean_db, embedder=LexicalHashEmbedder(), options=IngestOptions())
     pipe.run(MboxSource("archive", path))
     pipe.run(CursorSource())
-    with TestClient(create_app(runtime=Runtime(settings=settings, db=clean_db))) as client:
+    with TestClient(create_app(runtime=Runtime(settings=settings, db=clean_db)),
+                    base_url="http://localhost") as client:
         sources = {s["name"]: s for s in client.get("/api/sources").json()["sources"]}
         assert sources["archive"]["kind"] == "mbox" and sources["archive"]["indexed"] == 1
         assert sources["archive"]["failed"] == 1

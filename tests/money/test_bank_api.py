@@ -32,7 +32,8 @@ def client(clean_db, settings):
                                               closing=D("1.00"))]), name="g.sta"),
                    origin="/home/me/bank/giro.sta")
     ctx = Runtime(settings=settings, db=clean_db)
-    with TestClient(create_app(runtime=ctx), raise_server_exceptions=False) as c:
+    with TestClient(create_app(runtime=ctx), base_url="http://localhost",
+                    raise_server_exceptions=False) as c:
         yield c
 
 
