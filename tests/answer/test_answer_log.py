@@ -31,7 +31,7 @@ def test_llm_answer_is_logged_with_prompt_model_and_chunks(session, openai_stub)
         ),
     )
     openai_stub.reply_with(tool_then_answer([ToolCall("rows", {})], lambda req: "Answer [2][4][9]."))
-    chat = OpenAIChatClient(LLMEndpoint(base_url=openai_stub.base_url, model="served-model", api_key=None, timeout=2))
+    chat = OpenAIChatClient(LLMEndpoint(base_url=openai_stub.base_url, model="served-model", api_key=None, timeout=20))
     result = answer_question("What?", hits=make_hits(), chat=chat, tools=[row_tool])
     row = log_answer(session, result, "What?")
     assert row.id is not None
@@ -51,7 +51,7 @@ def test_llm_answer_is_logged_with_prompt_model_and_chunks(session, openai_stub)
 
 def test_retrieval_only_answer_is_logged_with_error_code(session, openai_stub):
     openai_stub.reply_with(Reply(status=503))
-    chat = OpenAIChatClient(LLMEndpoint(base_url=openai_stub.base_url, model="m", api_key=None, timeout=2))
+    chat = OpenAIChatClient(LLMEndpoint(base_url=openai_stub.base_url, model="m", api_key=None, timeout=20))
     result = answer_question("What?", hits=make_hits(), chat=chat)
     row = log_answer(session, result, "What?")
     session.expire_all()

@@ -30,7 +30,7 @@ def make_hits(k: int = 4) -> list[Hit]:
     ]
 
 
-def chat_for(stub: OpenAIStub, timeout: float = 2.0, model: str = "MiniMaxAI/MiniMax-M2.1") -> OpenAIChatClient:
+def chat_for(stub: OpenAIStub, timeout: float = 20.0, model: str = "MiniMaxAI/MiniMax-M2.1") -> OpenAIChatClient:
     return OpenAIChatClient(LLMEndpoint(base_url=stub.base_url, model=model, api_key=None, timeout=timeout))
 
 

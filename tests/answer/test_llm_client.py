@@ -15,7 +15,7 @@ from tests.openai_stub import OpenAIStub, Reply, ToolCall
 MSGS = [{"role": "system", "content": "sys"}, {"role": "user", "content": "Q?"}]
 
 
-def client_for(stub: OpenAIStub, *, timeout: float = 2.0, key: str | None = None, model: str = "MiniMaxAI/MiniMax-M2.1"):
+def client_for(stub: OpenAIStub, *, timeout: float = 20.0, key: str | None = None, model: str = "MiniMaxAI/MiniMax-M2.1"):
     return OpenAIChatClient(
         LLMEndpoint(base_url=stub.base_url, model=model, api_key=key, timeout=timeout),
         max_tokens=321,
