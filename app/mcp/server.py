@@ -78,7 +78,10 @@ def build_server(runtime: Callable[[], Runtime], *, name: str = "homerag") -> MC
 
     def search(
         query: Annotated[str, Field(description="What to look for.")],
-        kind: Kinds = None, source: Sources = None, date_from: DateFrom = None,
+        kind: Kinds = None, source: Sources = None,
+        source_kind: Annotated[list[str] | None, Field(
+            description="Source kinds: folder, files, mbox, maildir, imap, chat.")] = None,
+        date_from: DateFrom = None,
         date_to: DateTo = None, document: DocumentIds = None, sender: Sender = None,
         recipient: Annotated[str | None, Field(description="Mail recipient contains.")] = None,
         folder: Annotated[str | None, Field(description="Mail folder contains.")] = None,
@@ -89,7 +92,7 @@ def build_server(runtime: Callable[[], Runtime], *, name: str = "homerag") -> MC
         """Search the household's documents (hybrid: dense, sparse, full text). Each result is a
         passage with its document, page and a link that opens it in homerag's web UI."""
         return tools.search(runtime(), query, top_k=top_k, kind=kind, source=source,
-                            date_from=date_from, date_to=date_to, document=document,
+                            source_kind=source_kind, date_from=date_from, date_to=date_to, document=document,
                             sender=sender, recipient=recipient, folder=folder,
                             has_attachment=has_attachment)
 

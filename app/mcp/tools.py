@@ -15,11 +15,13 @@ DOCUMENT_RESOURCE_CHARS = 100_000
 
 
 def _filters(*, kind: list[str] | None = None, source: list[str] | None = None,
-             date_from: str | None = None, date_to: str | None = None,
-             document: list[int] | None = None, **mail: Any) -> Any:
+             source_kind: list[str] | None = None, date_from: str | None = None,
+             date_to: str | None = None, document: list[int] | None = None,
+             **mail: Any) -> Any:
     from app.services.search import make_search_filters
 
-    return make_search_filters(kinds=kind or (), sources=source or (), date_from=date_from,
+    return make_search_filters(kinds=kind or (), sources=source or (),
+                               source_kinds=source_kind or (), date_from=date_from,
                                date_to=date_to, document_ids=document or (), **mail)
 
 

@@ -58,6 +58,11 @@ _ACCOUNT = re.compile(
     r"(?P<a>[A-Za-zÄÖÜäöüß0-9][\w-]*)\s+(?:account|konto)\b"
     r"|\b(?:account|konto)\s+(?P<b>[A-Za-zÄÖÜäöüß0-9][\w-]*)", re.IGNORECASE)
 _NOT_ACCOUNT = {"the", "my", "this", "that", "which", "what", "each", "every", "an", "a", "one"}
+# "what about Aldi?", "und was ist mit Lidl?": a name after the continuation is the new payee.
+_ABOUT = re.compile(
+    r"\b(?:what|how) about\s+(?:the\s+)?|\bwas ist mit\s+(?:der\s+|dem\s+)?",
+    re.IGNORECASE)
+_NAME = re.compile(r"[A-Z0-9ÄÖÜ][\w&.\-ÄÖÜäöüß]*(?:\s+[A-Z0-9ÄÖÜ][\w&.\-ÄÖÜäöüß]*){0,2}")
 SHORT_FOLLOWUP_WORDS = 4
 MAX_DOCUMENTS = 20
 INTENT_WORDS = {"sum": "How much in total", "count": "How many transactions",
@@ -221,6 +226,9 @@ def stated_money(question: str, *, today: date, categories: Iterable[str] = (),
         out.fields["category"] = category
     skip = {w for ws in CATEGORY_WORDS.values() for w in ws} | set(categories)
     payee = _payee(rest, merchants, skip | ({word} if word else set()))
+    about = _ABOUT.search(rest)
+    if not payee and about and (name := _NAME.match(rest, about.end())):
+        payee = name.group(0)
     if payee:
         out.fields["counterparty"] = payee
     if _IN.search(rest) and not _OUT.search(rest):
@@ -257,8 +265,21 @@ def _merge(prev: MoneyQuery, stated: _Stated) -> tuple[MoneyQuery, tuple[str, ..
             carried.append(f"{label} {value}")
     if stated.intent is None:
         carried.append(f"question: {intent}")
-    return MoneyQuery(intent=intent, filter=f, period=period, group_by=group_by,  # type: ignore[arg-type]
-                      understood=prev.understood), tuple(carried)
+    merged = MoneyQuery(intent=intent, filter=f, period=period,  # type: ignore[arg-type]
+                        group_by=group_by)
+    return merged, tuple(carried)
+
+
+def _with_account(mq: MoneyQuery | None, question: str) -> MoneyQuery | None:
+    """The parser's query with the account the question names ("on the ING account"), which it
+    would otherwise take for a payee."""
+    account = _account(question) if mq is not None else None
+    if mq is None or account is None:
+        return mq
+    f = replace(mq.filter, account=account)
+    if f.counterparty and f.counterparty.lower() == account.lower():
+        f = replace(f, counterparty=None)
+    return replace(mq, filter=f)
 
 
 def describe_money(mq: MoneyQuery) -> str:
@@ -272,8 +293,8 @@ def carry_over(question: str, history: Sequence[TurnState], *, today: date,
     """Rewrite `question` using the previous turns' state, without a language model."""
     question = " ".join((question or "").split())
     categories, merchants = list(categories), list(merchants)
-    own = parse_money_question(question, today=today, categories=categories,
-                               merchants=merchants)
+    own = _with_account(parse_money_question(question, today=today, categories=categories,
+                                             merchants=merchants), question)
     prev = history[-1] if history else None
     if prev is None:
         return Rewrite(question=question, standalone=question, mode="first", topic=question,
@@ -285,7 +306,8 @@ def carry_over(question: str, history: Sequence[TurnState], *, today: date,
         money, carried = _merge(prev.money, stated)
         return Rewrite(question=question, standalone=describe_money(money), mode="carry-over",
                        topic=prev.topic, money=money, carried=carried)
-    if own is not None or not follows:
+    if own is not None or not follows or prev.money is not None:
+        # A money turn's topic would turn a question about documents into a money question.
         return Rewrite(question=question, standalone=question, mode="standalone",
                        topic=question, money=own)
     documents = prev.documents if points_back(question, today=today) else ()

@@ -4,7 +4,7 @@ marked, a transaction's statement rows), absolute when HOMERAG_PUBLIC_URL is set
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -54,7 +54,7 @@ def citation_label(c: Mapping[str, Any]) -> str:
     return str(name)
 
 
-def sources_markdown(rt: Runtime | None, citations: list[Mapping[str, Any]]) -> str:
+def sources_markdown(rt: Runtime | None, citations: Sequence[Mapping[str, Any]]) -> str:
     """A markdown list '- **[n]** [label](url)' of the citations, one per line (bullets, not
     an ordered list: renderers renumber those, and [n] must match the markers in the text)."""
     lines = []

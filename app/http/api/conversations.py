@@ -47,7 +47,9 @@ def turn_stream(rt: Any, body: TurnBody) -> Response:
         except Exception as exc:  # the status line is sent: the failure goes out as an event
             yield sse("error", {**stream_failure(exc), "type": "error"})
         finally:
-            events.close()
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
 
     return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)
 
