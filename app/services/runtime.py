@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.core.config import Settings, get_settings
-from app.core.db import Database, redact
+from app.core.db import Database, make_private_dir, redact
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class Runtime:
 
 def build_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     settings = settings or get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)  # 0700; existing folders and parents untouched
     db = Database.open(settings.database_url, pgdata=settings.pgdata_dir, migrate=migrate)
     return Runtime(settings=settings, db=db)
 
