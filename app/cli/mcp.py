@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from app.cli import cli
 
 
@@ -16,6 +18,16 @@ def mcp_cmd() -> None:
     from app.mcp.server import build_server
     from app.services.runtime import open_runtime
 
-    with open_runtime(get_settings()) as rt:
-        server = build_server(lambda: rt)
-        anyio.run(server.run_stdio_async)
+    # Clients stop their server with SIGTERM after closing stdin: exit normally instead of being
+    # killed, so the runtime closes and an embedded PostgreSQL stops with it.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with open_runtime(get_settings()) as rt:
+            server = build_server(lambda: rt)
+            anyio.run(server.run_stdio_async)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
