@@ -386,9 +386,17 @@ def _make_chunk(ordinal: int, content: str, start: int, end: int, blocks: Sequen
 
 
 def _merge_meta(blocks: Sequence[TextBlock]) -> Mapping[str, Any]:
-    """Row ranges of the covered blocks (statement rows) merged into one [min, max]."""
+    """Row ranges of the covered blocks (statement rows) merged into one [min, max]; the OCR
+    quality of OCRed blocks as their length-weighted mean (typed blocks count as 1.0)."""
     lows: list[int] = []
     highs: list[int] = []
+    out: dict[str, Any] = {}
+    qualities = [(b.meta.get("ocr_quality") if b.meta else None, max(1, len(b.text)))
+                 for b in blocks]
+    if any(isinstance(q, float | int) for q, _ in qualities):
+        total = sum(n for _, n in qualities)
+        out["ocr_quality"] = round(sum((q if isinstance(q, float | int) else 1.0) * n
+                                       for q, n in qualities) / total, 3)
     for block in blocks:
         rows = block.meta.get("rows") if block.meta else None
         if isinstance(rows, Sequence) and len(rows) == 2 and all(isinstance(r, int) for r in rows):
@@ -397,4 +405,6 @@ def _merge_meta(blocks: Sequence[TextBlock]) -> Mapping[str, Any]:
         elif isinstance(rows, int):
             lows.append(rows)
             highs.append(rows)
-    return {"rows": [min(lows), max(highs)]} if lows else {}
+    if lows:
+        out["rows"] = [min(lows), max(highs)]
+    return out

@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import ErrorCode, IngestError
+from app.core.text import STOPWORDS
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -84,10 +87,14 @@ class TesseractOcr:
 
     def ocr_page(self, image: Image) -> str:
         """Text of one page image ("" when nothing legible). Raises OcrError on engine failure."""
+        return self.read_page(image).text
+
+    def read_page(self, image: Image) -> OcrPage:
+        """`ocr_page` with Tesseract's mean word confidence (0-100) of the reading kept."""
         languages = self.usable_languages()
         prepared = prepare_image(image)
         if prepared is None:
-            return ""
+            return OcrPage("", None)
         args = ["-l", "+".join(languages), "--psm", str(self.psm)]
         text, confidence = self._read(prepared, args)
         if confidence < LOW_CONFIDENCE and len(text.split()) >= 3:
@@ -97,8 +104,8 @@ class TesseractOcr:
             if rotate:
                 second, second_conf = self._read(prepared.rotate(-rotate, expand=True), args)
                 if second_conf > confidence:
-                    text = second
-        return text
+                    text, confidence = second, second_conf
+        return OcrPage(text, confidence if text else None)
 
     def _read(self, image: Image, args: list[str]) -> tuple[str, float]:
         """Text rebuilt from Tesseract's TSV output, and the mean word confidence (0-100)."""
@@ -136,6 +143,75 @@ class TesseractOcr:
 
 
 LOW_CONFIDENCE = 60.0
+
+
+# -- reading quality -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OcrPage:
+    """One page's OCR text and the engine's mean word confidence (0-100; None: not reported)."""
+
+    text: str
+    confidence: float | None = None
+
+
+def read_scored(ocr: Any, image: Image) -> OcrPage:
+    """An engine's reading with its confidence when it reports one (`read_page`), else the
+    text alone (engines that only have the `PageOcr.ocr_page` method)."""
+    reader = getattr(ocr, "read_page", None)
+    if callable(reader):
+        page = reader(image)
+        if isinstance(page, OcrPage):
+            return page
+    return OcrPage(ocr.ocr_page(image), None)
+
+
+_TOKEN = re.compile(r"\S+")
+_EDGE = re.compile(r"^[\W_]+|[\W_]+$")
+_VOWELS = frozenset("aeiouyäöüàáâéèêëíìîïóòôúùûæøå")
+_NUMBER = re.compile(r"^[+-]?[\d.,:/%'€$£-]*\d[\d.,:/%'€$£-]*$")
+# Short words are where noise looks like language ("brn", "uae", "Pr"): up to three letters,
+# only common words and the abbreviations of receipts and letters count.
+_SHORT = frozenset("""eur usd gbp chf nr no str tel fax ust mwst vat qty pcs stk gmbh ag kg ltd inc
+    co mr mrs ms dr herr frau per pro bis vom zur zum den dem des der die das ein eur sum off net
+    tax due day tag jan feb mar apr mai may jun jul aug sep okt oct nov dez dec all new neu not
+    nur one two six ten bei aus auf für hat sie wir ihr ich""".split())
+
+
+def wordlike_share(text: str) -> float | None:
+    """Share of the tokens that look like words of a language or like numbers, dates and
+    amounts (None when there are none): lower, Capitalised or UPPER letters with a vowel,
+    two to 24 long. Screenshot and photo noise ("|", "x dr- @h\\=h@z%", "1zIy>}") is not."""
+    good = total = 0
+    for raw in _TOKEN.findall(text):
+        token = _EDGE.sub("", raw)
+        if not token:
+            continue  # pure punctuation: neither word nor noise
+        total += 1
+        if _NUMBER.match(token):
+            good += 1
+            continue
+        word = token.replace("-", "")
+        if not word.isalpha() or not 2 <= len(word) <= 24 or raw.count("-") > 1:
+            continue
+        if not (word.islower() or word.isupper() or (word[0].isupper() and word[1:].islower())):
+            continue
+        lower = word.lower()
+        if len(word) <= 3:
+            good += lower in _SHORT or lower in STOPWORDS
+        elif _VOWELS.intersection(lower):
+            good += 1
+    return good / total if total else None
+
+
+def ocr_quality(text: str, confidence: float | None) -> float:
+    """How trustworthy an OCR reading is, 0..1: the mean of the engine's word confidence and
+    the share of word-like tokens (the share alone when the engine reports no confidence)."""
+    share = wordlike_share(text)
+    if share is None:
+        return 0.0
+    if confidence is None:
+        return round(share, 3)
+    return round(0.5 * max(0.0, min(100.0, confidence)) / 100 + 0.5 * share, 3)
 
 
 def text_from_tsv(tsv: str) -> tuple[str, float]:

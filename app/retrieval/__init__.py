@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import select, text
 
 from app.core.errors import InvalidInputError, NotFoundError
+from app.retrieval.quality import reweigh
 from app.retrieval.queries import FTS_POOL, STAGES, SpaceRef, fts_terms, hybrid_sql
 from app.retrieval.types import Hit, SearchFilters
 
@@ -69,7 +70,7 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
                   rrf_k: int = 60, stages: Sequence[str] = STAGES,
                   weights: dict[str, float] | None = None,
                   max_scan_tuples: int = FILTERED_MAX_SCAN_TUPLES,
-                  fts_pool: int = FTS_POOL) -> list[Hit]:
+                  fts_pool: int = FTS_POOL, ocr_weighting: bool = True) -> list[Hit]:
     """Run the fused SQL for an already-embedded query (`max_scan_tuples`, `fts_pool`: the
     bounds explained at FILTERED_MAX_SCAN_TUPLES and in app.retrieval.queries)."""
     from app.core.text import STOPWORDS
@@ -96,7 +97,8 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
     def statement(*, exact: bool) -> tuple[str, dict[str, Any]]:
         sql, params = hybrid_sql(space, stages=stages, filters=filters, candidates=candidates,
                                  top_k=top_k, rrf_k=rrf_k, has_terms=bool(simple_terms or terms),
-                                 weights=weights, exact=exact, fts_pool=fts_pool)
+                                 weights=weights, exact=exact, fts_pool=fts_pool,
+                                 ocr_weighting=ocr_weighting)
         return sql, {**params, **query_params}
 
     # HNSW returns ef_search candidates at most; with filters, keep scanning until k rows pass.
@@ -126,7 +128,7 @@ def _hit(r: Any) -> Hit:
         page_end=r["page_end"], heading=r["heading"], char_start=r["char_start"],
         char_end=r["char_end"], kind=r["kind"], media_type=r["media_type"],
         occurred_at=r["occurred_at"], parent_id=r["parent_id"], metadata=r["metadata"] or {},
-        ranks=dict(r["ranks"] or {}),
+        ranks=dict(r["ranks"] or {}), ocr_quality=r.get("ocr_quality"),
     )
 
 
@@ -152,7 +154,7 @@ def search_detailed(session: Session, embedder: Embedder, query: str, *,
                          candidates=max(candidates, top_k), rrf_k=rrf_k, stages=stages)
     t2 = time.perf_counter()
     if rescorer is not None and hits:
-        hits = rescorer.rescore(query, hits)[:top_k]
+        hits = reweigh(rescorer.rescore(query, hits))[:top_k]
     t3 = time.perf_counter()
     return SearchResult(hits=hits[:top_k], space=f"{embedder.name}:{embedder.model_id}",
                         timings_ms={"embed": (t1 - t0) * 1e3, "sql": (t2 - t1) * 1e3,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from app.retrieval.quality import weight_sql
 from app.retrieval.types import SearchFilters
 
 STAGES = ("dense", "sparse", "fts")
@@ -120,12 +121,14 @@ def _exact_nearest(column: str) -> str:
 def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
                candidates: int, top_k: int, rrf_k: int, has_terms: bool,
                weights: Mapping[str, float] | None = None,
-               exact: bool = False, fts_pool: int = FTS_POOL) -> tuple[str, dict[str, Any]]:
+               exact: bool = False, fts_pool: int = FTS_POOL,
+               ocr_weighting: bool = True) -> tuple[str, dict[str, Any]]:
     """The statement and its parameters (plus :qd, :qs, :terms supplied by the caller).
 
     `exact` scores dense and sparse candidates exactly over the rows the filters leave, without
     the HNSW indexes (the fallback when a filtered index scan comes up short). `fts_pool` caps
-    the full-text matches that are ranked (see MATCH_QUERY_SQL).
+    the full-text matches that are ranked (see MATCH_QUERY_SQL). `ocr_weighting` False ranks
+    badly OCRed passages like any other (for comparisons).
     """
     params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
     joins, where = filter_sql(filters, params)
@@ -180,17 +183,23 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         unions.append("SELECT chunk_id, rank, 'fts' AS src, :w_fts AS w FROM fts")
     if not unions:
         raise ValueError("no retrieval stage enabled")
+    # The fused score is multiplied by the passage's OCR weight (app/retrieval/quality.py): at
+    # most 3 x :cand rows are joined to chunks for it, by primary key.
     sql = f"""WITH {", ".join(ctes)},
-fused AS (
+rrf AS (
   SELECT chunk_id, sum(w / (:rrf_k + rank)) AS score, min(rank) AS best,
          jsonb_object_agg(src, rank) AS ranks
   FROM ({" UNION ALL ".join(unions)}) u
-  GROUP BY chunk_id
+  GROUP BY chunk_id),
+fused AS (
+  SELECT r.chunk_id, r.score * {weight_sql("c.metadata") if ocr_weighting else "1.0"} AS score,
+         r.best, r.ranks
+  FROM rrf r JOIN chunks c ON c.id = r.chunk_id
   ORDER BY score DESC, best, chunk_id
   LIMIT :top_k)
 SELECT f.chunk_id, f.score, f.ranks, c.document_id, c.text, c.heading, c.page, c.page_end,
        c.char_start, c.char_end, d.origin, d.title, d.kind, d.media_type, d.occurred_at,
-       d.parent_id, d.metadata
+       d.parent_id, d.metadata, (c.metadata->>'ocr_quality')::float8 AS ocr_quality
 FROM fused f JOIN chunks c ON c.id = f.chunk_id JOIN documents d ON d.id = c.document_id
 ORDER BY f.score DESC, f.best, f.chunk_id"""
     return sql, params

@@ -67,3 +67,5 @@ class Hit:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     # Rank of this passage in each retriever that found it, e.g. {"dense": 1, "fts": 3}.
     ranks: Mapping[str, int] = field(default_factory=dict)
+    # OCR reading quality 0..1 of an OCRed passage (None: typed text); see retrieval/quality.py.
+    ocr_quality: float | None = None

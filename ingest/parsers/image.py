@@ -13,20 +13,23 @@ from typing import Any
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
 from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import BMP, GIF, JPEG, PNG, TIFF, WEBP
-from ingest.parsers.common import display_name, first_line_title, guess_kind
-from ingest.parsers.pdf import PageOcr, page_blocks
+from ingest.ocr import ocr_quality, read_scored
+from ingest.parsers.common import display_name, guess_kind
+from ingest.parsers.pdf import PageOcr, page_blocks, with_quality
+from ingest.titles import candidates, choose_title
 
 IMAGE_TYPES = frozenset({JPEG, PNG, TIFF, BMP, WEBP, GIF})
 MAX_PAGES = 200
 # Decompression-bomb guard: a scan at 600 dpi of A3 is ~70 Mpx.
 MAX_PIXELS = 120_000_000
+TITLE_QUALITY = 0.6
 
 
 class ImageParser:
     """OCR of photos and scans; kind guessed from the text (a photographed contract is one)."""
 
     name = "image"
-    version = "1"
+    version = "2"  # 2: OCR quality per block (chunk metadata `ocr_quality`)
 
     def __init__(self, ocr: PageOcr | None = None) -> None:
         self._ocr = ocr
@@ -59,27 +62,34 @@ class ImageParser:
             raise CorruptDocumentError(f"{name}: {frames} pages is more than {MAX_PAGES}")
         blocks: list[TextBlock] = []
         empty_pages: list[int] = []
-        first_text = ""
+        quality: dict[str, float] = {}
+        printed: list[TextBlock] = []  # the lines as read (a title is a line of its own)
         for index in range(frames):
             if frames > 1:
                 image.seek(index)
-            text = self.ocr.ocr_page(image.copy())
+            read = read_scored(self.ocr, image.copy())
+            text = read.text
             if not text.strip():
                 empty_pages.append(index + 1)
                 continue
-            first_text = first_text or text
-            blocks.extend(page_blocks(text, page=index + 1))
+            score = quality[str(index + 1)] = ocr_quality(text, read.confidence)
+            printed.append(TextBlock(text=text))
+            blocks.extend(with_quality(b, score) for b in page_blocks(text, page=index + 1))
         if not blocks:
             raise EmptyDocumentError(f"{name}: OCR found no legible text in the image")
         head = "\n".join(b.text for b in blocks[:30])
         metadata: dict[str, Any] = {
             "ocr": {"engine": self.ocr.name, "languages": list(self.ocr.languages),
-                    "pages": [p for p in range(1, frames + 1) if p not in empty_pages]},
+                    "pages": [p for p in range(1, frames + 1) if p not in empty_pages],
+                    "quality": quality},
             "image": {"width": image.width, "height": image.height, "format": image.format},
         }
         if empty_pages:
             metadata["pages_without_text"] = empty_pages
-        return ParsedDocument(blocks=blocks, title=first_line_title(first_text), kind=guess_kind(head),
+        # A title only from a reading good enough to trust (a screenshot's noise is no title).
+        title = choose_title(lines=candidates(printed[:2])) \
+            if max(quality.values()) >= TITLE_QUALITY else None
+        return ParsedDocument(blocks=blocks, title=title, kind=guess_kind(head),
                               metadata=metadata, page_count=frames)
 
 

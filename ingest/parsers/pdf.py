@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from app.core.errors import (
@@ -18,6 +19,8 @@ from app.core.errors import (
 )
 from app.core.types import ParsedDocument, ParseInput, TextBlock
 from ingest.mediatypes import PDF
+from ingest.ocr import OcrPage, read_scored
+from ingest.ocr import ocr_quality as ocr_quality_of
 from ingest.parsers.common import display_name, guess_kind, parse_pdf_date
 from ingest.titles import candidates, choose_title, running_lines
 
@@ -52,7 +55,7 @@ class PdfParser:
     """Text-layer PDF parser; `ocr` (optional) reads pages that have no text layer."""
 
     name = "pdf"
-    version = "2"  # 2: titles chosen by ingest/titles.py
+    version = "2"  # 2: titles chosen by ingest/titles.py; OCR quality per block
 
     def __init__(self, ocr: PageOcr | None = None, *, ocr_dpi: int = 300) -> None:
         self.ocr = ocr
@@ -84,6 +87,7 @@ class PdfParser:
             raise EmptyDocumentError(f"{name}: the PDF has no pages")
         blocks: list[TextBlock] = []
         ocr_pages: list[int] = []
+        ocr_quality: dict[int, float] = {}
         textless: list[int] = []
         ocr_error: HomeragError | None = None
         headings = _HeadingPath()
@@ -95,14 +99,17 @@ class PdfParser:
                 try:
                     text = _page_text(page)
                     if not text.strip() and self.ocr is not None:
+                        read = OcrPage("")
                         try:
-                            text = self._ocr(page)
+                            read = self._ocr(page)
+                            text = read.text
                         except HomeragError as exc:
                             # Keep the typed pages; the failure is reported if nothing else is.
                             ocr_error = ocr_error or exc
                             text = ""
                         if text.strip():
                             ocr_pages.append(number)
+                            ocr_quality[number] = ocr_quality_of(text, read.confidence)
                 finally:
                     page.close()
             except pdfium.PdfiumError as exc:
@@ -112,7 +119,10 @@ class PdfParser:
                 textless.append(number)
                 continue
             page_texts.append(text)
-            blocks.extend(page_blocks(text, page=number, headings=headings))
+            found = page_blocks(text, page=number, headings=headings)
+            if number in ocr_quality:  # retrieval down-weights passages read badly
+                found = [with_quality(b, ocr_quality[number]) for b in found]
+            blocks.extend(found)
         if not blocks and ocr_error is not None:
             raise ocr_error
         if not blocks:
@@ -144,7 +154,8 @@ class PdfParser:
             metadata["ocr_error"] = str(ocr_error)
         if ocr_pages and self.ocr is not None:
             metadata["ocr"] = {"engine": self.ocr.name, "languages": list(self.ocr.languages),
-                               "pages": ocr_pages}
+                               "pages": ocr_pages,
+                               "quality": {str(n): q for n, q in ocr_quality.items()}}
         return ParsedDocument(
             blocks=blocks,
             title=title,
@@ -154,14 +165,19 @@ class PdfParser:
             page_count=page_count,
         )
 
-    def _ocr(self, page: Any) -> str:
+    def _ocr(self, page: Any) -> OcrPage:
         assert self.ocr is not None
         bitmap = page.render(scale=self.ocr_dpi / 72)
         try:
-            image = bitmap.to_pil()
-            return self.ocr.ocr_page(image).replace("\r\n", "\n")
+            read = read_scored(self.ocr, bitmap.to_pil())
+            return OcrPage(read.text.replace("\r\n", "\n"), read.confidence)
         finally:
             bitmap.close()
+
+
+def with_quality(block: TextBlock, quality: float) -> TextBlock:
+    """`block` carrying the OCR quality of its page (chunk metadata `ocr_quality`)."""
+    return replace(block, meta={**block.meta, "ocr_quality": quality})
 
 
 def _reason(exc: Exception) -> str:

@@ -23,9 +23,9 @@ class CountingOcr(TesseractOcr):
         super().__init__()
         self.calls = 0
 
-    def ocr_page(self, image):  # type: ignore[no-untyped-def]
+    def read_page(self, image):  # type: ignore[no-untyped-def]
         self.calls += 1
-        return super().ocr_page(image)
+        return super().read_page(image)
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,10 @@ def test_image_parser_png_jpeg_and_exif_rotated_photo() -> None:
     doc = parser.parse(_inp(_encode(page, "PNG"), "scan.png", "image/png"))
     assert doc.title == "Mietvertrag zwischen Frau Erika Mustermann"
     assert all(b.page == 1 for b in doc.blocks) and doc.page_count == 1
+    quality = doc.metadata["ocr"].pop("quality")
     assert doc.metadata["ocr"] == {"engine": "tesseract", "languages": ["deu", "eng"],
                                    "pages": [1]}
+    assert set(quality) == {"1"} and quality["1"] > 0.8  # a clean scan reads well
     # A phone photo stored sideways with EXIF orientation 6 ("rotate 90° clockwise to view").
     photo = render_page(ENGLISH_LINES, angle=0).convert("RGB").rotate(90, expand=True)
     exif = Image.Exif()
@@ -155,7 +157,7 @@ def test_pipeline_indexes_a_photo_with_its_page(clean_db, tmp_path: Path) -> Non
     assert report.counts["indexed"] == 1, report.to_json()
     with clean_db.session() as s:
         doc = s.scalars(select(Document)).one()
-        assert doc.media_type == "image/jpeg" and doc.parser == "image/1"
+        assert doc.media_type == "image/jpeg" and doc.parser == "image/2"
         chunks = s.execute(select(Chunk.page, Chunk.text)).all()
         assert chunks and all(page == 1 for page, _ in chunks)
         assert "Kündigungsfrist" in " ".join(text for _, text in chunks)
