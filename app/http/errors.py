@@ -69,6 +69,10 @@ def error_response(request: Request, status: int, code: str, detail: str, *,
                    extra: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
     detail = redact_text(detail)
+    if request.url.path.startswith("/v1/"):  # OpenAI-compatible clients read OpenAI's shape
+        from app.http.api.openai import openai_error
+
+        return openai_error(status, detail, code=code, headers=headers)
     if wants_json(request):
         return JSONResponse(problem(status, code, detail, instance=request.url.path, extra=extra),
                             status_code=status, media_type=PROBLEM_JSON, headers=headers)

@@ -36,8 +36,10 @@ def test_v1_needs_a_token_once_a_user_exists(secured):
     base, token = secured
     bare = httpx.get(f"{base}/v1/models", timeout=10)
     assert bare.status_code == 401 and bare.headers["www-authenticate"].startswith("Bearer")
-    with pytest.raises(openai.AuthenticationError):
+    assert bare.json()["error"]["type"] == "authentication_error"  # OpenAI's shape
+    with pytest.raises(openai.AuthenticationError) as refused:
         openai.OpenAI(base_url=f"{base}/v1", api_key="wrong", max_retries=0).models.list()
+    assert refused.value.code == "unauthorized" and refused.value.message
     client = openai.OpenAI(base_url=f"{base}/v1", api_key=token, max_retries=0, timeout=60)
     assert [m.id for m in client.models.list()] == ["homerag", "homerag-search"]
     out = client.chat.completions.create(model="homerag-search", messages=[

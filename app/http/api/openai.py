@@ -63,13 +63,15 @@ class ChatRequest(BaseModel):
 
 
 def openai_error(status: int, message: str, *, code: str | None = None,
-                 param: str | None = None) -> JSONResponse:
-    """An error in OpenAI's shape (clients raise their typed errors from it)."""
+                 param: str | None = None,
+                 headers: dict[str, str] | None = None) -> JSONResponse:
+    """An error in OpenAI's shape (clients raise their typed errors from it); also what the
+    app's error edge answers for /v1 paths (app/http/errors.py: 401, 413, 503 ...)."""
     kind = {400: "invalid_request_error", 401: "authentication_error",
             403: "permission_error", 404: "invalid_request_error",
             429: "rate_limit_error"}.get(status, "api_error" if status < 500 else "server_error")
     return JSONResponse({"error": {"message": message, "type": kind, "param": param,
-                                   "code": code}}, status_code=status)
+                                   "code": code}}, status_code=status, headers=headers)
 
 
 def _error_of(exc: HomeragError) -> JSONResponse:
