@@ -17,6 +17,7 @@ from app.core.models.core import (
     Source,
     SourceItem,
 )
+from app.core.models.evidence import Evidence
 from app.core.models.mail import MessageCopy
 from app.core.models.money import Account, Report, Statement, Transaction, TransactionOccurrence
 from app.core.models.scheduler import SchedulerJob
@@ -34,6 +35,7 @@ __all__ = [
     "ConversationTurn",
     "Document",
     "EmbeddingSpace",
+    "Evidence",
     "IngestItem",
     "IngestRun",
     "MessageCopy",
