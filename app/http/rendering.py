@@ -27,7 +27,7 @@ NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/search", "Search"),
     ("/library", "Library"),
     ("/upload", "Add"),
-    ("/transactions", "Money"),
+    ("/transactions", "Transactions"),
     ("/reports", "Reports"),
     ("/contracts", "Contracts"),
     ("/sources", "Sources"),
