@@ -8,8 +8,9 @@ must be one of:
 - a loopback name: localhost, *.localhost, 127.x.x.x, [::1] (always);
 - an IP address, when the server listens beyond loopback (a rebinding page cannot make the
   browser send an address as Host: its own origin is a name);
-- the address `serve` was bound to, and the names in HOMERAG_ALLOWED_HOSTS ('.example.lan' or
-  '*.example.lan' also allow subdomains; '*' allows any name - only behind a proxy that checks).
+- the address `serve` was bound to, and the names in HOMERAG_ALLOWED_HOSTS ('.example.lan':
+  it and its subdomains, '*.example.lan': subdomains only; '*': any name - only behind a proxy
+  that checks).
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ def host_allowed(name: str, policy: HttpPolicy, *, exposed: bool) -> bool:
     for allowed in policy.allowed_hosts:
         if allowed == "*" or name == allowed:
             return True
-        suffix = allowed[1:] if allowed.startswith("*.") else allowed
-        if suffix.startswith(".") and name.endswith(suffix):
+        if allowed.startswith("*.") and name.endswith(allowed[1:]):
+            return True
+        if allowed.startswith(".") and (name.endswith(allowed) or name == allowed[1:]):
             return True
     return False
 
