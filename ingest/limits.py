@@ -19,6 +19,9 @@ from typing import Any
 
 MB = 1024 * 1024
 ELLIPSIS = "…"
+# A child item (an attachment) that a limit kept from being read carries its failure under
+# this hint: {"code": ErrorCode value, "message": one line naming it}; `pick_parser` raises it.
+REJECTED_HINT = "rejected"
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     max_attachments: int = Field(default=100, ge=1, description="Attachments read per message.")
     max_attachment_mb: float = Field(default=50.0, gt=0, description="Larger attachments are "
                                      "listed as failed; the message is indexed.")
-    max_nesting: int = Field(default=50, ge=2, le=200, description="MIME parts and attached "
+    max_nesting: int = Field(default=50, ge=2, le=100, description="MIME parts and attached "
                              "messages nested deeper fail the message.")
     max_html_depth: int = Field(default=200, ge=16, le=240, description="Deeper HTML is "
                                 "flattened (its text kept).")

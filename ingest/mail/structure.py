@@ -1,0 +1,121 @@
+"""A cheap look at a message's MIME structure before the stdlib parser builds it (pure).
+
+The stdlib parser recurses once per nesting level (a message nested 5,000 deep ends in a
+RecursionError) and builds an object per part. `mime_shape` finds both numbers from the raw
+bytes: it follows Content-Type headers and boundary lines the way the parser does (a boundary
+line closes every part opened inside its multipart; an attached message/rfc822 opens a level
+that lasts until an enclosing boundary). Bodies are skipped from one "--" line to the next, so
+a large base64 attachment costs a few `find` calls, not a loop over its lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_CONTENT_TYPE = re.compile(rb"content-type[ \t]*:", re.I)
+_BOUNDARY = re.compile(rb"""boundary[ \t]*=[ \t]*(?:"([^"]*)"|([^\s;"]+))""", re.I)
+_MAX_HEADER_VALUE = 4096  # of Content-Type collected; the boundary parameter comes early
+
+
+@dataclass(frozen=True, slots=True)
+class MimeShape:
+    """How deep multiparts and attached messages nest, and how many parts there are."""
+
+    depth: int
+    parts: int
+
+
+def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
+    """Deepest nesting and number of parts of the message in `data`; the scan stops as soon
+    as either passes its stop value (the caller only needs to know it did)."""
+    stack: list[bytes | None] = []  # boundaries of open multiparts; None: an attached message
+    deepest, parts = 0, 1
+    pos, end = 0, len(data)
+    in_headers = True
+    ctype: bytes | None = None
+    collecting = False
+    while pos < end:
+        if not in_headers:
+            # Body: only a line starting with "--" can end it.
+            if not stack:
+                break
+            if data.startswith(b"--", pos):  # pos is always at the start of a line
+                start = pos
+            else:
+                found = data.find(b"\n--", pos)
+                if found < 0:
+                    break
+                start = found + 1
+            stop = data.find(b"\n", start)
+            stop = end if stop < 0 else stop
+            line = data[start:stop].rstrip()
+            pos = stop + 1
+            closed = _match_boundary(stack, line)
+            if closed is None:
+                continue
+            index, final = closed
+            if final:
+                del stack[index:]  # the multipart ends, with whatever was open inside it
+            else:
+                del stack[index + 1 :]
+                parts += 1
+                in_headers, ctype, collecting = True, None, False
+                if parts > stop_parts:
+                    break
+            continue
+        stop = data.find(b"\n", pos)
+        stop = end if stop < 0 else stop
+        line = data[pos:stop].rstrip(b"\r")
+        pos = stop + 1
+        if line:
+            if line[:1] in (b" ", b"\t"):
+                if collecting and ctype is not None and len(ctype) < _MAX_HEADER_VALUE:
+                    ctype += line
+            else:
+                match = _CONTENT_TYPE.match(line)
+                collecting = match is not None
+                if match is not None:
+                    ctype = line[match.end() : match.end() + _MAX_HEADER_VALUE]
+            continue
+        # The blank line after a header block: what does this part hold?
+        kind, boundary = _classify(ctype)
+        ctype, collecting = None, False
+        if kind == "multipart" and boundary:
+            stack.append(boundary)
+            in_headers = False
+        elif kind == "message":
+            stack.append(None)  # the enclosed message's own headers follow at once
+            parts += 1
+        else:
+            in_headers = False
+        deepest = max(deepest, len(stack))
+        if deepest > stop_depth or parts > stop_parts:
+            break
+    return MimeShape(depth=deepest, parts=parts)
+
+
+def _classify(ctype: bytes | None) -> tuple[str, bytes | None]:
+    if not ctype:
+        return "leaf", None
+    value = ctype.strip().lower()
+    if value.startswith(b"multipart/"):
+        match = _BOUNDARY.search(ctype)
+        boundary = (match.group(1) or match.group(2)) if match else None
+        return "multipart", boundary.rstrip() if boundary else None
+    if value.startswith((b"message/rfc822", b"message/global")):
+        return "message", None
+    return "leaf", None
+
+
+def _match_boundary(stack: list[bytes | None], line: bytes) -> tuple[int, bool] | None:
+    """(index in the stack, closing?) of the innermost open multipart this line delimits."""
+    for index in range(len(stack) - 1, -1, -1):
+        boundary = stack[index]
+        if boundary is None:
+            continue
+        if line == b"--" + boundary + b"--":
+            return index, True
+        if line == b"--" + boundary:
+            return index, False
+    return None
