@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 _CONTENT_TYPE = re.compile(rb"content-type[ \t]*:", re.I)
 _BOUNDARY = re.compile(rb"""boundary[ \t]*=[ \t]*(?:"([^"]*)"|([^\s;"]+))""", re.I)
+_BLOCK_START = re.compile(rb"(?:\A|\n[ \t]*\r?\n)[ \t]*(?=[^\s])")
 _MAX_HEADER_VALUE = 4096  # of Content-Type collected; the boundary parameter comes early
 
 
@@ -35,6 +36,7 @@ def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
     in_headers = True
     ctype: bytes | None = None
     collecting = False
+    status_from: int | None = None  # start of a message/delivery-status body being skipped
     while pos < end:
         if not in_headers:
             # Body: only a line starting with "--" can end it.
@@ -54,6 +56,9 @@ def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
             closed = _match_boundary(stack, line)
             if closed is None:
                 continue
+            if status_from is not None:
+                parts += _status_blocks(data[status_from:start])
+                status_from = None
             index, final = closed
             if final:
                 del stack[index:]  # the multipart ends, with whatever was open inside it
@@ -89,10 +94,20 @@ def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
             parts += 1
         else:
             in_headers = False
+            if kind == "status":  # the parser makes a part of each block of status fields
+                status_from = pos
+                deepest = max(deepest, len(stack) + 1)
         deepest = max(deepest, len(stack))
         if deepest > stop_depth or parts > stop_parts:
             break
+    if status_from is not None:
+        parts += _status_blocks(data[status_from:])
     return MimeShape(depth=deepest, parts=parts)
+
+
+def _status_blocks(body: bytes) -> int:
+    """Blank-line separated blocks of a message/delivery-status body."""
+    return len(_BLOCK_START.findall(body))
 
 
 def _classify(ctype: bytes | None) -> tuple[str, bytes | None]:
@@ -105,6 +120,8 @@ def _classify(ctype: bytes | None) -> tuple[str, bytes | None]:
         return "multipart", boundary.rstrip() if boundary else None
     if value.startswith((b"message/rfc822", b"message/global")):
         return "message", None
+    if value.startswith(b"message/delivery-status"):
+        return "status", None
     return "leaf", None
 
 

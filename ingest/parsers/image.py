@@ -67,8 +67,9 @@ class ImageParser(WithLimits):
                         f"{limits.max_image_pixels / 1e6:,.0f} (limit HOMERAG_MAX_IMAGE_MEGAPIXELS)")
                 image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ExpansionLimitError(f"{name}: the image is too large to read safely "
-                                      "(limit HOMERAG_MAX_IMAGE_MEGAPIXELS)") from exc
+            raise ExpansionLimitError(
+                f"{name}: the image has more than {limits.max_image_pixels / 1e6:,.0f} "
+                "megapixels (limit HOMERAG_MAX_IMAGE_MEGAPIXELS)") from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
             raise CorruptDocumentError(f"{name}: not a readable image ({_reason(exc)})") from exc
         frames = getattr(image, "n_frames", 1) if inp.media_type == TIFF else 1
