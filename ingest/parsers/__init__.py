@@ -6,6 +6,7 @@ inside `parse`), so building the tuple is cheap. Add a parser with one line in m
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,8 @@ from ingest.parsers.text import TextParser
 
 if TYPE_CHECKING:
     from ingest.money.csvprofiles import CsvOptions
+
+log = logging.getLogger(__name__)
 
 
 def make_parsers(*, statement_options: CsvOptions | None = None,
@@ -74,7 +77,7 @@ def pick_parser(inp: ParseInput, parsers: Sequence[Parser] = DEFAULT_PARSERS) ->
     best: Parser | None = None
     best_score = 0
     for parser in parsers:
-        score = parser.score(inp)
+        score = _score(parser, inp)
         if score is not None and score > best_score:
             best, best_score = parser, score
     if best is None:
@@ -82,6 +85,20 @@ def pick_parser(inp: ParseInput, parsers: Sequence[Parser] = DEFAULT_PARSERS) ->
             f"{display_name(inp)}: no parser for media type {inp.media_type}"
         )
     return best
+
+
+def _score(parser: Parser, inp: ParseInput) -> int | None:
+    """A parser's score; one whose check breaks on this input declines it (with a warning
+    line, no traceback), so another parser can still read the file or say why it cannot."""
+    try:
+        return parser.score(inp)
+    except IngestError:
+        return None
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        log.warning("%s: the %s parser could not check the file (%s: %s)", display_name(inp),
+                    parser.name, type(exc).__name__, lines[0][:200] if lines else "")
+        return None
 
 
 def _rejection(rejected: Any, name: str) -> IngestError:
