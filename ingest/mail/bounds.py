@@ -52,7 +52,7 @@ def limit_attachments(attachments: list[Attachment],
     total = 0
     for att in attachments[: limits.max_attachments]:
         label = f"{att.index}/{att.filename}"
-        size = len(att.data)
+        size = att.omitted or len(att.data)
         if size > limits.max_attachment_bytes:
             rejected.append(RejectedAttachment(label, ErrorCode.too_large, (
                 f"{megabytes(size)} is over the {megabytes(limits.max_attachment_bytes)} limit "

@@ -5,15 +5,18 @@ RecursionError) and builds an object per part. `mime_shape` finds both numbers f
 bytes: it follows Content-Type headers and boundary lines the way the parser does (a boundary
 line closes every part opened inside its multipart; an attached message/rfc822 opens a level
 that lasts until an enclosing boundary). Bodies are skipped from one "--" line to the next, so
-a large base64 attachment costs a few `find` calls, not a loop over its lines.
+a large base64 attachment costs a few `find` calls, not a loop over its lines. The same scan
+finds attachments too large to read, so that they are cut out before the parser copies them.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 _CONTENT_TYPE = re.compile(rb"content-type[ \t]*:", re.I)
+_FILE_HEADER = re.compile(rb"(content-transfer-encoding|content-disposition)[ \t]*:", re.I)
 _BOUNDARY = re.compile(rb"""boundary[ \t]*=[ \t]*(?:"([^"]*)"|([^\s;"]+))""", re.I)
 _BLOCK_START = re.compile(rb"(?:\A|\n[ \t]*\r?\n)[ \t]*(?=[^\s])")
 _MAX_HEADER_VALUE = 4096  # of Content-Type collected; the boundary parameter comes early
@@ -21,15 +24,25 @@ _MAX_HEADER_VALUE = 4096  # of Content-Type collected; the boundary parameter co
 
 @dataclass(frozen=True, slots=True)
 class MimeShape:
-    """How deep multiparts and attached messages nest, and how many parts there are."""
+    """How deep multiparts and attached messages nest, how many parts there are, and the body
+    spans (start, end, decoded size estimate) of attachments too large to decode."""
 
     depth: int
     parts: int
+    large: tuple[tuple[int, int, int], ...] = ()
 
 
-def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
+# A body replaced by `without_large_parts` starts with this (random per process, so a sender
+# cannot forge it), followed by the size estimate.
+OMITTED_MARK = f"homerag-omitted-{secrets.token_hex(6)}"
+
+
+def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int,
+               large_bytes: int | None = None) -> MimeShape:
     """Deepest nesting and number of parts of the message in `data`; the scan stops as soon
-    as either passes its stop value (the caller only needs to know it did)."""
+    as either passes its stop value (the caller only needs to know it did). With
+    `large_bytes`, the bodies of non-text parts (and parts declared attachments) that would
+    decode to more are listed too."""
     stack: list[bytes | None] = []  # boundaries of open multiparts; None: an attached message
     deepest, parts = 0, 1
     pos, end = 0, len(data)
@@ -37,6 +50,9 @@ def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
     ctype: bytes | None = None
     collecting = False
     status_from: int | None = None  # start of a message/delivery-status body being skipped
+    headers: dict[bytes, bytes] = {}  # content-transfer-encoding, content-disposition
+    leaf: tuple[int, float] | None = None  # body start and decoded/encoded ratio of a file
+    large: list[tuple[int, int, int]] = []
     while pos < end:
         if not in_headers:
             # Body: only a line starting with "--" can end it.
@@ -59,6 +75,12 @@ def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
             if status_from is not None:
                 parts += _status_blocks(data[status_from:start])
                 status_from = None
+            if leaf is not None:
+                if large_bytes is not None and (start - leaf[0]) * leaf[1] > large_bytes:
+                    estimate = _decoded_size(data, leaf[0], start, leaf[1])
+                    if estimate > large_bytes:
+                        large.append((leaf[0], start, estimate))
+                leaf = None
             index, final = closed
             if final:
                 del stack[index:]  # the multipart ends, with whatever was open inside it
@@ -82,10 +104,17 @@ def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
                 collecting = match is not None
                 if match is not None:
                     ctype = line[match.end() : match.end() + _MAX_HEADER_VALUE]
+                else:
+                    other = _FILE_HEADER.match(line)
+                    if other is not None:
+                        headers[other.group(1).lower()] = line[other.end() : other.end() + 200]
             continue
         # The blank line after a header block: what does this part hold?
         kind, boundary = _classify(ctype)
-        ctype, collecting = None, False
+        if kind == "leaf" and stack and _is_file(ctype, headers):
+            base64 = b"base64" in headers.get(b"content-transfer-encoding", b"").lower()
+            leaf = (pos, 0.75 if base64 else 1.0)
+        ctype, collecting, headers = None, False, {}
         if kind == "multipart" and boundary:
             stack.append(boundary)
             in_headers = False
@@ -102,7 +131,35 @@ def mime_shape(data: bytes, *, stop_depth: int, stop_parts: int) -> MimeShape:
             break
     if status_from is not None:
         parts += _status_blocks(data[status_from:])
-    return MimeShape(depth=deepest, parts=parts)
+    return MimeShape(depth=deepest, parts=parts, large=tuple(large))
+
+
+def without_large_parts(data: bytes, spans: tuple[tuple[int, int, int], ...]) -> bytes:
+    """`data` with each listed body replaced by `OMITTED_MARK <size estimate>`: the parser
+    then never builds (or decodes) an attachment the limits would refuse anyway."""
+    pieces: list[bytes] = []
+    at = 0
+    for start, stop, estimate in spans:
+        pieces += [data[at:start], f"{OMITTED_MARK} {estimate}\r\n".encode()]
+        at = stop
+    pieces.append(data[at:])
+    return b"".join(pieces)
+
+
+def _decoded_size(data: bytes, start: int, stop: int, ratio: float) -> int:
+    """Bytes a body decodes to: base64 without its line breaks is 3 bytes per 4 characters."""
+    if ratio == 1.0:
+        return stop - start
+    breaks = data.count(b"\n", start, stop) + data.count(b"\r", start, stop)
+    return (stop - start - breaks) * 3 // 4
+
+
+def _is_file(ctype: bytes | None, headers: dict[bytes, bytes]) -> bool:
+    """A part that is an attached file: not text, or text declared an attachment."""
+    value = (ctype or b"text/plain").strip().lower()
+    if b"attachment" in headers.get(b"content-disposition", b"").lower():
+        return True
+    return not value.startswith((b"text/", b"multipart/", b"message/"))
 
 
 def _status_blocks(body: bytes) -> int:

@@ -71,3 +71,32 @@ def test_part_count_is_bounded():
 def test_headers_are_cut_before_they_are_copied():
     mail = parse_mail(badfiles.mail_long_subject(2_000_000), limits=Limits(max_header_chars=300))
     assert len(mail.subject) == 300 and mail.subject.endswith("…")
+
+
+def test_oversized_attachment_is_cut_out_before_parsing():
+    import tracemalloc
+
+    big = b"\x01" * (6 * 1024 * 1024)
+    data = badfiles.mail_with_attachments(
+        "Video", "v@example.org", [("video.bin", "application/octet-stream", big),
+                                   ("plan.txt", "text/plain", b"Flight at nine.")],
+        body="The video is attached.")
+    limits = Limits(max_attachment_bytes=1024 * 1024)
+    tracemalloc.start()
+    mail = parse_mail(data, name="v.eml", limits=limits)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < len(data)  # the 8 MB of base64 were never split, copied or decoded
+    assert [a.filename for a in mail.attachments] == ["plan.txt"]
+    assert mail.attachments[0].data == b"Flight at nine."
+    assert [(r.label, r.code, r.reason) for r in mail.rejected] == [
+        ("1/video.bin", "too_large",
+         "6 MB is over the 1 MB limit per attachment (HOMERAG_MAX_ATTACHMENT_MB)")]
+    assert "The video is attached." in "".join(s.text for s in mail.body)
+
+
+def test_a_sender_cannot_forge_the_cut_marker():
+    forged = b"homerag-omitted-000000000000 999999999"
+    mail = parse_mail(badfiles.mail_with_attachments(
+        "x", "f@example.org", [("f.bin", "application/octet-stream", forged)]))
+    assert mail.rejected == [] and mail.attachments[0].data == forged
