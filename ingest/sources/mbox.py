@@ -98,8 +98,10 @@ class MboxSource:
         seen: set[str] = set()
         try:
             for index, key in enumerate(box.iterkeys(), start=1):
-                raw = box.get_bytes(key, from_=True)
-                from_line, _, data = raw.partition(b"\n")
+                # The "From " line apart from the message: one copy of a large message, not two.
+                with box.get_file(key, from_=True) as fh:
+                    from_line = fh.readline(1000)
+                data = box.get_bytes(key, from_=False)
                 mid = message_id_of(data)
                 if mid and len(mid) > 500:
                     mid = None  # a forged, endless Message-ID is no usable origin
