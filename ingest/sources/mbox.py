@@ -98,10 +98,10 @@ class MboxSource:
         seen: set[str] = set()
         try:
             for index, key in enumerate(box.iterkeys(), start=1):
-                # The "From " line apart from the message: one copy of a large message, not two.
+                # Read through the file proxy: get_bytes() holds two copies of a large message.
                 with box.get_file(key, from_=True) as fh:
-                    from_line = fh.readline(1000)
-                data = box.get_bytes(key, from_=False)
+                    from_line = fh.readline()
+                    data = fh.read()
                 mid = message_id_of(data)
                 if mid and len(mid) > 500:
                     mid = None  # a forged, endless Message-ID is no usable origin
