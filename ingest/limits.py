@@ -7,8 +7,9 @@ anything, what would break one, with a one-line error naming the file, the limit
 (e.g. "unpacks to more than 200 MB (limit HOMERAG_MAX_UNPACKED_MB)"). Header and metadata texts
 are clipped with `clip` before they are copied anywhere (a 2 MB Subject must not reach chunks).
 
-Parsers built without limits read them from the settings on first use (`configured_limits`),
-so HOMERAG_* variables apply to the default parser set without any wiring.
+The values come in from outside: the sync service builds them from the HOMERAG_MAX_* settings
+(`Limits.from_settings`) and passes them to `ingest.parsers.make_parsers`; a parser built
+without limits uses the defaults below.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
-        """The limits from a `Settings` object (HOMERAG_MAX_* variables)."""
+        """The limits from a `Settings` object (HOMERAG_MAX_* variables), given by the service
+        layer (ingest does not read settings itself)."""
         return cls(
             max_unpacked_bytes=int(settings.max_unpacked_mb * MB),
             max_compression_ratio=float(settings.max_compression_ratio),
@@ -61,21 +63,14 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def configured_limits() -> Limits:
-    """The limits of the process-wide settings (read when a parser first needs them)."""
-    from app.core.config import get_settings
-
-    return Limits.from_settings(get_settings())
-
-
 class WithLimits:
-    """Mixin of the parsers: `limits` given to the constructor, else the configured ones."""
+    """Mixin of the parsers: `limits` given to the constructor, else the defaults."""
 
     _limits: Limits | None = None
 
     @property
     def limits(self) -> Limits:
-        return self._limits if self._limits is not None else configured_limits()
+        return self._limits if self._limits is not None else DEFAULT_LIMITS
 
 
 def megabytes(n: int) -> str:

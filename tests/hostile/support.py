@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.models import Chunk, Document
+from app.core.models import Chunk, Document
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.limits import Limits
-from ingest.parsers import default_parsers
+from ingest.parsers import make_parsers
 from ingest.pipeline import IngestOptions, IngestReport, ItemOutcome, Pipeline
 
 MB = 1024 * 1024
@@ -55,10 +55,22 @@ class Runner:
     def run(self, source: object, *, limits: Limits | None = None,
             parsers: Sequence[object] | None = None) -> IngestReport:
         if parsers is None and limits is not None:
-            parsers = default_parsers(limits)
+            parsers = make_parsers(limits=limits)
         pipeline = Pipeline(self.db, embedder=LexicalHashEmbedder(),  # type: ignore[arg-type]
                             parsers=parsers, options=IngestOptions())  # type: ignore[arg-type]
         report = pipeline.run(source)  # type: ignore[arg-type]
+        self.reports.append(report)
+        return report
+
+    def run_service(self, source: object, settings: object) -> IngestReport:
+        """Through the sync service's pipeline, as the CLI and the scheduler build it: the
+        HOMERAG_MAX_* settings reach the parsers there."""
+        from app.services.runtime import Runtime
+        from app.services.sync import build_pipeline
+
+        runtime = Runtime(settings=settings, db=self.db)  # type: ignore[arg-type]
+        runtime.set_embedder(LexicalHashEmbedder())
+        report = build_pipeline(runtime).run(source)  # type: ignore[arg-type]
         self.reports.append(report)
         return report
 

@@ -1,5 +1,5 @@
 """Hostile request values on every route: ids beyond bigint and NUL characters get a 400 that
-names the parameter, never a 500 (before the guard in app/api/guards.py they reached PostgreSQL).
+names the parameter, never a 500 (before the guard in app/http/guards.py they reached PostgreSQL).
 
 Every route of the app is probed from its own declaration, so a route added later is covered.
 """
@@ -10,7 +10,7 @@ import typing
 from typing import Any
 
 import pytest
-from app.http.app.guards import reject_unstorable
+from app.http.guards import reject_unstorable
 from fastapi.routing import APIRoute
 
 HUGE = 2**64  # above PostgreSQL's bigint

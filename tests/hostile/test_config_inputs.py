@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.config import load_settings
-from app.db import Database
-from app.errors import ConfigError
+from app.core.config import load_settings
+from app.core.db import Database
+from app.core.errors import ConfigError
 
 BAD_URLS = {
     "postgresql://me:hunter2@db.home:notaport/homerag": "the port is not a number",

@@ -4,7 +4,7 @@ A 2 MB Subject (it used to be copied into every chunk: 4.7 GB RSS and a PostgreS
 message length" on every sync), MIME nested 5,000 deep, a message attaching a message 5,000
 deep, a zip bomb as an attachment, more attachments than allowed, an attachment over the size
 limit and a 100,000-recipient To header, in one mbox, followed by a good message that must be
-indexed. Limits set through HOMERAG_* variables reach the default parsers.
+indexed. Limits set through HOMERAG_* variables reach the parsers through the sync service.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.config import get_settings
-from app.models import Document
+from app.core.config import load_settings
+from app.core.models import Document
 from ingest.sources.mbox import MboxSource
 from tests.hostile import badfiles
 from tests.hostile.support import HEAP_LIMIT, MB, Runner, assert_quiet, bounded_memory, failure
@@ -44,10 +44,10 @@ def _good() -> bytes:
         body="The good message after the hostile ones: the boiler service is booked.")
 
 
-def test_hostile_mail_fails_alone_and_the_mailbox_syncs(runner, tmp_path, monkeypatch, capfd,
-                                                       caplog):
+def test_hostile_mail_fails_alone_and_the_mailbox_syncs(runner, settings, tmp_path, monkeypatch,
+                                                       capfd, caplog):
     monkeypatch.setenv("HOMERAG_MAX_ATTACHMENT_MB", "1")  # through settings to the parsers
-    get_settings.cache_clear()
+    settings = load_settings()
     many = [(f"note-{i}.txt", "text/plain", f"note {i}".encode()) for i in range(150)]
     recipients = ", ".join(f"person{i}@example.org" for i in range(100_000))
     messages = {
@@ -68,11 +68,8 @@ def test_hostile_mail_fails_alone_and_the_mailbox_syncs(runner, tmp_path, monkey
             b"long-subject@example.org", b"recipients@example.org"),
     }
     box = _mbox(tmp_path / "inbox.mbox", [*messages.values(), _good()])
-    try:
-        with bounded_memory() as memory:
-            report = runner.run(MboxSource("mail", box))
-    finally:
-        get_settings.cache_clear()
+    with bounded_memory() as memory:
+        report = runner.run_service(MboxSource("mail", box), settings)
     assert report.status == "completed"
     by_id = {d.meta.get("message", {}).get("message_id") or d.meta.get("message_id"): d
              for d in runner.documents().values() if d.parent_id is None}

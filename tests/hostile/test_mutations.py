@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import IngestError
+from app.core.errors import IngestError
+from app.core.types import ParseInput, RawItem
 from ingest.limits import Limits
 from ingest.mediatypes import detect_media_type
-from ingest.parsers import default_parsers, pick_parser
-from ingest.types import ParseInput, RawItem
+from ingest.parsers import make_parsers, pick_parser
 from tests.hostile import badfiles
 from tests.ingest.test_parsers_html import PAGE
 from tests.ingest.test_parsers_odt import make_odt
@@ -91,7 +91,7 @@ def _mutate_zip(data: bytes, rng: random.Random) -> bytes:
 @pytest.mark.parametrize("name", sorted(_seeds()))
 def test_damaged_files_fail_with_one_line(name):
     data = _seeds()[name]
-    parsers = default_parsers(Limits())
+    parsers = make_parsers(limits=Limits())
     rng = random.Random(name)
     for round_ in range(ROUNDS):
         zipped = name.endswith((".docx", ".odt", ".pptx", ".xlsx"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import CorruptDocumentError, EncryptedDocumentError, ExpansionLimitError
+from app.core.errors import CorruptDocumentError, EncryptedDocumentError, ExpansionLimitError
 from ingest.limits import MB, Limits
 from ingest.parsers.safezip import check_zip, entry_count
 from tests.hostile import badfiles

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import ExpansionLimitError, NestingLimitError
+from app.core.errors import ExpansionLimitError, NestingLimitError
 from ingest.limits import Limits
 from ingest.mail import parse_mail
 from ingest.mail.structure import mime_shape
