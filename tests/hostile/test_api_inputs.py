@@ -10,8 +10,9 @@ import typing
 from typing import Any
 
 import pytest
-from app.http.guards import reject_unstorable
 from fastapi.routing import APIRoute
+
+from app.http.guards import reject_unstorable
 
 HUGE = 2**64  # above PostgreSQL's bigint
 NUL = "a\x00b"
