@@ -49,7 +49,7 @@ class FolderSource:
     def scan(self, known: Mapping[str, LedgerEntry]) -> Iterator[RawItem | Removed]:
         if not self.root.is_dir():
             # A vanished or unmounted folder must not be read as "everything was deleted".
-            raise FileNotFoundError(f"{self.root}: folder not found (not mounted?)")
+            raise FileNotFoundError(f"{path_text(self.root)}: folder not found (not mounted?)")
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=self.follow_symlinks):
             dirnames[:] = sorted(d for d in dirnames if not _excluded(d, self.exclude))
             for fname in sorted(filenames):
@@ -85,5 +85,5 @@ class FilesSource:
             try:
                 st = path.stat()
             except OSError as exc:
-                raise FileNotFoundError(f"{path}: {exc.strerror or 'cannot read'}") from exc
+                raise FileNotFoundError(f"{path_text(path)}: {exc.strerror or 'cannot read'}") from exc
             yield _item(path, st)
