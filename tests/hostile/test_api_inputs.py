@@ -6,6 +6,7 @@ Every route of the app is probed from its own declaration, so a route added late
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Any
 
@@ -47,7 +48,8 @@ def _routes(routes, prefix: str = ""):
 def _probes(app) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(label, method, url, request kwargs) for each parameter of each route, hostile value."""
     out = []
-    for full_path, route in _routes(app.routes):
+    for declared, route in _routes(app.routes):
+        full_path = re.sub(r"\{(\w+):\w+\}", r"{\1}", declared)  # {name:path} -> {name}
         path_params, query_params, body_params = _params(route)
         method = sorted(route.methods - {"HEAD"})[0]
         benign = {p.alias: ("1" if _is_int(p.field_info.annotation) else "x") for p in path_params}
