@@ -74,8 +74,7 @@ class DocxParser(WithLimits):
         props = _core_properties(document)
         text_start = "\n".join(b.text for b in blocks[:60])
         title = clip(choose_title(properties=[getattr(props, "title", None), walker.title],
-                             lines=candidates(blocks)),
-                     limits.max_title_chars) or None
+                                  lines=candidates(blocks)), limits.max_title_chars) or None
         created = as_utc(getattr(props, "created", None))
         modified = as_utc(getattr(props, "modified", None))
         metadata: dict[str, Any] = {"paragraphs": walker.paragraphs, "tables": walker.tables}

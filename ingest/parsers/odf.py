@@ -87,7 +87,7 @@ class OdtParser(WithLimits):
         return ParsedDocument(
             blocks=walker.blocks,
             title=clip(choose_title(properties=[metadata.pop("title", None)],
-                               lines=candidates(walker.blocks)),
+                                    lines=candidates(walker.blocks)),
                        limits.max_title_chars) or None,
             kind=guess_kind(start),
             occurred_at=created or modified,
