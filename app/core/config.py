@@ -84,6 +84,28 @@ class Settings(BaseSettings):
         description="New documents after which a large import builds its search index at the end "
                     "instead of keeping it current (0: never).",
     )
+    # Bounds on expansion while parsing (ingest/limits.py); a breach fails that one file.
+    max_unpacked_mb: float = Field(
+        default=200.0, gt=0, description="A zip-based document (or a message's attachments) "
+        "unpacking to more is refused.")
+    max_compression_ratio: float = Field(
+        default=100.0, ge=2, description="Zip members expanding more than this many times are "
+        "refused (members under 1 MB unpacked are exempt).")
+    max_parts: int = Field(default=10_000, ge=10, description="Members of a zip, parts of a "
+                           "MIME message.")
+    max_attachments: int = Field(default=100, ge=1, description="Attachments read per message.")
+    max_attachment_mb: float = Field(default=50.0, gt=0, description="Larger attachments are "
+                                     "listed as failed; the message is indexed.")
+    max_nesting: int = Field(default=50, ge=2, le=100, description="MIME parts and attached "
+                             "messages nested deeper fail the message.")
+    max_html_depth: int = Field(default=200, ge=16, le=240, description="Deeper HTML is "
+                                "flattened (its text kept).")
+    max_header_chars: int = Field(default=2000, ge=100, description="Header and metadata "
+                                  "values are cut to this length.")
+    max_sheet_cells: int = Field(default=10_000_000, ge=1000, description="Workbooks spanning "
+                                 "more cells (rows x columns) are refused.")
+    max_image_megapixels: float = Field(default=120.0, gt=0, description="Larger images are "
+                                        "refused; PDF pages are rendered for OCR below it.")
 
     # -- embedding ----------------------------------------------------------------------------
     embedder: EmbedderName = "auto"
@@ -178,6 +200,9 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
             raise ValueError("must start with postgresql:// (homerag needs PostgreSQL + pgvector)")
+        problem = database_url_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("llm_base_url", "extract_llm_base_url", "report_llm_base_url", "public_url")
@@ -267,6 +292,24 @@ class LLMEndpoint:
 
     def __repr__(self) -> str:  # never print the key
         return f"LLMEndpoint(base_url={self.base_url!r}, model={self.model!r})"
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why `url` is not a usable database URL (never quoting it: it may hold a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+        port = parsed.port  # parsed lazily by some versions
+    except ValueError as exc:
+        reason = str(exc).split(":", 1)[0] if "int()" not in str(exc) else "the port is not a number"
+        return f"not a valid URL ({reason})"
+    except ArgumentError:
+        return "not a valid URL (expected postgresql://user:password@host:port/database)"
+    if port is not None and not 1 <= port <= 65535:
+        return f"not a valid URL (port {port} is out of range)"
+    return None
 
 
 def load_settings(**overrides: object) -> Settings:

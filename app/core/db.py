@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.errors import DatabaseError
+from app.core.errors import ConfigError, DatabaseError
 from app.core.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -262,7 +262,15 @@ class Database:
         else:
             embedded = EmbeddedPostgres(pgdata)
             url = embedded.start()
-        engine = make_engine(url)
+        try:
+            engine = make_engine(url)
+        except (ValueError, ArgumentError) as exc:  # a port that is no number, a broken URL
+            if embedded:
+                embedded.stop()
+            from app.core.config import database_url_problem
+
+            problem = database_url_problem(url) or f"not a valid URL ({_one_line(exc)})"
+            raise ConfigError(f"HOMERAG_DATABASE_URL: {problem}") from None
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))

@@ -17,6 +17,8 @@
         ├── CorruptDocumentError
         ├── DecodeError
         ├── TooLargeError
+        │   └── ExpansionLimitError     unpacks past a limit of ingest/limits.py (zip bomb, ...)
+        ├── NestingLimitError           nested deeper than HOMERAG_MAX_NESTING (MIME parts)
         └── DuplicateItemError          same message already indexed (mail Message-ID dedup)
 
 Messages are one plain sentence naming the offending file, field or value. Edges translate them
@@ -48,6 +50,10 @@ class ErrorCode(StrEnum):
     too_large = "too_large"
     unreadable = "unreadable"
     duplicate = "duplicate"
+    # Bounds on expansion (ingest/limits.py): each breach names the limit and its setting.
+    unpack_limit = "unpack_limit"  # unpacked size or compression ratio of an archive or message
+    too_many_parts = "too_many_parts"  # members of a zip, parts or attachments of a message
+    too_deep = "too_deep"  # MIME parts or attached messages nested past the limit
 
 
 class HomeragError(Exception):
@@ -147,3 +153,13 @@ class TooLargeError(IngestError):
 
 class DuplicateItemError(IngestError):
     code = ErrorCode.duplicate
+
+
+class ExpansionLimitError(TooLargeError):
+    """The item would unpack past a limit (size, ratio, parts); the message names the setting."""
+
+    code = ErrorCode.unpack_limit
+
+
+class NestingLimitError(IngestError):
+    code = ErrorCode.too_deep

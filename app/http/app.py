@@ -81,8 +81,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 app.state.runtime = None
                 await run_in_threadpool(owned.close)
 
+    from fastapi import Depends
+
+    from app.http.guards import reject_unstorable
+
+    # Ids beyond bigint and NUL characters: a 400 naming the parameter, before any route runs.
     app = FastAPI(title="homerag", version=_version(), description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+                  lifespan=lifespan, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(reject_unstorable)])
     app.state.runtime = runtime
     from app.http.errors import install_error_handlers
     from app.http.security import install_edge, policy_from_settings

@@ -95,6 +95,7 @@ def build_pipeline(rt: Runtime, *, progress: ProgressSink | None = None,
     The owner's files are read here, so a broken one is a one-line ConfigError before any file
     is parsed."""
     from ingest.hooks import default_hooks
+    from ingest.limits import Limits
     from ingest.money.hook import owner_category_rules
     from ingest.parsers import make_parsers
     from ingest.parsers.statement import owner_csv_options
@@ -102,7 +103,8 @@ def build_pipeline(rt: Runtime, *, progress: ProgressSink | None = None,
 
     settings = rt.settings
     parsers = make_parsers(statement_options=owner_csv_options(
-        settings.resolved_statement_profiles_file, default_currency=settings.default_currency))
+        settings.resolved_statement_profiles_file, default_currency=settings.default_currency),
+        limits=Limits.from_settings(settings))  # HOMERAG_MAX_*: bounds on every expansion
     hooks = default_hooks(category_rules=owner_category_rules(
         settings.resolved_category_rules_file))
     return Pipeline(rt.db, embedder=rt.embedder(), parsers=parsers, hooks=hooks,

@@ -4,6 +4,7 @@
 email parser build on it.
 """
 
+from ingest.mail.bounds import RejectedAttachment
 from ingest.mail.message import (
     Attachment,
     MailMessage,
@@ -17,6 +18,7 @@ __all__ = [
     "Attachment",
     "MailMessage",
     "NotAnEmailError",
+    "RejectedAttachment",
     "Segment",
     "looks_like_mail",
     "parse_mail",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from ingest.limits import DEFAULT_LIMITS
+
 _BLOCK = frozenset(
     ["address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul"]
 )
@@ -14,7 +16,6 @@ _DROP = frozenset(["script", "style", "head", "title", "meta", "link", "noscript
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0", re.I)
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u034f\u00ad]")
 _WS = re.compile(r"[ \t\r\n\f\v\xa0]+")
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # Markers mail clients put on the signature block (quoted parts are <blockquote>s).
 _SIGNATURE_CLASSES = ("gmail_signature", "moz-signature", "signature")
 
@@ -132,18 +133,14 @@ def tidy_lines(text: str) -> str:
     return "\n".join(out).strip()
 
 
-def html_to_text(markup: str) -> str:
-    """Readable text of an HTML body; "" for markup with no text."""
-    from lxml import etree
-    from lxml import html as lxml_html
+def html_to_text(markup: str, *, max_depth: int = DEFAULT_LIMITS.max_html_depth) -> str:
+    """Readable text of an HTML body; "" for markup with no text. Deeper than `max_depth`,
+    the markup is flattened first (text kept; see ingest/parsers/markup.py)."""
+    from ingest.parsers.markup import parse_html  # lazy: the parsers package imports ingest.mail
 
-    markup = _XML_DECL.sub("", markup.replace("\x00", ""))
-    if not markup.strip():
-        return ""
-    try:
-        root = lxml_html.document_fromstring(markup)
-    except (etree.ParserError, ValueError):
-        return tidy_lines(_WS.sub(" ", re.sub(r"<[^>]+>", " ", markup)))
+    root = parse_html(markup, max_depth=max_depth)
+    if root is None:  # no element lxml accepts: whatever text is between the tags
+        return tidy_lines(_WS.sub(" ", re.sub(r"<[^>]+>", " ", markup.replace("\x00", ""))))
     out = _Writer()
     _walk(root, out)
     return tidy_lines(out.value().replace("\xa0", " "))

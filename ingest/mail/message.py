@@ -14,11 +14,13 @@ import email
 import email.message
 import email.policy
 import mimetypes
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
+from app.core.errors import ErrorCode, ExpansionLimitError, NestingLimitError
+from ingest.limits import DEFAULT_LIMITS, Limits, clip
+from ingest.mail.bounds import RejectedAttachment, clip_list, limit_attachments, short_id
 from ingest.mail.charsets import decode_bytes
 from ingest.mail.headers import (
     decode_header,
@@ -29,7 +31,17 @@ from ingest.mail.headers import (
     received_date,
 )
 from ingest.mail.html import html_to_text, tidy_lines
+from ingest.mail.parts import (
+    BAD_FILENAME_CHARS,
+    charset_of,
+    content_type,
+    disposition_of,
+    filename,
+    omitted_size,
+    payload_bytes,
+)
 from ingest.mail.quotes import Segment, split_body
+from ingest.mail.structure import mime_shape, without_large_parts
 
 _KNOWN_HEADERS = frozenset(
     ["from", "to", "cc", "subject", "date", "message-id", "received", "mime-version", "content-type", "return-path", "delivered-to", "reply-to", "sender", "in-reply-to", "references", "x-mailer", "user-agent"]
@@ -41,8 +53,8 @@ _GENERIC_TYPES = frozenset(
     {"application/octet-stream", "application/x-download", "application/force-download",
      "binary/octet-stream", "application/unknown", "application/binary"}
 )
-_BAD_FILENAME_CHARS = re.compile(r"[\x00-\x1f\x7f#/\\]")
-_MAX_DEPTH = 20
+# Values kept per header name (a message with 100,000 Received lines keeps the newest 100).
+_MAX_HEADER_VALUES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +65,7 @@ class Attachment:
     filename: str
     media_type: str | None  # declared, None when the declaration says nothing (octet-stream)
     data: bytes
+    omitted: int = 0  # decoded size (estimated) of a body cut out before parsing; data is b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +85,7 @@ class MailMessage:
     body_format: str  # plain | html | none
     attachments: list[Attachment]
     defects: list[str] = field(default_factory=list)
+    rejected: list[RejectedAttachment] = field(default_factory=list)
 
     @property
     def thread_id(self) -> str | None:
@@ -85,10 +99,15 @@ class NotAnEmailError(ValueError):
     """The bytes do not look like a mail message at all."""
 
 
-def _headers(msg: email.message.Message) -> dict[str, list[str]]:
+def _headers(msg: email.message.Message, limits: Limits) -> dict[str, list[str]]:
+    """Raw header values by lower-case name, each cut before any decoding: encoded words take
+    up to four raw characters per decoded one, so four times the limit is kept."""
     out: dict[str, list[str]] = {}
+    raw_max = 4 * limits.max_header_chars
     for name, value in msg.raw_items():
-        out.setdefault(name.strip().lower(), []).append(value)
+        values = out.setdefault(name.strip().lower()[:100], [])
+        if len(values) < _MAX_HEADER_VALUES:
+            values.append(value[:raw_max] if isinstance(value, str) else value)
     return out
 
 
@@ -97,100 +116,39 @@ def _first(headers: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _safe_content_type(part: email.message.Message) -> str:
-    try:
-        ctype = part.get_content_type()
-    except (ValueError, TypeError, AttributeError):
-        return "text/plain"
-    return ctype if "/" in ctype else "text/plain"
-
-
-def _charset(part: email.message.Message) -> str | None:
-    try:
-        value = part.get_content_charset()
-    except (ValueError, TypeError, LookupError, AttributeError):
-        return None
-    return value or None
-
-
-def _payload_bytes(part: email.message.Message) -> bytes:
-    try:
-        data = part.get_payload(decode=True)
-    except (ValueError, TypeError, LookupError, AssertionError):
-        data = None
-    if isinstance(data, bytes):
-        return data
-    raw = part.get_payload()
-    if isinstance(raw, str):
-        return raw.encode("ascii", errors="surrogateescape")
-    return b""
-
-
-def _disposition(part: email.message.Message) -> str:
-    try:
-        return (part.get_content_disposition() or "").lower()
-    except (ValueError, TypeError, AttributeError):
-        return ""
-
-
-def _filename(part: email.message.Message) -> str:
-    source = part
-    raw = [v for k, v in part.raw_items() if k.lower() in ("content-disposition", "content-type")]
-    if any(not v.isascii() for v in raw):
-        # Raw 8-bit bytes in a parameter (Yahoo's UTF-8 names): the stdlib would turn each byte
-        # into U+FFFD, so decode the header ourselves and read the parameter from that.
-        source = email.message.Message()
-        for key, value in part.raw_items():
-            if key.lower() in ("content-disposition", "content-type"):
-                source[key] = decode_header(value)
-    try:
-        name = source.get_filename()
-    except (ValueError, TypeError, LookupError, AttributeError):
-        name = None
-    if not name:
-        return ""
-    name = decode_header(name)
-    stem, dot, ext = name.rpartition(".")
-    if name.count("\ufffd") * 2 > len(stem or name):
-        return f"attachment{dot}{ext}" if dot and len(ext) < 10 else ""  # bytes already lost
-    name = name.replace("\ufffd", "")  # a few damaged bytes (a name cut mid-character)
-    name = re.split(r"[/\\]", name)[-1]
-    name = _BAD_FILENAME_CHARS.sub("_", name).strip().strip(".") or ""
-    if len(name) > 150:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: 140 - len(ext)] + dot + ext) if dot and len(ext) < 10 else name[:150]
-    return name
-
-
-def _text_of(part: email.message.Message, ctype: str) -> str:
-    text = decode_bytes(_payload_bytes(part), _charset(part))
+def _text_of(part: email.message.Message, ctype: str, limits: Limits) -> str:
+    text = decode_bytes(payload_bytes(part), charset_of(part))
     if ctype == "text/html":
-        return html_to_text(text)
+        return html_to_text(text, max_depth=limits.max_html_depth)
     return tidy_lines(text)
 
 
 class _Walker:
     """Collects body texts and attachments while walking the MIME tree."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
         self.texts: list[tuple[str, str]] = []  # (text, "plain" | "html")
         self.attachments: list[Attachment] = []
         self.defects: list[str] = []
 
     def attach(self, part: email.message.Message, ctype: str, name: str) -> None:
         index = len(self.attachments) + 1
-        if ctype == "message/rfc822":
+        omitted = omitted_size(part)
+        if omitted:
+            data = b""
+        elif ctype == "message/rfc822":
             data = _attached_message_bytes(part)
             if not name:
                 inner = part.get_payload()
                 subject = ""
                 if (isinstance(inner, list) and inner
                         and isinstance(inner[0], email.message.Message)):
-                    subject = decode_header(inner[0].get("subject", ""))
-                name = _BAD_FILENAME_CHARS.sub("_", subject)[:100].strip() or f"message-{index}"
+                    subject = decode_header(str(inner[0].get("subject", ""))[:400])
+                name = BAD_FILENAME_CHARS.sub("_", subject)[:100].strip() or f"message-{index}"
                 name += ".eml"
         else:
-            data = _payload_bytes(part)
+            data = payload_bytes(part)
         if not name:
             ext = mimetypes.guess_extension(ctype) or ".bin"
             name = f"attachment-{index}{ext}"
@@ -200,19 +158,19 @@ class _Walker:
         if ctype in _GENERIC_TYPES:
             guessed, compression = mimetypes.guess_type(name)
             declared = None if compression else guessed
-        self.attachments.append(Attachment(index, name, declared, data))
+        self.attachments.append(Attachment(index, name, declared, data, omitted))
 
     def walk(self, part: email.message.Message, *, context: str = "mixed", depth: int = 0) -> None:
-        if depth > _MAX_DEPTH:
+        if depth > self.limits.max_nesting:  # the scan before parsing refuses deeper ones
             self.defects.append("MIME nesting too deep; inner parts skipped")
             return
-        ctype = _safe_content_type(part)
+        ctype = content_type(part)
         maintype, subtype = ctype.split("/", 1)
         payload = part.get_payload()
         if maintype == "multipart":
             if not isinstance(payload, list) or not payload:
                 # Declared multipart without parts: show whatever text it carries.
-                text = tidy_lines(decode_bytes(_payload_bytes(part), _charset(part)))
+                text = tidy_lines(decode_bytes(payload_bytes(part), charset_of(part)))
                 if text:
                     self.texts.append((text, "plain"))
                 self.defects.append(f"{ctype} without parts")
@@ -220,8 +178,8 @@ class _Walker:
             # A parsed multipart's payload is a list of Message parts (the stubs allow str too).
             self._multipart(subtype, cast("list[email.message.Message]", payload), depth)
             return
-        name = _filename(part)
-        disposition = _disposition(part)
+        name = filename(part)
+        disposition = disposition_of(part)
         if ctype in _SIGNATURE_TYPES:
             return
         if ctype == "message/rfc822":
@@ -233,7 +191,7 @@ class _Walker:
         if ctype in ("text/plain", "text/html") and disposition != "attachment" and (
             not name or disposition == "inline"
         ):
-            text = _text_of(part, ctype)
+            text = _text_of(part, ctype, self.limits)
             if text:
                 self.texts.append((text, "html" if ctype == "text/html" else "plain"))
             return
@@ -242,13 +200,16 @@ class _Walker:
         if not name and disposition != "attachment" and part.get_param("charset") and (
             maintype == "text" or ctype == "application/plain"
         ):
-            text = _text_of(part, "text/plain")  # mislabelled text (S/MIME's application/plain)
+            text = _text_of(part, "text/plain", self.limits)  # mislabelled (S/MIME's application/plain)
             if text and "\x00" not in text:
                 self.texts.append((text, "plain"))
                 return
+        if omitted_size(part):  # cut out before parsing: too large to read (see parse_mail)
+            self.attach(part, ctype, name)
+            return
         if context == "related" and disposition != "attachment" and not name:
             return  # an image the HTML refers to by cid: (a logo), not a file the owner sent
-        if not _payload_bytes(part):
+        if not payload_bytes(part):
             return
         self.attach(part, ctype, name)
 
@@ -270,7 +231,7 @@ class _Walker:
     def _alternative(self, parts: list[email.message.Message], depth: int) -> None:
         candidates: list[_Walker] = []
         for child in parts:
-            sub = _Walker()
+            sub = _Walker(self.limits)
             sub.walk(child, context="alternative", depth=depth + 1)
             candidates.append(sub)
         plain = next((c for c in candidates if c.texts and c.texts[0][1] == "plain"), None)
@@ -288,7 +249,8 @@ class _Walker:
             self.texts.extend(chosen.texts)
             for att in chosen.attachments:
                 self.attachments.append(
-                    Attachment(len(self.attachments) + 1, att.filename, att.media_type, att.data)
+                    Attachment(len(self.attachments) + 1, att.filename, att.media_type, att.data,
+                               att.omitted)
                 )
             self.defects.extend(chosen.defects)
 
@@ -313,7 +275,7 @@ def _attached_message_bytes(part: email.message.Message) -> bytes:
             return inner[0].as_bytes(policy=email.policy.compat32)
         except (ValueError, TypeError, LookupError, UnicodeError):
             return inner[0].as_string().encode("utf-8", errors="surrogateescape")
-    return _payload_bytes(part)
+    return payload_bytes(part)
 
 
 def looks_like_mail(data: bytes) -> bool:
@@ -328,15 +290,40 @@ def looks_like_mail(data: bytes) -> bool:
     return len(found) >= 3 and bool(found & {"from", "date", "message-id", "received", "subject"})
 
 
-def parse_mail(data: bytes, *, now: datetime | None = None) -> MailMessage:
-    """Parse one message. Raises NotAnEmailError when the bytes carry no mail headers."""
+def parse_mail(data: bytes, *, now: datetime | None = None, name: str = "message",
+               limits: Limits = DEFAULT_LIMITS) -> MailMessage:
+    """Parse one message within `limits`; `name` is what error messages call it.
+
+    Raises:
+        NotAnEmailError: the bytes carry no mail headers.
+        NestingLimitError: parts or attached messages nest deeper than `max_nesting`.
+        ExpansionLimitError: more MIME parts than `max_parts`.
+    """
     if data.startswith(b"From ") and b"\n" in data[:1000]:
         data = data.split(b"\n", 1)[1]  # an mbox "From " line on a single exported message
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
-    headers = _headers(msg)
+    shape = mime_shape(data, stop_depth=limits.max_nesting, stop_parts=limits.max_parts,
+                       large_bytes=limits.max_attachment_bytes)
+    if shape.depth > limits.max_nesting:
+        raise NestingLimitError(f"{name}: MIME parts or attached messages nested more than "
+                                f"{limits.max_nesting} deep (limit HOMERAG_MAX_NESTING)")
+    if shape.parts > limits.max_parts:
+        raise ExpansionLimitError(f"{name}: more than {limits.max_parts:,} MIME parts "
+                                  "(limit HOMERAG_MAX_PARTS)", code=ErrorCode.too_many_parts)
+    if shape.large:  # attachments over the size limit: never copied, decoded or parsed
+        data = without_large_parts(data, shape.large)
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        return _build(msg, now=now, limits=limits)
+    except RecursionError:  # a structure the scan did not see as deep: same verdict, no trace
+        raise NestingLimitError(f"{name}: MIME parts nested too deep to read "
+                                "(limit HOMERAG_MAX_NESTING)") from None
+
+
+def _build(msg: email.message.Message, *, now: datetime | None, limits: Limits) -> MailMessage:
+    headers = _headers(msg, limits)
     if not (set(headers) & _KNOWN_HEADERS):
         raise NotAnEmailError("no mail headers found")
-    walker = _Walker()
+    walker = _Walker(limits)
     walker.walk(msg, context="root")
     walker.defects.extend(type(d).__name__ for d in getattr(msg, "defects", []))
     formats = {fmt for _, fmt in walker.texts}
@@ -345,18 +332,23 @@ def parse_mail(data: bytes, *, now: datetime | None = None) -> MailMessage:
     if date is None:
         date = received_date(headers.get("received", []), now=now)
     in_reply = parse_message_ids(_first(headers, "in-reply-to"))
+    kept, rejected = limit_attachments(walker.attachments, limits)
+    cap = limits.max_header_chars
     return MailMessage(
-        subject=decode_header(_first(headers, "subject")),
-        sender=", ".join(parse_addresses(headers.get("from", []) or headers.get("sender", []))),
-        to=parse_addresses(headers.get("to", [])),
-        cc=parse_addresses(headers.get("cc", [])),
+        subject=clip(decode_header(_first(headers, "subject")), cap),
+        sender=clip(", ".join(parse_addresses(headers.get("from", [])
+                                              or headers.get("sender", []))), cap),
+        to=clip_list(parse_addresses(headers.get("to", [])), cap),
+        cc=clip_list(parse_addresses(headers.get("cc", [])), cap),
         date=date,
-        date_header=decode_header(_first(headers, "date")),
-        message_id=normalise_message_id(_first(headers, "message-id")),
-        in_reply_to=in_reply[0] if in_reply else None,
-        references=parse_message_ids(" ".join(headers.get("references", []))),
+        date_header=clip(decode_header(_first(headers, "date")), 200),
+        message_id=short_id(normalise_message_id(_first(headers, "message-id"))),
+        in_reply_to=short_id(in_reply[0]) if in_reply else None,
+        references=[r for r in (short_id(x) for x in parse_message_ids(
+            " ".join(headers.get("references", [])))[:100]) if r],
         body=split_body(body_text),
         body_format="html" if formats == {"html"} else "plain" if formats else "none",
-        attachments=walker.attachments,
+        attachments=kept,
         defects=walker.defects,
+        rejected=rejected,
     )

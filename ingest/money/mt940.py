@@ -107,7 +107,11 @@ def _balance(fld: _Field, where: str) -> tuple[Decimal, str, date]:
         raise CorruptDocumentError(f"{where} line {fld.line_no}: unreadable balance {fld.text!r}")
     sign, d, cur, amt = m.groups()
     value = money(parse_amount(amt, decimal=","))
-    day, _ = _clamped_date(int(d[0:2]), int(d[2:4]), int(d[4:6]))
+    try:
+        day, _ = _clamped_date(int(d[0:2]), int(d[2:4]), int(d[4:6]))
+    except ValueError as exc:  # month 00, day 45: one line naming the field, not a traceback
+        raise CorruptDocumentError(
+            f"{where} line {fld.line_no}: impossible balance date {d} ({exc})") from exc
     return (-value if sign == "D" else value), cur, day
 
 

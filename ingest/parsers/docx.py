@@ -16,6 +16,7 @@ from typing import Any
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
 from app.core.types import ParsedDocument, ParseInput, TextBlock
+from ingest.limits import Limits, WithLimits, clip, clip_metadata
 from ingest.mediatypes import DOCX
 from ingest.parsers.common import (
     as_utc,
@@ -23,6 +24,7 @@ from ingest.parsers.common import (
     guess_kind,
     reject_ole_container,
 )
+from ingest.parsers.safezip import check_zip
 from ingest.titles import candidates, choose_title
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -33,11 +35,14 @@ _HEADING_NAME = re.compile(r"^(?:heading|überschrift|titre|kop|titolo|encabezad
 _RUN_IN = re.compile(r"^([^.:;!?]{2,80}?\.)\s+\S")
 
 
-class DocxParser:
+class DocxParser(WithLimits):
     """Word .docx files, tables included (many contracts keep all their text in tables)."""
 
     name = "docx"
     version = "2"  # 2: titles chosen by ingest/titles.py
+
+    def __init__(self, *, limits: Limits | None = None) -> None:
+        self._limits = limits
 
     def score(self, inp: ParseInput) -> int | None:
         return 10 if inp.media_type == DOCX else None
@@ -45,6 +50,8 @@ class DocxParser:
     def parse(self, inp: ParseInput) -> ParsedDocument:
         name = display_name(inp)
         reject_ole_container(inp.data, name=name, label="Word")
+        limits = self.limits
+        check_zip(inp.data, name=name, limits=limits, label=".docx")
         import docx
         from docx.opc.exceptions import PackageNotFoundError
 
@@ -66,8 +73,8 @@ class DocxParser:
             raise EmptyDocumentError(f"{name}: the document holds no text")
         props = _core_properties(document)
         text_start = "\n".join(b.text for b in blocks[:60])
-        title = choose_title(properties=[getattr(props, "title", None), walker.title],
-                             lines=candidates(blocks))
+        title = clip(choose_title(properties=[getattr(props, "title", None), walker.title],
+                                  lines=candidates(blocks)), limits.max_title_chars) or None
         created = as_utc(getattr(props, "created", None))
         modified = as_utc(getattr(props, "modified", None))
         metadata: dict[str, Any] = {"paragraphs": walker.paragraphs, "tables": walker.tables}
@@ -80,7 +87,8 @@ class DocxParser:
         if modified:
             metadata["modified_at"] = modified.isoformat()
         return ParsedDocument(blocks=blocks, title=title, kind=guess_kind(text_start),
-                              occurred_at=created or modified, metadata=metadata)
+                              occurred_at=created or modified,
+                              metadata=clip_metadata(metadata, limits))
 
 
 def _core_properties(document: Any) -> Any:

@@ -14,17 +14,21 @@ from typing import Any
 
 from app.core.errors import EmptyDocumentError, UnsupportedFormatError
 from app.core.types import ParsedDocument, ParseInput, RawItem, TextBlock
+from ingest.limits import REJECTED_HINT, Limits, WithLimits, clip
 from ingest.mail import MailMessage, NotAnEmailError, looks_like_mail, parse_mail
 
 EML = "message/rfc822"
 NO_SUBJECT = "(no subject)"
 
 
-class EmailParser:
+class EmailParser(WithLimits):
     """One RFC 5322 message → an `email` document plus its attachments as children."""
 
     name = "email"
     version = "1"
+
+    def __init__(self, *, limits: Limits | None = None) -> None:
+        self._limits = limits
 
     def score(self, inp: ParseInput) -> int | None:
         if inp.media_type == EML:
@@ -37,21 +41,28 @@ class EmailParser:
 
     def parse(self, inp: ParseInput) -> ParsedDocument:
         name = inp.item.origin or inp.item.name
+        limits = self.limits
         try:
-            mail = parse_mail(inp.data)
+            mail = parse_mail(inp.data, name=name, limits=limits)
         except NotAnEmailError as exc:
             raise UnsupportedFormatError(f"{name}: not an e-mail message ({exc})") from exc
-        if not (mail.subject or mail.sender or mail.body or mail.attachments):
+        if not (mail.subject or mail.sender or mail.body or mail.attachments or mail.rejected):
             raise EmptyDocumentError(f"{name}: the message has no sender, subject or body")
-        return mail_to_document(mail, origin=inp.item.origin, hints=inp.item.hints)
+        return mail_to_document(mail, origin=inp.item.origin, hints=inp.item.hints,
+                                max_title_chars=limits.max_title_chars)
 
 
-def mail_to_document(mail: MailMessage, *, origin: str, hints: Mapping[str, Any]) -> ParsedDocument:
-    """The ParsedDocument of a parsed message (pure; shared with the mail sources)."""
-    subject = mail.subject or NO_SUBJECT
+def mail_to_document(mail: MailMessage, *, origin: str, hints: Mapping[str, Any],
+                     max_title_chars: int = 200) -> ParsedDocument:
+    """The ParsedDocument of a parsed message (pure; shared with the mail sources).
+
+    The subject is the title and the heading of every block, so every chunk carries it: it is
+    cut to `max_title_chars` (the header block keeps up to HOMERAG_MAX_HEADER_CHARS of it)."""
+    subject = clip(mail.subject or NO_SUBJECT, max_title_chars)
     occurred = mail.date or _hinted_time(hints.get("received_at"))
     folder = hints.get("folder")
     names = [a.filename for a in mail.attachments]
+    names += [r.label.split("/", 1)[-1] for r in mail.rejected if "/" in r.label]
     blocks: list[TextBlock] = [TextBlock(text=_header_text(mail, occurred), heading=subject,
                                          meta={"part": "headers"})]
     for segment in mail.body:
@@ -88,6 +99,20 @@ def mail_to_document(mail: MailMessage, *, origin: str, hints: Mapping[str, Any]
         )
         for att in mail.attachments
     ]
+    # Attachments left unread by a limit become children that fail with the reason, so the
+    # owner sees them in `status` while the message itself is indexed.
+    children += [
+        RawItem(
+            origin=f"{origin}#attachment={rejected.label}",
+            name=rejected.label.split("/", 1)[-1],
+            data=b"",
+            size=0,
+            hints={"message": label, REJECTED_HINT: {
+                "code": rejected.code.value,
+                "message": f"{origin}#attachment={rejected.label}: {rejected.reason}"}},
+        )
+        for rejected in mail.rejected
+    ]
     return ParsedDocument(blocks=blocks, title=subject, kind="email", occurred_at=occurred,
                           metadata=metadata, children=children)
 
@@ -100,7 +125,7 @@ def _header_text(mail: MailMessage, occurred: datetime | None) -> str:
         lines.append("Cc: " + ", ".join(mail.cc))
     if mail.date_header or occurred:
         lines.append(f"Date: {mail.date_header or occurred.isoformat()}")  # type: ignore[union-attr]
-    lines.append(f"Subject: {mail.subject or NO_SUBJECT}")
+    lines.append(f"Subject: {mail.subject or NO_SUBJECT}")  # clipped by parse_mail
     return "\n".join(lines)
 
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from app.core.errors import EmptyDocumentError
 from app.core.types import ParsedDocument, ParseInput, TextBlock
+from ingest.limits import Limits, WithLimits, clip, clip_metadata
 from ingest.mediatypes import HTML
 from ingest.parsers.common import as_utc, decode_text, display_name, guess_kind
+from ingest.parsers.markup import parse_html
 from ingest.titles import candidates, choose_title
 
 _DROP = frozenset({"script", "style", "nav", "noscript", "template", "svg", "iframe", "object",
@@ -23,17 +25,19 @@ _LINE = frozenset({"li", "br", "tr"})
 _SPACED = _LINE | {"td", "th", "table", "tbody", "thead"}
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _DATE_META = ("article:published_time", "date", "dc.date", "dcterms.created", "dc.date.issued",
               "citation_date", "pubdate")
 
 
-class HtmlParser:
+class HtmlParser(WithLimits):
     """Web pages and saved HTML documents."""
 
     name = "html"
     version = "2"  # 2: titles chosen by ingest/titles.py
+
+    def __init__(self, *, limits: Limits | None = None) -> None:
+        self._limits = limits
 
     def score(self, inp: ParseInput) -> int | None:
         return 10 if inp.media_type in (HTML, "application/xhtml+xml") else None
@@ -43,11 +47,12 @@ class HtmlParser:
         match = _META_CHARSET.search(inp.data[:4096])
         charset = match.group(1).decode("ascii", "replace") if match else None
         text = decode_text(inp.data, name=name, declared_charset=charset)
-        root = parse_html(text)
+        limits = self.limits
+        root = parse_html(text, max_depth=limits.max_html_depth)
         if root is None:
             raise EmptyDocumentError(f"{name}: the HTML page holds no text")
         page_title = _page_title(root)
-        blocks = html_to_blocks(root)
+        blocks = html_to_blocks(root, max_heading_chars=limits.max_title_chars)
         if not blocks:
             raise EmptyDocumentError(f"{name}: the HTML page holds no text")
         start = "\n".join(b.text for b in blocks[:60])
@@ -61,30 +66,18 @@ class HtmlParser:
             metadata["language"] = language
         return ParsedDocument(
             blocks=blocks,
-            title=choose_title(properties=[page_title], lines=candidates(blocks)),
+            title=clip(choose_title(properties=[page_title], lines=candidates(blocks)),
+                       limits.max_title_chars) or None,
             kind=guess_kind(start),
             occurred_at=_meta_date(root),
-            metadata=metadata,
+            metadata=clip_metadata(metadata, limits),
         )
 
 
-def parse_html(text: str) -> Any:
-    """An lxml element tree for `text`, or None for a document with nothing in it."""
-    import lxml.html
-    from lxml.etree import ParserError
-
-    text = _XML_DECL.sub("", text, count=1)  # lxml refuses str input with an encoding declaration
-    if not text.strip():
-        return None
-    try:
-        return lxml.html.document_fromstring(text)
-    except ParserError:
-        return None
-
-
-def html_to_blocks(root: Any) -> list[TextBlock]:
-    """Visible text of an lxml HTML tree as blocks with heading paths."""
-    walker = _Walker()
+def html_to_blocks(root: Any, *, max_heading_chars: int = 200) -> list[TextBlock]:
+    """Visible text of an lxml HTML tree (from `parse_html`: bounded depth) as blocks with
+    heading paths; each heading's title is clipped, since it is copied into every chunk."""
+    walker = _Walker(max_heading_chars)
     body = root.find("body")
     walker.walk(body if body is not None else root)
     walker.flush()
@@ -92,7 +85,8 @@ def html_to_blocks(root: Any) -> list[TextBlock]:
 
 
 class _Walker:
-    def __init__(self) -> None:
+    def __init__(self, max_heading_chars: int) -> None:
+        self.max_heading_chars = max_heading_chars
         self.blocks: list[TextBlock] = []
         self.buf: list[str] = []
         self.path: list[tuple[int, str]] = []
@@ -120,7 +114,7 @@ class _Walker:
                 level = _HEADINGS[tag]
                 while self.path and self.path[-1][0] >= level:
                     self.path.pop()
-                self.path.append((level, title))
+                self.path.append((level, clip(title, self.max_heading_chars)))
                 self.blocks.append(TextBlock(text=title, heading=self.heading(), kind="heading"))
         elif tag == "table":
             self.flush()

@@ -8,31 +8,38 @@ default), so this module is cheap to import and tests can pass another engine.
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
-from app.core.errors import CorruptDocumentError, EmptyDocumentError
+from app.core.errors import (
+    CorruptDocumentError,
+    EmptyDocumentError,
+    ExpansionLimitError,
+    HomeragError,
+)
 from app.core.types import ParsedDocument, ParseInput, TextBlock
+from ingest.limits import Limits, WithLimits
 from ingest.mediatypes import BMP, GIF, JPEG, PNG, TIFF, WEBP
 from ingest.ocr import ocr_quality, read_scored
 from ingest.parsers.common import display_name, guess_kind
-from ingest.parsers.pdf import PageOcr, page_blocks, with_quality
+from ingest.parsers.pdf import PageOcr, naming, page_blocks, with_quality
 from ingest.titles import candidates, choose_title
 
 IMAGE_TYPES = frozenset({JPEG, PNG, TIFF, BMP, WEBP, GIF})
 MAX_PAGES = 200
-# Decompression-bomb guard: a scan at 600 dpi of A3 is ~70 Mpx.
-MAX_PIXELS = 120_000_000
+# The pixel limit (a scan at 600 dpi of A3 is ~70 Mpx) is Limits.max_image_pixels.
 TITLE_QUALITY = 0.6
 
 
-class ImageParser:
+class ImageParser(WithLimits):
     """OCR of photos and scans; kind guessed from the text (a photographed contract is one)."""
 
     name = "image"
     version = "2"  # 2: OCR quality per block (chunk metadata `ocr_quality`)
 
-    def __init__(self, ocr: PageOcr | None = None) -> None:
+    def __init__(self, ocr: PageOcr | None = None, *, limits: Limits | None = None) -> None:
         self._ocr = ocr
+        self._limits = limits
 
     @property
     def ocr(self) -> PageOcr:
@@ -49,14 +56,25 @@ class ImageParser:
         from PIL import Image, UnidentifiedImageError
 
         name = display_name(inp)
-        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        limits = self.limits
+        Image.MAX_IMAGE_PIXELS = limits.max_image_pixels  # Pillow's own check, at open
         try:
-            image = Image.open(io.BytesIO(inp.data))
-            image.load()
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            with warnings.catch_warnings():
+                # Pillow only warns (on stderr) between its limit and twice that: refuse instead.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(inp.data))
+                pixels = image.width * image.height
+                if pixels > limits.max_image_pixels:  # checked before the pixels are decoded
+                    raise ExpansionLimitError(
+                        f"{name}: the image has {pixels / 1e6:,.0f} megapixels, more than "
+                        f"{limits.max_image_pixels / 1e6:,.0f} (limit HOMERAG_MAX_IMAGE_MEGAPIXELS)")
+                image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ExpansionLimitError(
+                f"{name}: the image has more than {limits.max_image_pixels / 1e6:,.0f} "
+                "megapixels (limit HOMERAG_MAX_IMAGE_MEGAPIXELS)") from exc
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
             raise CorruptDocumentError(f"{name}: not a readable image ({_reason(exc)})") from exc
-        except Image.DecompressionBombError as exc:
-            raise CorruptDocumentError(f"{name}: image too large to read safely") from exc
         frames = getattr(image, "n_frames", 1) if inp.media_type == TIFF else 1
         if frames > MAX_PAGES:
             raise CorruptDocumentError(f"{name}: {frames} pages is more than {MAX_PAGES}")
@@ -67,7 +85,10 @@ class ImageParser:
         for index in range(frames):
             if frames > 1:
                 image.seek(index)
-            read = read_scored(self.ocr, image.copy())
+            try:
+                read = read_scored(self.ocr, image.copy())
+            except HomeragError as exc:  # the engine's errors do not know the file
+                raise naming(exc, name) from exc
             text = read.text
             if not text.strip():
                 empty_pages.append(index + 1)

@@ -6,15 +6,21 @@ to read directly: text:h (with outline level), text:p, lists and tables, in docu
 
 from __future__ import annotations
 
-import io
 import zipfile
 from datetime import datetime
 from typing import Any
 
-from app.core.errors import CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError
+from app.core.errors import (
+    CorruptDocumentError,
+    EmptyDocumentError,
+    EncryptedDocumentError,
+    ExpansionLimitError,
+)
 from app.core.types import ParsedDocument, ParseInput, TextBlock
+from ingest.limits import Limits, WithLimits, clip
 from ingest.mediatypes import ODT
 from ingest.parsers.common import as_utc, display_name, guess_kind
+from ingest.parsers.safezip import open_zip, verify_members
 from ingest.titles import candidates, choose_title
 
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -24,16 +30,20 @@ _META = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
 _DC = "http://purl.org/dc/elements/1.1/"
 _MANIFEST = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
 T, TB = f"{{{_TEXT}}}", f"{{{_TABLE}}}"
+_MAX_SPACES = 1000
 # Inline elements whose text is skipped: notes' bodies would interrupt the sentence they mark.
 _SKIP = frozenset({f"{T}note", f"{T}tracked-changes", f"{T}sequence-decls",
                    f"{T}table-of-content", f"{{{_OFFICE}}}annotation"})
 
 
-class OdtParser:
+class OdtParser(WithLimits):
     """LibreOffice Writer documents."""
 
     name = "odt"
     version = "2"  # 2: titles chosen by ingest/titles.py
+
+    def __init__(self, *, limits: Limits | None = None) -> None:
+        self._limits = limits
 
     def score(self, inp: ParseInput) -> int | None:
         return 10 if inp.media_type == ODT else None
@@ -42,25 +52,30 @@ class OdtParser:
         from lxml import etree
 
         name = display_name(inp)
+        limits = self.limits
+        archive = open_zip(inp.data, name=name, limits=limits, label=".odt")
+        # XML parsed without entity expansion or network access; depth stays libxml2's default.
+        xml = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
         try:
-            archive = zipfile.ZipFile(io.BytesIO(inp.data))
             names = set(archive.namelist())
+            # Before the members are inflated: encrypted members are no deflate streams.
             if "META-INF/manifest.xml" in names and b"encryption-data" in archive.read(
                     "META-INF/manifest.xml"):
                 raise EncryptedDocumentError(f"{name}: the document is protected by a password")
-            content = etree.fromstring(archive.read("content.xml"))
-            meta = etree.fromstring(archive.read("meta.xml")) if "meta.xml" in names else None
-        except EncryptedDocumentError:
+            verify_members(archive, inp.data, name=name, limits=limits, label=".odt")
+            content = etree.fromstring(archive.read("content.xml"), xml)
+            meta = etree.fromstring(archive.read("meta.xml"), xml) if "meta.xml" in names else None
+        except (EncryptedDocumentError, ExpansionLimitError, CorruptDocumentError):
             raise
         except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, OSError) as exc:
             raise CorruptDocumentError(f"{name}: not a readable .odt ({type(exc).__name__})") from exc
         body = content.find(f"{{{_OFFICE}}}body/{{{_OFFICE}}}text")
-        walker = _Walker()
+        walker = _Walker(limits)
         if body is not None:
             walker.walk(body)
         if not walker.blocks:
             raise EmptyDocumentError(f"{name}: the document holds no text")
-        info = _meta(meta)
+        info = {k: clip(v, limits.max_header_chars) for k, v in _meta(meta).items()}
         start = "\n".join(b.text for b in walker.blocks[:60])
         created = _date(info.pop("creation-date", None))
         modified = _date(info.pop("date", None))
@@ -71,8 +86,9 @@ class OdtParser:
             metadata["modified_at"] = modified.isoformat()
         return ParsedDocument(
             blocks=walker.blocks,
-            title=choose_title(properties=[metadata.pop("title", None)],
-                               lines=candidates(walker.blocks)),
+            title=clip(choose_title(properties=[metadata.pop("title", None)],
+                                    lines=candidates(walker.blocks)),
+                       limits.max_title_chars) or None,
             kind=guess_kind(start),
             occurred_at=created or modified,
             metadata=metadata,
@@ -80,9 +96,10 @@ class OdtParser:
 
 
 class _Walker:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
         self.blocks: list[TextBlock] = []
         self.path: list[tuple[int, str]] = []
+        self.limits = limits
 
     def heading(self) -> str | None:
         return " > ".join(t for _, t in self.path) or None
@@ -93,10 +110,10 @@ class _Walker:
             if tag == f"{T}h":
                 text = _inline(child).strip()
                 if text:
-                    level = int(child.get(f"{T}outline-level", "1") or 1)
+                    level = _count(child.get(f"{T}outline-level"), default=1, most=10)
                     while self.path and self.path[-1][0] >= level:
                         self.path.pop()
-                    self.path.append((level, text))
+                    self.path.append((level, clip(text, self.limits.max_title_chars)))
                     self.blocks.append(TextBlock(text=text, heading=self.heading(), kind="heading"))
             elif tag == f"{T}p":
                 text = _inline(child).strip()
@@ -121,7 +138,8 @@ def _inline(element: Any) -> str:
     for child in element:
         tag = child.tag
         if tag == f"{T}s":
-            parts.append(" " * int(child.get(f"{T}c", "1") or 1))
+            # text:c repeats a space; a forged count would allocate gigabytes.
+            parts.append(" " * _count(child.get(f"{T}c"), default=1, most=_MAX_SPACES))
         elif tag == f"{T}tab":
             parts.append("\t")
         elif tag == f"{T}line-break":
@@ -130,6 +148,15 @@ def _inline(element: Any) -> str:
             parts.append(_inline(child))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def _count(value: str | None, *, default: int, most: int) -> int:
+    """A small positive count from an attribute; nonsense gives the default."""
+    try:
+        number = int(value) if value else default
+    except ValueError:
+        return default
+    return min(max(number, 1), most)
 
 
 def _list_lines(lst: Any) -> list[str]:

@@ -18,6 +18,7 @@ from app.core.errors import (
     HomeragError,
 )
 from app.core.types import ParsedDocument, ParseInput, TextBlock
+from ingest.limits import Limits, WithLimits, clip, clip_metadata
 from ingest.mediatypes import PDF
 from ingest.ocr import OcrPage, read_scored
 from ingest.ocr import ocr_quality as ocr_quality_of
@@ -51,15 +52,17 @@ class PageOcr(Protocol):
         ...
 
 
-class PdfParser:
+class PdfParser(WithLimits):
     """Text-layer PDF parser; `ocr` (optional) reads pages that have no text layer."""
 
     name = "pdf"
     version = "2"  # 2: titles chosen by ingest/titles.py; OCR quality per block
 
-    def __init__(self, ocr: PageOcr | None = None, *, ocr_dpi: int = 300) -> None:
+    def __init__(self, ocr: PageOcr | None = None, *, ocr_dpi: int = 300,
+                 limits: Limits | None = None) -> None:
         self.ocr = ocr
         self.ocr_dpi = ocr_dpi
+        self._limits = limits
 
     def score(self, inp: ParseInput) -> int | None:
         return 10 if inp.media_type == PDF else None
@@ -75,11 +78,11 @@ class PdfParser:
                 raise EncryptedDocumentError(f"{name}: the PDF is protected by a password") from exc
             raise CorruptDocumentError(f"{name}: not a readable PDF ({_reason(exc)})") from exc
         try:
-            return self._parse_open(pdf, name)
+            return self._parse_open(pdf, name, self.limits)
         finally:
             pdf.close()
 
-    def _parse_open(self, pdf: Any, name: str) -> ParsedDocument:
+    def _parse_open(self, pdf: Any, name: str, limits: Limits) -> ParsedDocument:
         import pypdfium2 as pdfium
 
         page_count = len(pdf)
@@ -101,11 +104,11 @@ class PdfParser:
                     if not text.strip() and self.ocr is not None:
                         read = OcrPage("")
                         try:
-                            read = self._ocr(page)
+                            read = self._ocr(page, limits)
                             text = read.text
                         except HomeragError as exc:
                             # Keep the typed pages; the failure is reported if nothing else is.
-                            ocr_error = ocr_error or exc
+                            ocr_error = ocr_error or naming(exc, name)
                             text = ""
                         if text.strip():
                             ocr_pages.append(number)
@@ -135,8 +138,8 @@ class PdfParser:
         # The printed lines of the first pages (a title is a line of its own; the blocks may
         # join it with the next line).
         printed = [TextBlock(text=t) for t in page_texts[:2]]
-        title = choose_title(properties=[meta.get("Title")], lines=candidates(printed),
-                             skip=running_lines(page_texts))
+        title = clip(choose_title(properties=[meta.get("Title")], lines=candidates(printed),
+                                  skip=running_lines(page_texts)), limits.max_title_chars) or None
         created = parse_pdf_date(meta.get("CreationDate"))
         modified = parse_pdf_date(meta.get("ModDate"))
         metadata: dict[str, Any] = {"page_count": page_count}
@@ -161,13 +164,20 @@ class PdfParser:
             title=title,
             kind=guess_kind(full_start),
             occurred_at=created or modified,
-            metadata=metadata,
+            metadata=clip_metadata(metadata, limits),
             page_count=page_count,
         )
 
-    def _ocr(self, page: Any) -> OcrPage:
+    def _ocr(self, page: Any, limits: Limits) -> OcrPage:
         assert self.ocr is not None
-        bitmap = page.render(scale=self.ocr_dpi / 72)
+        # A forged page size (200 x 200 inches) would render to gigabytes at the OCR resolution:
+        # the scale is lowered until the bitmap stays within the image pixel limit.
+        width, height = page.get_size()
+        scale = self.ocr_dpi / 72
+        area = max(width * height, 1.0)
+        if area * scale * scale > limits.max_image_pixels:
+            scale = (limits.max_image_pixels / area) ** 0.5
+        bitmap = page.render(scale=scale)
         try:
             read = read_scored(self.ocr, bitmap.to_pil())
             return OcrPage(read.text.replace("\r\n", "\n"), read.confidence)
@@ -288,3 +298,12 @@ def _join_wrapped(current: str, line: str) -> str:
             and line[:1].islower() and first_word not in _NO_DEHYPHEN_NEXT):
         return current[:-1] + line
     return current + " " + line
+
+
+def naming(exc: HomeragError, name: str) -> HomeragError:
+    """`exc` with its message starting with the file's name (OCR errors do not know it)."""
+    if exc.message.startswith(name):
+        return exc
+    named = type(exc)(f"{name}: {exc.message}", code=exc.code)
+    named.transient = exc.transient
+    return named

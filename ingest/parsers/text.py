@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from app.core.errors import EmptyDocumentError
 from app.core.types import ParsedDocument, ParseInput, TextBlock
+from ingest.limits import Limits, WithLimits, clip
 from ingest.mediatypes import CSV, MARKDOWN, TEXT
 from ingest.parsers.common import as_utc, decode_text, display_name, first_line_title
 
@@ -17,11 +18,14 @@ _FRONT_MATTER_KEY = re.compile(r"^(title|date)\s*:\s*(.+?)\s*$", re.IGNORECASE)
 _TEXT_TYPES = frozenset({TEXT, MARKDOWN, "text/x-markdown", "text/x-rst", "text/x-log"})
 
 
-class TextParser:
+class TextParser(WithLimits):
     """Plain text and Markdown into paragraphs with a heading path; kind "note"."""
 
     name = "text"
     version = "1"
+
+    def __init__(self, *, limits: Limits | None = None) -> None:
+        self._limits = limits
 
     def score(self, inp: ParseInput) -> int | None:
         if inp.media_type in _TEXT_TYPES:
@@ -36,11 +40,12 @@ class TextParser:
         if not text.strip():
             raise EmptyDocumentError(f"{name}: the file holds no text")
         front, body = _split_front_matter(text)
-        blocks = parse_markdown_blocks(body)
+        limits = self.limits
+        blocks = parse_markdown_blocks(body, max_heading_chars=limits.max_title_chars)
         title = front.get("title") or _first_heading(blocks) or first_line_title(body)
         return ParsedDocument(
             blocks=blocks,
-            title=title,
+            title=clip(title, limits.max_title_chars) or None,
             kind="note",
             occurred_at=_parse_date(front.get("date")),
             metadata={"format": "markdown" if inp.media_type == MARKDOWN else "text",
@@ -48,10 +53,11 @@ class TextParser:
         )
 
 
-def parse_markdown_blocks(text: str) -> list[TextBlock]:
+def parse_markdown_blocks(text: str, *, max_heading_chars: int = 200) -> list[TextBlock]:
     """Split into paragraph blocks (blank-line separated) and heading blocks with a heading path.
 
-    Fenced code is kept as one block and never read as headings.
+    Fenced code is kept as one block and never read as headings. A heading's title goes into
+    the path cut to `max_heading_chars` (the path is copied into every chunk under it).
     """
     blocks: list[TextBlock] = []
     path: list[tuple[int, str]] = []
@@ -73,7 +79,7 @@ def parse_markdown_blocks(text: str) -> list[TextBlock]:
         flush()
         while path and path[-1][0] >= level:
             path.pop()
-        path.append((level, title))
+        path.append((level, clip(title, max_heading_chars)))
         blocks.append(TextBlock(text=title, heading=heading_path(), kind="heading"))
 
     i = 0

@@ -29,6 +29,7 @@ from ingest.sources.chat_formats import (
     read_json_export,
     read_whatsapp,
 )
+from ingest.sources.names import path_text, regular_files
 
 log = logging.getLogger(__name__)
 CHAT_MEDIA_TYPE = "application/x-homerag-chat+json"
@@ -41,8 +42,8 @@ def read_export(path: Path, *, tz: ZoneInfo) -> list[Conversation]:
     if path.suffix.lower() == ".txt":
         if not looks_like_whatsapp(text):
             raise NotAChatExportError("not a WhatsApp chat export")
-        return [read_whatsapp(text, name=path.name, tz=tz)]
-    return read_json_export(text, name=path.name, tz=tz)
+        return [read_whatsapp(text, name=path_text(path.name), tz=tz)]
+    return read_json_export(text, name=path_text(path.name), tz=tz)
 
 
 def day_payloads(conv: Conversation, tz: ZoneInfo) -> dict[str, bytes]:
@@ -75,28 +76,30 @@ class ChatSource:
         self.timezone = timezone
 
     def config(self) -> Mapping[str, Any]:
-        return {"path": str(self.path), "timezone": self.timezone}
+        return {"path": path_text(self.path), "timezone": self.timezone}
 
     def _files(self) -> list[Path]:
         if self.path.is_file():
             return [self.path]
         if not self.path.is_dir():
-            raise FileNotFoundError(f"{self.path}: chat export not found (not mounted?)")
-        return sorted(p for p in self.path.rglob("*")
-                      if p.is_file() and p.suffix.lower() in _SUFFIXES
-                      and not p.name.startswith("."))
+            raise FileNotFoundError(f"{path_text(self.path)}: chat export not found "
+                                    "(not mounted?)")
+        # Links are not followed: one pointing outside would index files from elsewhere.
+        return list(regular_files(self.path, keep=lambda name: not name.startswith(".")
+                                  and Path(name).suffix.lower() in _SUFFIXES))
 
     def scan(self, known: Mapping[str, LedgerEntry]) -> Iterator[RawItem | Removed]:
         for file in self._files():
             try:
                 conversations = read_export(file, tz=self.tz)
-            except (NotAChatExportError, OSError) as exc:
-                log.info("%s: skipped (%s)", file, exc)
+            except (NotAChatExportError, OSError, ValueError, RecursionError) as exc:
+                log.info("%s: skipped (%s)", path_text(file), str(exc)[:200])
                 continue
+            where = path_text(file)
             for conv in conversations:
-                safe = re.sub(r"[#/\\\x00-\x1f]", "_", conv.name).strip() or "chat"
+                safe = re.sub(r"[#/\\\x00-\x1f]", "_", conv.name).strip()[:100] or "chat"
                 for day, data in day_payloads(conv, self.tz).items():
-                    yield RawItem(origin=f"{file}#{safe}/{day}", name=f"{safe} {day}.chat",
+                    yield RawItem(origin=f"{where}#{safe}/{day}", name=f"{safe} {day}.chat",
                                   data=data, media_type=CHAT_MEDIA_TYPE, size=len(data),
                                   mtime=float(zlib.crc32(data)),
                                   hints={"conversation": conv.name, "platform": conv.platform})

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.core.protocols import LedgerEntry
 from app.core.types import RawItem, Removed
+from ingest.sources.names import path_text
 
 # Editor droppings, partial downloads and OS metadata are never documents.
 DEFAULT_EXCLUDES = (
@@ -22,8 +23,9 @@ def _excluded(name: str, patterns: Sequence[str]) -> bool:
 
 
 def _item(path: Path, st: os.stat_result) -> RawItem:
-    return RawItem(origin=str(path), name=path.name, path=path, size=st.st_size,
-                   mtime=st.st_mtime)
+    # A name that is not UTF-8 is indexed under an escaped origin; the real path reads it.
+    return RawItem(origin=path_text(path), name=path_text(path.name), path=path,
+                   size=st.st_size, mtime=st.st_mtime)
 
 
 class FolderSource:
@@ -41,13 +43,13 @@ class FolderSource:
         self.follow_symlinks = follow_symlinks
 
     def config(self) -> Mapping[str, Any]:
-        return {"path": str(self.root), "include": list(self.include),
+        return {"path": path_text(self.root), "include": list(self.include),
                 "exclude": list(self.exclude)}
 
     def scan(self, known: Mapping[str, LedgerEntry]) -> Iterator[RawItem | Removed]:
         if not self.root.is_dir():
             # A vanished or unmounted folder must not be read as "everything was deleted".
-            raise FileNotFoundError(f"{self.root}: folder not found (not mounted?)")
+            raise FileNotFoundError(f"{path_text(self.root)}: folder not found (not mounted?)")
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=self.follow_symlinks):
             dirnames[:] = sorted(d for d in dirnames if not _excluded(d, self.exclude))
             for fname in sorted(filenames):
@@ -83,5 +85,5 @@ class FilesSource:
             try:
                 st = path.stat()
             except OSError as exc:
-                raise FileNotFoundError(f"{path}: {exc.strerror or 'cannot read'}") from exc
+                raise FileNotFoundError(f"{path_text(path)}: {exc.strerror or 'cannot read'}") from exc
             yield _item(path, st)

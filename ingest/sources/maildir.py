@@ -15,6 +15,7 @@ from typing import Any
 
 from app.core.protocols import LedgerEntry, Source
 from app.core.types import RawItem, Removed
+from ingest.sources.names import path_text
 
 EML = "message/rfc822"
 INBOX = "INBOX"
@@ -30,7 +31,7 @@ def folder_label(root: Path, folder: Path) -> str:
     if not rel.parts:
         return INBOX
     parts: list[str] = []
-    for part in rel.parts:
+    for part in (path_text(p) for p in rel.parts):
         if part.startswith("."):
             parts.extend(p for p in part[1:].split(".") if p)
         else:
@@ -63,11 +64,12 @@ class MaildirSource:
         self.folders = tuple(folders) if folders else None  # None: every folder
 
     def config(self) -> Mapping[str, Any]:
-        return {"path": str(self.root), "folders": list(self.folders or [])}
+        return {"path": path_text(self.root), "folders": list(self.folders or [])}
 
     def _folder_dirs(self) -> list[tuple[Path, str]]:
         if not is_maildir(self.root):
-            raise FileNotFoundError(f"{self.root}: not a maildir (no cur/ and new/; not mounted?)")
+            raise FileNotFoundError(f"{path_text(self.root)}: not a maildir "
+                                    "(no cur/ and new/; not mounted?)")
         found: list[tuple[Path, str]] = []
         for dirpath, dirnames, _ in os.walk(self.root):
             here = Path(dirpath)
@@ -98,8 +100,8 @@ class MaildirSource:
             for entry in entries:
                 if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
                     continue
-                key = message_key(entry.name)
-                origin = f"{folder_dir}#{key}"
+                key = path_text(message_key(entry.name))
+                origin = f"{path_text(folder_dir)}#{key}"
                 if origin in seen:
                     continue  # caught mid-move between new/ and cur/
                 seen.add(origin)

@@ -20,6 +20,7 @@ from typing import Any
 from app.core.protocols import LedgerEntry, Source
 from app.core.types import RawItem, Removed, sha256_hex
 from ingest.mail.headers import normalise_message_id
+from ingest.sources.names import path_text, regular_files
 
 EML = "message/rfc822"
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
@@ -71,18 +72,20 @@ class MboxSource:
         self.folder = folder
 
     def config(self) -> Mapping[str, Any]:
-        return {"path": str(self.path), "folder": self.folder}
+        return {"path": path_text(self.path), "folder": self.folder}
 
     def _files(self) -> list[tuple[Path, str]]:
         if self.path.is_file():
-            return [(self.path, self.folder or self.path.stem)]
+            return [(self.path, self.folder or path_text(self.path.stem))]
         if not self.path.is_dir():
-            raise FileNotFoundError(f"{self.path}: mbox file or folder not found (not mounted?)")
+            raise FileNotFoundError(f"{path_text(self.path)}: mbox file or folder not found "
+                                    "(not mounted?)")
         files = []
-        for file in sorted(p for p in self.path.rglob("*") if p.is_file()):
-            if file.name.startswith(".") or not looks_like_mbox(file):
+        # Links are not followed: one pointing outside would index mail from elsewhere.
+        for file in regular_files(self.path, keep=lambda name: not name.startswith(".")):
+            if not looks_like_mbox(file):
                 continue  # Thunderbird's .msf indexes and other companions
-            label = str(file.relative_to(self.path).with_suffix("")).replace("\\", "/")
+            label = path_text(file.relative_to(self.path).with_suffix("")).replace("\\", "/")
             files.append((file, f"{self.folder}/{label}" if self.folder else label))
         return files
 
@@ -95,10 +98,15 @@ class MboxSource:
         seen: set[str] = set()
         try:
             for index, key in enumerate(box.iterkeys(), start=1):
-                raw = box.get_bytes(key, from_=True)
-                from_line, _, data = raw.partition(b"\n")
+                # Read through the file proxy: get_bytes() holds two copies of a large message.
+                with box.get_file(key, from_=True) as fh:
+                    from_line = fh.readline()
+                    data = fh.read()
                 mid = message_id_of(data)
-                origin = f"{file}#{mid}" if mid else f"{file}#sha256={sha256_hex(data)[:16]}"
+                if mid and len(mid) > 500:
+                    mid = None  # a forged, endless Message-ID is no usable origin
+                where = path_text(file)
+                origin = f"{where}#{mid}" if mid else f"{where}#sha256={sha256_hex(data)[:16]}"
                 if origin in seen:
                     continue  # the same message stored twice in one file
                 seen.add(origin)
@@ -106,7 +114,7 @@ class MboxSource:
                 received = _from_line_time(from_line)
                 if received is not None:
                     hints["received_at"] = received
-                yield RawItem(origin=origin, name=f"{file.stem}-{index}.eml", data=data,
+                yield RawItem(origin=origin, name=f"{path_text(file.stem)}-{index}.eml", data=data,
                               media_type=EML, size=len(data), mtime=float(zlib.crc32(data)),
                               hints=hints)
         finally:

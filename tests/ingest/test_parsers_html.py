@@ -101,3 +101,37 @@ def test_binary_disguised_as_html():
     inp = ParseInput.of(RawItem(origin="/docs/x.html", name="x.html"), data, "text/html")
     with pytest.raises(DecodeError, match=r"^/docs/x\.html: looks like binary"):
         HtmlParser().parse(inp)
+
+
+# -- bounded depth (ingest/parsers/markup.py) ----------------------------------------------------
+def test_deep_html_is_flattened_not_dropped():
+    from ingest.parsers.markup import parse_html, tree_depth
+
+    for depth in (300, 5000):
+        markup = ("<html><body><p>top</p>" + "<div><b>x</b>" * depth
+                  + "<script>hidden()</script><span hidden>secret</span>DEEP" + "</div>" * depth
+                  + "<p>after</p></body></html>")
+        root = parse_html(markup, max_depth=100)
+        assert tree_depth(root) <= 100
+        text = root.text_content()
+        assert "DEEP" in text and "after" in text and "top" in text
+        assert "hidden()" not in text and "secret" not in text
+
+
+def test_shallow_html_is_left_as_lxml_parses_it():
+    from ingest.parsers.markup import flatten_html, parse_html
+
+    markup = PAGE
+    root = parse_html(markup, max_depth=200)
+    import lxml.html
+
+    assert lxml.html.tostring(root) == lxml.html.tostring(lxml.html.document_fromstring(PAGE))
+    flat = flatten_html("<p>a &amp; b</p><div><p>c", max_depth=50)
+    assert flat == "<p>a &amp; b</p><div><p>c</p></div>"
+
+
+def test_long_heading_is_clipped_in_the_heading_path():
+    big = "Chapter " + "x" * 5000
+    doc = HtmlParser().parse(_inp(f"<h1>{big}</h1><p>body text here</p>".encode()))
+    assert len(doc.title) <= 200
+    assert all(len(b.heading or "") <= 200 for b in doc.blocks)

@@ -120,15 +120,25 @@ def test_ocr_reads_only_pages_without_text():
 
 class BrokenOcr(FakeOcr):
     def ocr_page(self, image) -> str:
-        raise CorruptDocumentError("scan.pdf: OCR engine crashed")
+        raise CorruptDocumentError("OCR engine crashed")  # an engine does not know the file
 
 
 def test_ocr_failure_keeps_typed_pages_and_surfaces_when_nothing_else():
     doc = PdfParser(ocr=BrokenOcr(), ocr_dpi=36).parse(_inp(make_pdf(["Typed page.", None])))
     assert [b.text for b in doc.blocks] == ["Typed page."]
-    assert doc.metadata["ocr_error"] == "scan.pdf: OCR engine crashed"
-    with pytest.raises(CorruptDocumentError, match="OCR engine crashed"):
-        PdfParser(ocr=BrokenOcr(), ocr_dpi=36).parse(_inp(make_pdf([None])))
+    assert doc.metadata["ocr_error"] == "/docs/doc.pdf: OCR engine crashed"
+    with pytest.raises(CorruptDocumentError, match=r"^/docs/scan\.pdf: OCR engine crashed$"):
+        PdfParser(ocr=BrokenOcr(), ocr_dpi=36).parse(_inp(make_pdf([None]), "scan.pdf"))
+
+
+def test_ocr_render_is_bounded_by_the_pixel_limit():
+    from ingest.limits import Limits
+
+    ocr = FakeOcr()
+    limits = Limits(max_image_pixels=100_000)
+    PdfParser(ocr=ocr, ocr_dpi=300, limits=limits).parse(_inp(make_pdf(["Typed.", None])))
+    width, height = ocr.calls[0]  # A4 at 300 dpi would be 2480 x 3508 pixels
+    assert width * height <= 100_000 * 1.01 and width * height > 90_000
 
 
 def test_ocr_that_finds_nothing_still_reports_empty():
