@@ -31,7 +31,7 @@ def test_add_a_folder_then_sync_it_now(make_client, tmp_path: Path):
     page = client.get("/sources")
     assert page.status_code == 200
     row = page.text.split("<strong>papers</strong>", 1)[1].split("</tr>", 1)[0]
-    assert '<td class="num">1</td>' in row  # one indexed
+    assert '<td class="num" data-label="Indexed">1</td>' in row  # one indexed
     assert 'href="/health#src-papers">1' in row  # one failed, linked to its reason
     assert 'action="/sources/papers/sync"' in row
 
