@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from app.answer.types import AnswerResult, Citation, ContextBlock
 from app.core.models import Transaction
+from app.money.evidence import ASKS_FOR_EVIDENCE, with_evidence
 from app.money.facts import MoneyAnswer, execute, known_vocabulary, tx_citable
 from app.money.nlq import parse_money_question
 
@@ -74,7 +75,10 @@ def answer_money_question(question: str, session: Session, *, today: date) -> An
             answer="I can't answer money questions yet: no bank statements have been imported. "
                    "Add OFX, CAMT.053, MT940, CSV or PDF statements to a source and run "
                    "`homerag ingest`.", mode="retrieval-only", uncited=True, notice=NOTICE)
-    return to_answer(execute(session, mq, today=today, question=question))
+    answer = to_answer(execute(session, mq, today=today, question=question))
+    if ASKS_FOR_EVIDENCE.search(question):  # "show me the invoice for this charge"
+        answer = with_evidence(session, answer)
+    return answer
 
 
 def money_tools(session: Session, *, today: date) -> list[Tool]:

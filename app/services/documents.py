@@ -8,7 +8,7 @@ shapes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -217,6 +217,7 @@ class DocumentPage:
     pdf_page_end: int | None = None
     pdf_find: str = ""  # the cited sentences (else the passage), to mark on the rendered page
     pdf_passage: str = ""
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # transactions it documents
 
     @property
     def title(self) -> str:
@@ -242,6 +243,8 @@ def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None,
         NotFoundError: no such document, or the passage is not part of it.
         InvalidInputError: a malformed span.
     """
+    from app.services.evidence import document_evidence
+
     wanted = parse_span(span)
     with rt.db.session() as session:
         view = document_view(session, rt.settings, document_id)
@@ -257,9 +260,11 @@ def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None,
             parts = highlight(content, cited.char_start, cited.char_end, cited.text, span=wanted)
         elif asked_row is not None:
             parts = row_highlight(content, *asked_row)
+        evidence = document_evidence(session, doc.id)
     pdf = is_pdf(doc.media_type, doc.origin)
     page = DocumentPage(view=view, chunk=cited, parts=parts, text=content[:MAX_PAGE_CHARS],
-                        text_cut=len(content) > MAX_PAGE_CHARS, pdf=pdf, row=asked_row)
+                        text_cut=len(content) > MAX_PAGE_CHARS, pdf=pdf, row=asked_row,
+                        evidence=evidence)
     if pdf and view.original is not None:
         page.pdf_page = (cited.page if cited is not None else None) or 1
         page.pdf_page_end = (cited.page_end if cited is not None else None) or page.pdf_page

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ class SyncResult:
 
     reports: list[IngestReport] = field(default_factory=list)
     contracts_refreshed: bool = False
+    evidence: dict[str, Any] | None = None  # receipts/invoices linked to transactions
 
     @property
     def changed(self) -> bool:
@@ -45,7 +47,7 @@ class SyncResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"runs": [r.to_json() for r in self.reports],
-                "contracts_refreshed": self.contracts_refreshed}
+                "contracts_refreshed": self.contracts_refreshed, "evidence": self.evidence}
 
 
 def configured_sources(settings: Settings) -> dict[str, Any]:
@@ -120,12 +122,17 @@ def sync(rt: Runtime, sources: Sequence[Source], *, trigger: str = "cli",
     was indexed or removed."""
     pipeline = build_pipeline(rt, progress=progress, trigger=trigger, retry_failed=retry_failed,
                               reparse=reparse, wait_for_lock=wait_for_lock)
+    started = datetime.now(UTC) - timedelta(minutes=1)  # a database clock a little behind
     result = SyncResult(reports=[pipeline.run(source) for source in sources])
     if result.changed:
         from app.services.contracts import refresh_contracts
+        from app.services.evidence import refresh_evidence
 
         refresh_contracts(rt)  # key terms and deadlines of new or changed contracts
         result.contracts_refreshed = True
+        # Receipts, invoices and mails of this sync linked to their transactions (and new
+        # transactions to the documents that state their amount).
+        result.evidence = refresh_evidence(rt, since=started)
     return result
 
 

@@ -61,8 +61,11 @@ def period_page(request: Request, rt: RuntimeDep, week: str = "", month: str = "
 @router.get("/reports/transactions/{tx_id}", response_class=HTMLResponse)
 def transaction_page(request: Request, tx_id: int, rt: RuntimeDep) -> HTMLResponse:
     """One transaction and every statement row that lists it (links open the original)."""
+    from app.services.evidence import evidence_for_transaction
+
     return render(request, "reports_transaction.html", {
-        "title": f"Transaction {tx_id}", "tx": money.get_transaction(rt, tx_id)})
+        "title": f"Transaction {tx_id}", "tx": money.get_transaction(rt, tx_id),
+        "evidence": evidence_for_transaction(rt, tx_id)})
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
