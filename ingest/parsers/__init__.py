@@ -13,6 +13,7 @@ from app.core.errors import EmptyDocumentError, UnsupportedFormatError
 from app.core.protocols import Parser
 from app.core.types import ParseInput
 from ingest.ocr import TesseractOcr
+from ingest.parsers.archive import ArchiveParser
 from ingest.parsers.chat import ChatParser
 from ingest.parsers.common import display_name
 from ingest.parsers.docx import DocxParser
@@ -44,6 +45,7 @@ def make_parsers(*, statement_options: CsvOptions | None = None) -> tuple[Parser
         ImageParser(),
         ChatParser(),
         StatementParser(statement_options),
+        ArchiveParser(),
     )
 
 
