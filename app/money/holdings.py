@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
 
@@ -25,6 +25,10 @@ INCOME_KINDS = ("dividend", "interest", "income", "capital_gain", "return_of_cap
 INVEST_KINDS = ("buy", "reinvest")
 
 
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
 @dataclass(frozen=True, slots=True)
 class Cite:
     """Where a figure comes from: the statement document and the place in it."""
@@ -34,6 +38,11 @@ class Cite:
     page: int | None = None
     line: int | None = None
     row: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"document_id": self.document_id, "path": self.origin,
+                **{k: v for k, v in (("page", self.page), ("line", self.line),
+                                     ("row", self.row)) if v}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,12 @@ class PositionRow:
     currency: str
     cite: Cite
 
+    def to_json(self) -> dict[str, Any]:
+        return {"account": self.account, "security": self.security, "ticker": self.ticker,
+                "as_of": self.as_of.isoformat(), "units": _num(self.units),
+                "unit_price": _num(self.unit_price), "market_value": _num(self.market_value),
+                "currency": self.currency, "source": self.cite.to_json()}
+
 
 @dataclass(frozen=True, slots=True)
 class Portfolio:
@@ -57,6 +72,11 @@ class Portfolio:
     positions: tuple[PositionRow, ...]
     totals: dict[str, Decimal]  # market value per currency
     unpriced: int  # positions without a market value (left out of the totals)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat() if self.at else None,
+                "totals": {c: _num(v) for c, v in sorted(self.totals.items())},
+                "unpriced": self.unpriced, "positions": [p.to_json() for p in self.positions]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +94,22 @@ class InvestmentRow:
     description: str | None
     cite: Cite
 
+    def to_json(self) -> dict[str, Any]:
+        return {"date": self.trade_date.isoformat(), "kind": self.kind, "account": self.account,
+                "security": self.security, "ticker": self.ticker, "units": _num(self.units),
+                "unit_price": _num(self.unit_price), "amount": _num(self.amount),
+                "cash": _num(self.cash), "currency": self.currency,
+                "description": self.description, "source": self.cite.to_json()}
+
 
 @dataclass(frozen=True, slots=True)
 class InvestmentSummary:
     rows: tuple[InvestmentRow, ...]
     totals: dict[str, Decimal]  # per currency, see the function for what is summed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"totals": {c: _num(v) for c, v in sorted(self.totals.items())},
+                "rows": [r.to_json() for r in self.rows]}
 
 
 def _security_filter(text: str | None):
