@@ -13,7 +13,7 @@ the file's warnings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
@@ -78,8 +78,20 @@ def parse_csv(data: bytes, *, name: str = "statement.csv",
     text, encoding = decode(data)
     if not text.strip():
         raise EmptyDocumentError(f"{name}: empty CSV file")
-    delimiter = sniff_delimiter(text)
-    records = read_records(text, delimiter)
+    delimiter = None
+    first, _, rest = text.partition("\n")
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
+        delimiter, text = first.strip()[4], rest  # Excel's "sep=;" line names the delimiter
+    delimiter = delimiter or sniff_delimiter(text)
+    warnings = [f"decoded as {encoding}"] if encoding not in ("utf-8", "utf-8-sig") else []
+    return parse_records(read_records(text, delimiter), name=name, options=options,
+                         warnings=warnings, delimiter=delimiter)
+
+
+def parse_records(records: list[list[str]], *, name: str, options: CsvOptions,
+                  warnings: list[str] | None = None, delimiter: str = ",",
+                  fmt: str = "csv") -> StatementFile:
+    """A statement from a table's rows (a CSV file's, or a spreadsheet's cells as text)."""
     from ingest.money.csvprofile_read import profile_layout
 
     layout = profile_layout(records, options)
@@ -97,9 +109,9 @@ def parse_csv(data: bytes, *, name: str = "statement.csv",
                 raise MappingError(f"{exc} (add a [[profile]] to {options.profiles_file}; "
                                    "`homerag tx profile FILE` drafts one)") from None
             raise
-    warnings = [f"decoded as {encoding}"] if encoding not in ("utf-8", "utf-8-sig") else []
-    return read_statement(records, layout, name=name, options=options, warnings=warnings,
-                          delimiter=delimiter)
+    sf = read_statement(records, layout, name=name, options=options, warnings=warnings or [],
+                        delimiter=delimiter)
+    return sf if fmt == "csv" else replace(sf, format=fmt)
 
 
 def _card_hint(name: str, records: list[list[str]]) -> bool:
@@ -314,7 +326,6 @@ def _no_date_row(rec: list[str], layout: Layout,
         if out:  # the text of the row above goes on (OCBC, DEGIRO)
             account, tx, bal = out[-1]
             text = " ".join(x for x in (tx.description, clean(joined)) if x)
-            from dataclasses import replace
 
             out[-1] = (account, replace(tx, description=text), bal)
         return

@@ -8,6 +8,7 @@ rows or header say so (`csvsniff.looks_like_statement_csv`, `textexport.looks_li
 from __future__ import annotations
 
 from app.core.errors import UnsupportedFormatError
+from ingest.mediatypes import XLSX
 from ingest.money.camt import camt_kind, parse_camt
 from ingest.money.csvprofiles import CsvOptions
 from ingest.money.mt940 import looks_like_mt940, parse_mt940
@@ -21,7 +22,7 @@ _MT940_SUFFIXES = (".sta", ".mt940", ".940", ".swi", ".mta", ".942")
 
 
 def detect_format(data: bytes, name: str = "", media_type: str = "") -> str | None:
-    """'ofx', 'camt', 'mt940', 'qif', 'csv', 'text', 'pdf' or None."""
+    """'ofx', 'camt', 'mt940', 'qif', 'csv', 'xlsx', 'text', 'pdf' or None."""
     lower = name.lower()
     if data[:5] == b"%PDF-":
         return "pdf"
@@ -34,8 +35,10 @@ def detect_format(data: bytes, name: str = "", media_type: str = "") -> str | No
         return "mt940"
     if looks_like_qif(head) or lower.endswith(".qif"):
         return "qif"
+    if data[:2] == b"PK" and (lower.endswith((".xlsx", ".xlsm")) or media_type == XLSX):
+        return "xlsx"
     if data[:2] == b"PK" or b"\x00" in data[:4096]:
-        return None  # binary: an archive or an office file, never a text statement
+        return None  # binary: an archive or another office file, never a text statement
     if lower.endswith(_CSV_SUFFIXES) or media_type in ("text/csv", "text/tab-separated-values"):
         return "csv"
     suffix = lower[lower.rfind("."):] if "." in lower.rsplit("/", 1)[-1] else ""
@@ -74,6 +77,10 @@ def parse_statement_file(
         from ingest.money.textexport import parse_text_export
 
         sf = parse_text_export(data, name=name, options=options)
+    elif fmt == "xlsx":
+        from ingest.money.xlsx import parse_xlsx
+
+        sf = parse_xlsx(data, name=name, options=options)
     elif fmt == "pdf":
         from ingest.money.pdfparse import parse_pdf
 

@@ -10,7 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-FORMATS = ("ofx", "camt052", "camt053", "camt054", "mt940", "mt942", "qif", "csv", "pdf", "text")
+FORMATS = ("ofx", "camt052", "camt053", "camt054", "mt940", "mt942", "qif", "csv", "xlsx", "pdf",
+           "text")
 
 
 @dataclass(frozen=True, slots=True)

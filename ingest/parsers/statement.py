@@ -69,12 +69,16 @@ class StatementParser:
     def score(self, inp: ParseInput) -> int | None:
         hinted = inp.item.hints.get("kind") == "statement"
         name = inp.item.name or inp.item.origin
-        fmt = detect_format(inp.data[:8192] if inp.media_type != PDF else inp.data, name,
+        fmt = detect_format(inp.data if inp.media_type == PDF else inp.data[:8192], name,
                             inp.media_type)
         if inp.media_type in (OFX, MT940, CAMT) or fmt in ("ofx", "mt940", "camt", "qif"):
             return 60
         if fmt == "csv":
             return 40 if hinted or csv_looks_like_statement(inp.data) else None
+        if fmt == "xlsx":
+            from ingest.money.xlsx import looks_like_statement_xlsx
+
+            return 40 if hinted or looks_like_statement_xlsx(inp.data, name=name) else None
         if fmt == "text":
             from ingest.money.textexport import looks_like_text_export
 
@@ -118,7 +122,7 @@ def _period(stmt: ParsedStatement) -> str:
 
 
 def _unit(fmt: str) -> str:
-    return "row" if fmt == "csv" else "line"
+    return "row" if fmt in ("csv", "xlsx") else "line"
 
 
 def tx_line(tx: ParsedTransaction) -> str:

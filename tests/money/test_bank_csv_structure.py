@@ -172,3 +172,34 @@ def test_drafted_profile_reads_the_file_it_was_drafted_from() -> None:
     assert sf.profile == "mybank"
     assert [t.amount for t in sf.statements[0].transactions] == [D("-2.40"), D("100.00"),
                                                                  D("-50.00")]
+
+
+def test_excel_sep_line_names_the_delimiter() -> None:
+    data = b"sep=,\nDatum,Omschrijving,Bedrag\n01-03-2024,Winkel,\"-2,40\"\n02-03-2024,Loon,\"100,00\"\n"
+    assert _amounts(data) == [D("-2.40"), D("100.00")]
+
+
+def test_xlsx_statement_goes_through_the_same_reader() -> None:
+    import datetime
+    import io
+
+    from openpyxl import Workbook
+
+    from ingest.money import parse_statement_file
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Kontoauszug", None, None, None])
+    ws.append([])
+    ws.append(["Buchungstag", "Empfänger", "Verwendungszweck", "Betrag", "Währung"])
+    ws.append([datetime.datetime(2024, 3, 5), "Bäckerei", "Brot", -2.4, "EUR"])
+    ws.append([datetime.datetime(2024, 3, 6), "Arbeitgeber", "Gehalt", 1500, "EUR"])
+    ws.append([datetime.datetime(2024, 3, 7), "Supermarkt", None, -45.1, "EUR"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    sf = parse_statement_file(buf.getvalue(), name="umsaetze.xlsx")
+    assert sf.format == "xlsx"
+    assert [(t.booking_date.isoformat(), t.amount, t.currency, t.location.row)
+            for t in sf.statements[0].transactions] == [
+        ("2024-03-05", D("-2.40"), "EUR", 4), ("2024-03-06", D("1500.00"), "EUR", 5),
+        ("2024-03-07", D("-45.10"), "EUR", 6)]
