@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
 from ingest.money.amounts import AmountError, money, parse_amount
-from ingest.money.balance import check_balance
+from ingest.money.balance import check_balance, running_balances
 from ingest.money.conventions import BALANCE_OK, UnreadableStatementError
 from ingest.money.csvprofiles import CsvOptions
 from ingest.money.csvvocab import ISO_CURRENCIES
@@ -53,8 +53,10 @@ _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=Tru
 _DATE = (rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{1,2}}\.\d{{1,2}}\."
          rf"|\d{{1,2}}[ .\-]?(?:{_MONTH_RE})\.?(?:[ .\-]?\d{{2,4}})?)")
 _DATE_TOKEN = re.compile(rf"(?<![\w.])({_DATE})(?![\w])", re.IGNORECASE)
-_AMOUNT = r"[-+]?\d{1,3}(?:[ ,.'\u00a0]\d{3})*(?:[.,]\d{2})|[-+]?\d+[.,]\d{2}"
-_LINE_END = re.compile(rf"(?P<amount>{_AMOUNT})\s*(?P<mark>CR|DR|Cr|Dr|H|S|\+|-)?\s*$")
+_AMOUNT = (r"(?<![\d.,])[-+(]?(?:[$€£]\s?)?(?:\d{1,3}(?:[ ,.'\u00a0]\d{3})*(?:[.,]\d{2})|\d+[.,]\d{2})"
+           r"\)?")
+_MARK = r"CR|DR|Cr|Dr|H|S|\+|-"
+_LINE_END = re.compile(rf"(?P<amount>{_AMOUNT})\s*(?P<mark>{_MARK})?\s*$")
 _TOTAL = re.compile(r"\b(total|totals|summe|итого|subtotal|zwischensumme|totaal|totale)\b|итого",
                     re.IGNORECASE)
 _OPENING = re.compile(r"opening balance|previous balance|balance brought forward|last month'?s "
@@ -143,6 +145,7 @@ def parse_statement_text(text: str, *, name: str, encoding: str = "utf-8",
     lines = text.splitlines()
     txs: list[ParsedTransaction] = []
     marks: list[str] = []
+    before: list[tuple[Decimal, str] | None] = []  # the amount left of the last one, if any
     for no, line, d, a in cands:
         tokens = _DATE_TOKEN.findall(line[:a.start()])
         days = [x for x in (_date(t, year_hint) for t in tokens) if x]
@@ -157,7 +160,14 @@ def parse_statement_text(text: str, *, name: str, encoding: str = "utf-8",
             raise CorruptDocumentError(f"{name} line {no}: {exc}") from None
         mark = (a.group("mark") or "").upper()
         marks.append(mark)
-        desc = clean(line[d.end():a.start()])
+        prev = _LINE_END.search(line[:a.start()].rstrip())
+        if prev and prev.start() > d.end():
+            before.append((money(parse_amount(prev.group("amount"), decimal=decimal)),
+                           (prev.group("mark") or "").upper()))
+        else:
+            before.append(None)
+        desc = clean(line[d.end():(prev.start() if prev and prev.start() > d.end()
+                                   else a.start())])
         nxt = no
         while nxt < len(lines) and lines[nxt].strip() and not _DATE_TOKEN.search(lines[nxt]) \
                 and not _LINE_END.search(lines[nxt].rstrip()) and not _TOTAL.search(lines[nxt]):
@@ -167,6 +177,15 @@ def parse_statement_text(text: str, *, name: str, encoding: str = "utf-8",
                                      description=desc, location=Location(line=no)))
     if not txs:
         raise UnreadableStatementError(f"{name}: transaction lines without readable dates")
+    opening = _balance(text, _OPENING, decimal)
+    closing = _balance(text, _CLOSING, decimal)
+    running = _running_balance_reading(txs, marks, before, opening)
+    if running is not None:  # the last column is a running balance, the one before it the amount
+        amounts, opening, last = running
+        txs = [ParsedTransaction(**{**_asdict(t), "amount": v}) for t, v in zip(txs, amounts,
+                                                                                strict=True)]
+        marks = ["" for _ in marks]
+        closing = closing if closing is not None else last
     signed = [t.amount for t in txs]
     credit_only = any(m in _CREDIT_MARKS for m in marks) and not any(m in _DEBIT_MARKS
                                                                       for m in marks)
@@ -184,8 +203,6 @@ def parse_statement_text(text: str, *, name: str, encoding: str = "utf-8",
     currency = _currency(text)
     if currency:
         fixed = [ParsedTransaction(**{**_asdict(t), "currency": currency}) for t in fixed]
-    opening = _balance(text, _OPENING, decimal)
-    closing = _balance(text, _CLOSING, decimal)
     if card:  # "Previous/New Balance" is what is owed: the holder's balance is its negative
         opening = -opening if opening is not None else None
         closing = -closing if closing is not None else None
@@ -206,12 +223,48 @@ def parse_statement_text(text: str, *, name: str, encoding: str = "utf-8",
                 "unmarked amounts are money out")
         warnings.append("unmarked amounts read as money out (credits are marked CR; the "
                         "balances agree)")
-    if all(x > 0 for x in signed) and not any(marks):
+    if running is not None:
+        warnings.append("amounts read beside a running balance; their signs follow the balance")
+    elif all(x > 0 for x in signed) and not any(marks):
         raise UnreadableStatementError(f"{name}: every amount is positive and nothing marks "
                                        "which are money out")
     if ident.startswith("text:"):
         warnings.append(f"no account number in the file; filed under account {ident!r}")
     return StatementFile(format="text", statements=(stmt,), warnings=tuple(warnings))
+
+
+def _signed_mark(value: Decimal, mark: str) -> Decimal:
+    if mark in _CREDIT_MARKS:
+        return abs(value)
+    if mark in _DEBIT_MARKS:
+        return -abs(value)
+    return value
+
+
+def _running_balance_reading(txs: list[ParsedTransaction], marks: list[str],
+                             before: list[tuple[Decimal, str] | None],
+                             opening: Decimal | None,
+                             ) -> tuple[list[Decimal], Decimal, Decimal] | None:
+    """(signed amounts, opening, closing) when every line ends "amount balance" and the balances
+    chain: balance = previous balance + amount. Unsigned amounts take the sign of the balance's
+    change (from the printed opening balance on), which the chain then proves; None otherwise."""
+    if not txs or any(b is None for b in before):
+        return None
+    balances = [_signed_mark(t.amount, m) for t, m in zip(txs, marks, strict=True)]
+    amounts = [_signed_mark(v, m) for v, m in (b for b in before if b is not None)]
+    if any(a < 0 for a in amounts) or any(m for _, m in (b for b in before if b is not None)):
+        chain = running_balances(amounts, balances)
+        return (amounts, chain[0], chain[1]) if chain is not None else None
+    if opening is None:
+        return None  # the first row's sign could only be guessed
+    prev, out = opening, []
+    for amount, balance in zip(amounts, balances, strict=True):
+        change = balance - prev
+        if abs(change) != amount:
+            return None
+        out.append(change)
+        prev = balance
+    return out, opening, prev
 
 
 _ACCOUNT = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,4})?)\b"

@@ -102,3 +102,20 @@ def test_statement_pdf_whose_lines_no_layout_reads_fails_visibly() -> None:
     with pytest.raises(IngestError) as err:
         parse_pdf_text(pages, name="odd.pdf")
     assert "odd.pdf" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_paid_out_paid_in_balance_columns_take_their_signs_from_the_balance() -> None:
+    # UK layout: unsigned amounts in "Paid out" / "Paid in" and a running balance; the balance's
+    # change says which is which, proven row by row from the balance brought forward.
+    pages = ["Example Bank  Statement of account  GBP\nSort code 12-34-56 Account 12345678\n"
+             "Date Description Paid out Paid in Balance\n"
+             "01 Mar 2024 Balance brought forward 1,000.00\n"
+             "03 Mar 2024 Coffee House 4.50 995.50\n05 Mar 2024 Salary ACME 2,500.00 3,495.50\n"
+             "10 Mar 2024 Rent 1,200.00 2,295.50\n31 Mar 2024 Balance carried forward 2,295.50\n"]
+    stmt = parse_pdf_text(pages, name="uk.pdf").statements[0]
+    assert [(t.amount, t.description) for t in stmt.transactions] == [
+        (D("-4.50"), "Coffee House"), (D("2500.00"), "Salary ACME"), (D("-1200.00"), "Rent")]
+    assert check_balance(stmt).status == "ok" and stmt.currency == "GBP"
+    broken = [pages[0].replace("995.50", "996.50")]  # a balance that does not follow: refused
+    with pytest.raises(IngestError):
+        parse_pdf_text(broken, name="uk.pdf")
