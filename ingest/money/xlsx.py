@@ -57,12 +57,28 @@ def sheet_records(data: bytes, *, name: str, limit: int | None = None) -> list[l
         book.close()
 
 
+def _filled_sheets(data: bytes) -> int:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        return sum(1 for sheet in book.worksheets
+                   if sum(1 for row in sheet.iter_rows(max_row=5, values_only=True)
+                          if any(v is not None for v in row)) >= 1)
+    finally:
+        book.close()
+
+
 def looks_like_statement_xlsx(data: bytes, *, name: str) -> bool:
+    """A workbook whose only filled sheet is a statement table (banks export one sheet; a
+    household workbook with several sheets stays a spreadsheet for search)."""
     from ingest.money.csvlayout import _statement_header, data_rows
 
     try:
+        if _filled_sheets(data) != 1:
+            return False
         rows = sheet_records(data, name=name, limit=60)
-    except CorruptDocumentError:
+    except Exception:  # an unreadable workbook is the office parser's to report
         return False
     return any(_statement_header(r) for r in rows[:30]) or len(data_rows(rows)) >= 2
 
