@@ -1,8 +1,8 @@
 """investments: securities, holdings, investment transactions and their occurrences; balance
 status "unknown" becomes "unverified" (a statement without balances is not a mismatch)
 
-Revision ID: 0005_investments
-Revises: 0004_merge
+Revision ID: 0007_investments
+Revises: 0006_conversations
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_investments"
-down_revision: str | Sequence[str] | None = "0004_merge"
+revision: str = "0007_investments"
+down_revision: str | Sequence[str] | None = "0006_conversations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
