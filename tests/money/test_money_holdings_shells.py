@@ -60,7 +60,8 @@ def test_api_and_money_page_give_the_same_figures(invested_db, settings) -> None
     from app.http.app import create_app
 
     rt = Runtime(settings=settings, db=invested_db)
-    with TestClient(create_app(runtime=rt), raise_server_exceptions=False) as c:
+    with TestClient(create_app(runtime=rt), base_url="http://localhost",
+                    raise_server_exceptions=False) as c:
         api = c.get("/api/holdings").json()
         _, out = run("holdings", "--json")
         assert api == json.loads(out)
