@@ -98,6 +98,7 @@ from app.cli import (  # noqa: E402
     demo,
     embeddings,
     eval,
+    holdings,
     ingest,
     mcp,
     money,
@@ -109,4 +110,5 @@ from app.cli import (  # noqa: E402
 )
 
 __all__ = ["ask", "backup", "cli", "contracts", "conversations", "db", "demo", "embeddings", "eval",
-           "ingest", "main", "mcp", "money", "scheduler", "search", "serve", "status", "user"]
+           "holdings", "ingest", "main", "mcp", "money", "scheduler", "search", "serve", "status",
+           "user"]

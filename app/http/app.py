@@ -34,6 +34,7 @@ def _routers() -> list[APIRouter]:
         conversations,
         documents,
         health,
+        holdings,
         library,
         money,
         openai,
@@ -50,7 +51,7 @@ def _routers() -> list[APIRouter]:
 
     return [login.live_router, login.router,
             openai.router, conversations.router, health.router, search.router, ask.router,
-            documents.router, money.router,
+            documents.router, money.router, holdings.router,
             reports.router, contracts.router, contract_pages.router, sources.router,
             library.router, uploads.router, library_pages.router, upload_page.router,
             source_pages.router, health_page.router, transactions.router, rules.router,

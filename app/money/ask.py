@@ -82,7 +82,9 @@ def answer_money_question(question: str, session: Session, *, today: date) -> An
 
 
 def money_tools(session: Session, *, today: date) -> list[Tool]:
-    """The OpenAI-style money tools bound to this session (see `app.money.tools`)."""
+    """The OpenAI-style money tools bound to this session (`app.money.tools`: transactions;
+    `app.money.holdings_tools`: portfolio, money invested, dividends)."""
+    from app.money.holdings_tools import build_holdings_tools
     from app.money.tools import build_tools
 
-    return build_tools(session, today=today)
+    return build_tools(session, today=today) + build_holdings_tools(session, today=today)

@@ -52,11 +52,31 @@ def _strip(raw: str) -> str:
     return s
 
 
-def parse_amount(raw: str, *, decimal: str = ".") -> Decimal:
+def decimal_of(raw: str, default: str) -> str:
+    """The decimal mark of one value when the value itself shows it ("1.234,56", "-1,00",
+    "12.5", "-1.2108"), else `default` ("1,234" and "1.234" may be thousands).
+    Exports that mix "-1,00" and "-1.00" in one column (DEGIRO) read right this way."""
+    s = raw.strip()
+    comma, dot = s.rfind(","), s.rfind(".")
+    if comma >= 0 and dot >= 0:
+        return "," if comma > dot else "."
+    pos = max(comma, dot)
+    if pos < 0:
+        return default
+    digits = len(re.match(r"\d*", s[pos + 1:]).group())  # type: ignore[union-attr]
+    if digits != 3 and s.count(s[pos]) == 1:  # only 3 digits could be a thousands group
+        return s[pos]
+    return default
+
+
+def parse_amount(raw: str, *, decimal: str = ".", flexible: bool = False) -> Decimal:
     """Parse "1.234,56", "-12,50", "12,50-", "(12.50)", "+1,234.56 EUR" exactly.
 
+    With `flexible`, a value that shows its own decimal mark uses it (see `decimal_of`).
     Raises AmountError naming the value when it is not a number.
     """
+    if flexible:
+        decimal = decimal_of(_strip(raw), decimal)
     s = _strip(raw)
     if not s:
         raise AmountError(f"empty amount {raw!r}")

@@ -1,5 +1,8 @@
 """CSV statement layouts: built-in profiles for common bank exports and the owner's TOML profiles (pure).
 
+A file that no profile fits is read by its structure (`csvlayout`); profiles are for layouts the
+structure alone cannot decide, and for the owner's own corrections.
+
 A profile names, for each role (date, amount, payee ...), the header(s) that hold it. The owner
 adds layouts in a small TOML file, for example::
 
@@ -119,30 +122,6 @@ BUILTIN_PROFILES: tuple[CsvProfile, ...] = (
         date=_t("posting date"), amount=_t("amount"), counterparty=_t("description"),
         balance=_t("balance"), institution="Chase", decimal=".", date_format="%m/%d/%Y",
         default_currency="USD",
-    ),
-    # The generic layouts: common English and German header names. They apply only when
-    # every role they need is found; anything else is an error listing the columns.
-    CsvProfile(
-        name="generic",
-        date=_t("date", "booking date", "posting date", "posted", "transaction date", "datum",
-                "buchungstag", "buchungsdatum", "buchung"),
-        value_date=_t("value date", "valuta", "valutadatum", "wertstellung"),
-        amount=_t("amount", "betrag", "umsatz", "value", "amount (eur)", "betrag (€)",
-                  "betrag (eur)"),
-        debit=_t("debit", "withdrawal", "withdrawals", "paid out", "money out", "soll",
-                 "ausgang", "belastung"),
-        credit=_t("credit", "deposit", "deposits", "paid in", "money in", "haben", "eingang",
-                  "gutschrift"),
-        counterparty=_t("payee", "counterparty", "merchant", "name", "empfänger",
-                        "auftraggeber/empfänger", "beguenstigter/zahlungspflichtiger",
-                        "zahlungsempfänger", "partner name"),
-        description=_t("description", "memo", "details", "narrative", "purpose",
-                       "verwendungszweck", "buchungstext", "reference", "payment reference"),
-        currency=_t("currency", "währung", "waehrung", "ccy"),
-        reference=_t("transaction id", "fitid", "id", "transaktions-id"),
-        balance=_t("balance", "saldo", "running balance"),
-        status=_t("status", "state"),
-        direction=_t("debit/credit", "soll/haben", "s/h", "cr/dr", "dr/cr"),
     ),
 )
 

@@ -1,5 +1,7 @@
 """Statement hook: inside the document's transaction, upsert accounts, statements, transactions.
 
+Investments (securities, holdings, investment transactions) are stored by `invstore.py`.
+
 Dedup (see `dedup.py`): one row per (account, dedup key); every file that lists a transaction
 adds an occurrence (statement + page/line/row). Removing a file removes its occurrences and
 statements; a transaction goes only with its last occurrence, otherwise it is re-pointed to a
@@ -22,6 +24,7 @@ from app.core.models.money import Account, Statement, Transaction, TransactionOc
 from ingest.money.balance import check_balance
 from ingest.money.categories import BUILTIN_RULES, CategoryRule, categorise
 from ingest.money.dedup import dedup_keys
+from ingest.money.invstore import remove_investments, store_investments, upsert_securities
 from ingest.money.text import merchant_key
 from ingest.money.types import ParsedStatement, StatementFile
 
@@ -92,8 +95,16 @@ def store_statement_file(
     rules: Sequence[CategoryRule] = BUILTIN_RULES,
 ) -> dict[str, int]:
     """Store every statement of a parsed file for `document_id`; returns counts."""
-    counts = {"statements": 0, "transactions": 0, "new": 0, "merged_pending": 0}
+    counts = {"statements": 0, "transactions": 0, "new": 0, "merged_pending": 0,
+              "investments": 0, "new_investments": 0, "positions": 0}
+    security_ids = upsert_securities(session, sf.securities)
     for ordinal, stmt in enumerate(sf.statements):
+        if not (stmt.transactions or stmt.investments or stmt.positions) and \
+                stmt.opening_balance is None and stmt.closing_balance is None:
+            continue  # nothing to show: it would list as "None..None 0 tx"
+        start, end = stmt.period_start, stmt.period_end
+        if start and end and start > end:  # a bank's DTSTART after DTEND: the period, ordered
+            start, end = end, start
         account_id = upsert_account(session, stmt)
         check = check_balance(stmt)
         meta: dict[str, Any] = dict(stmt.meta)
@@ -103,7 +114,7 @@ def store_statement_file(
             meta["balance_message"] = check.message
         ins = insert(Statement).values(
             document_id=document_id, account_id=account_id, ordinal=ordinal, format=sf.format,
-            period_start=stmt.period_start, period_end=stmt.period_end, currency=stmt.currency,
+            period_start=start, period_end=end, currency=stmt.currency,
             opening_balance=stmt.opening_balance, closing_balance=stmt.closing_balance,
             transaction_count=len(stmt.transactions), balance_status=check.status,
             balance_difference=check.difference, meta=meta,
@@ -118,6 +129,12 @@ def store_statement_file(
         statement_id = int(session.execute(upsert).scalar_one())
         new, merged = _store_transactions(session, account_id, document_id, statement_id, stmt,
                                           rules)
+        if stmt.investments or stmt.positions:
+            counts["new_investments"] += store_investments(
+                session, account_id=account_id, document_id=document_id,
+                statement_id=statement_id, stmt=stmt, security_ids=security_ids)
+            counts["investments"] += len(stmt.investments)
+            counts["positions"] += len(stmt.positions)
         counts["statements"] += 1
         counts["transactions"] += len(stmt.transactions)
         counts["new"] += new
@@ -268,6 +285,7 @@ def _merge_pending(session: Session, account_id: int, ids: list[int],
 
 def remove_statement_document(session: Session, document_id: int) -> None:
     """Forget what `document_id` contributed; keep transactions other files still list."""
+    remove_investments(session, document_id)
     affected_ids = list(session.scalars(
         select(TransactionOccurrence.transaction_id)
         .where(TransactionOccurrence.document_id == document_id)))

@@ -1,8 +1,14 @@
-"""MT940 (SWIFT customer statement) parser with line numbers, for the dialects banks really emit.
+"""MT940 (SWIFT customer statement) and MT942 (interim report) parser with line numbers, for
+the dialects banks really emit.
 
 Handles SWIFT envelopes ({1:..}{4:), bank headers, several statements per file, :86: details in
 German ?20 / Dutch >20 subfield styles, Rabobank's legacy :61:, non-standard tags (:NS:), 8-bit
-encodings, and impossible dates (Feb 30), which are flagged and clamped, never shifted silently.
+encodings, blanks instead of the entry date (Citi, ASN), a funds code after the debit/credit mark
+("DR17,90" is a debit in EUR, not a reversal), and impossible dates (Feb 30), which are flagged
+and clamped to the month's end, never shifted into the next month silently.
+
+MT942 has no opening/closing balances; its :90D:/:90C: totals (number and sum of debits and
+credits) are the file's own control figures, and the balance check compares against them.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ from ingest.money.types import (
 _TAG = re.compile(r"^:(\d\d[A-Z]?|NS):(.*)$")
 _BALANCE = re.compile(r"^([CD])(\d{6})([A-Z]{3})([\d,\.]+)\s*$")
 _LINE61 = re.compile(
-    r"^(?P<vdate>\d{6})(?P<edate>\d{4})?(?P<mark>RC|RD|C|D)(?P<funds>[A-Z])?"
+    r"^(?P<vdate>\d{6})(?P<edate>\d{4}| {4})? ?(?P<mark>RC|RD|C|D)(?P<funds>[A-Z])? ?"
     r"(?P<amount>\d[\d]*,\d*)(?P<rest>.*)$"
 )
+_TOTAL = re.compile(r"^(\d+)([A-Z]{3})([\d,\.]+)\s*$")
 _SUBFIELD = re.compile(r"[?>](\d\d)")
 _SEPA_KEY = re.compile(r"(EREF\+|KREF\+|MREF\+|CRED\+|DEBT\+|SVWZ\+|ABWA\+|ABWE\+|IBAN\+|BIC\+)")
 # Free-text :86: patterns that name the payee (ABN AMRO card payments and giro transfers).
@@ -41,7 +48,8 @@ _FREE_PAYEE = (
 
 def looks_like_mt940(text: str) -> bool:
     head = text[:4096]
-    return ":20:" in head and (":60F:" in text or ":60M:" in text) and ":25:" in head
+    return ":20:" in head and ":25:" in head and any(
+        t in text for t in (":60F:", ":60M:", ":13D:", ":34F:", ":90D:", ":90C:"))
 
 
 @dataclass
@@ -174,7 +182,7 @@ def _transaction(
             f"kept as {value_date.isoformat()} and flagged"
         )
     booking_date = value_date
-    ed = m.group("edate")
+    ed = (m.group("edate") or "").strip()
     if ed:
         year = value_date.year
         if int(ed[0:2]) == 1 and value_date.month == 12:
@@ -251,8 +259,13 @@ def parse_mt940(data: bytes, *, name: str = "statement") -> StatementFile:
         raise UnsupportedFormatError(f"{name}: not an MT940 statement")
     warnings: list[str] = []
     statements: list[ParsedStatement] = []
+    interim = False
     for block in _fields(text):
         tags = {f.tag for f in block}
+        if "25" in tags and not ({"60F", "60M"} & tags) and {"13D", "34F", "90D", "90C"} & tags:
+            interim = True
+            statements.append(_interim(block, name, warnings))
+            continue
         if "25" not in tags or not ({"60F", "60M"} & tags):
             if block:
                 raise CorruptDocumentError(
@@ -265,7 +278,8 @@ def parse_mt940(data: bytes, *, name: str = "statement") -> StatementFile:
         raise CorruptDocumentError(f"{name}: no MT940 statement found")
     if encoding not in ("utf-8", "utf-8-sig"):
         warnings.append(f"decoded as {encoding}")
-    return StatementFile(format="mt940", statements=tuple(statements), warnings=tuple(warnings))
+    return StatementFile(format="mt942" if interim else "mt940", statements=tuple(statements),
+                         warnings=tuple(warnings))
 
 
 def _statement(block: list[_Field], name: str, warnings: list[str]) -> ParsedStatement:
@@ -279,9 +293,64 @@ def _statement(block: list[_Field], name: str, warnings: list[str]) -> ParsedSta
             "(truncated file?)"
         )
     closing, _, closing_date = _balance(closing_f, name)
-    account = account_raw
-    if len(account_raw) > 6:  # Rabobank/Raiffeisen append the currency: "1291.99.348EUR"
-        account = re.sub(rf"/?{currency}$", "", account_raw).rstrip("/")
+    account = _account(account_raw, currency)
+    txs, info = _entries(block, currency, name, warnings)
+    number = next((f.text.strip() for f in block if f.tag in ("28", "28C")), None)
+    ref = next((f.text.strip() for f in block if f.tag == "20"), None)
+    start = min([opening_date, *(t.booking_date for t in txs)])
+    return ParsedStatement(
+        account=AccountRef(identifier=account, currency=currency),
+        transactions=tuple(txs),
+        currency=currency,
+        period_start=start,
+        period_end=max([closing_date, *(t.booking_date for t in txs)]),
+        opening_balance=opening,
+        closing_balance=closing,
+        meta={k: v for k, v in (("number", number), ("reference", ref),
+                                ("info", " ".join(info) or None)) if v},
+    )
+
+
+def _account(raw: str, currency: str) -> str:
+    if len(raw) > 6:  # Rabobank/Raiffeisen append the currency: "1291.99.348EUR"
+        return re.sub(rf"/?{currency}$", "", raw).rstrip("/").strip()
+    return raw.strip()
+
+
+def _interim(block: list[_Field], name: str, warnings: list[str]) -> ParsedStatement:
+    """An MT942 interim report: entries and the report's own debit/credit totals."""
+    currency = None
+    floor = next((f for f in block if f.tag == "34F"), None)
+    if floor is not None:
+        currency = floor.text.strip()[:3]
+    totals: dict[str, tuple[int, Decimal]] = {}
+    for f in block:
+        if f.tag in ("90D", "90C"):
+            m = _TOTAL.match(f.text.replace("\n", ""))
+            if not m:
+                raise CorruptDocumentError(f"{name} line {f.line_no}: unreadable total {f.text!r}")
+            currency = currency or m.group(2)
+            totals[f.tag] = (int(m.group(1)), money(parse_amount(m.group(3), decimal=",")))
+    if currency is None:
+        raise CorruptDocumentError(f"{name}: MT942 report without currency (:34F: or :90C:)")
+    account = _account(next(f.text for f in block if f.tag == "25"), currency)
+    txs, info = _entries(block, currency, name, warnings)
+    dates = [t.booking_date for t in txs]
+    return ParsedStatement(
+        account=AccountRef(identifier=account, currency=currency),
+        transactions=tuple(txs), currency=currency,
+        period_start=min(dates, default=None), period_end=max(dates, default=None),
+        stated_in=totals["90C"][1] if "90C" in totals else None,
+        stated_out=-totals["90D"][1] if "90D" in totals else None,
+        stated_count=sum(n for n, _ in totals.values()) if len(totals) == 2 else None,
+        meta={k: v for k, v in (("reference", next((f.text.strip() for f in block
+                                                    if f.tag == "20"), None)),
+                                ("info", " ".join(info) or None)) if v},
+    )
+
+
+def _entries(block: list[_Field], currency: str, name: str,
+             warnings: list[str]) -> tuple[list[ParsedTransaction], list[str]]:
     txs: list[ParsedTransaction] = []
     info: list[str] = []
     i = 0
@@ -301,17 +370,4 @@ def _statement(block: list[_Field], name: str, warnings: list[str]) -> ParsedSta
         if f.tag == "86":
             info.append(f.text)
         i += 1
-    number = next((f.text.strip() for f in block if f.tag in ("28", "28C")), None)
-    ref = next((f.text.strip() for f in block if f.tag == "20"), None)
-    start = min([opening_date, *(t.booking_date for t in txs)])
-    return ParsedStatement(
-        account=AccountRef(identifier=account, currency=currency),
-        transactions=tuple(txs),
-        currency=currency,
-        period_start=start,
-        period_end=closing_date,
-        opening_balance=opening,
-        closing_balance=closing,
-        meta={k: v for k, v in (("number", number), ("reference", ref),
-                                ("info", " ".join(info) or None)) if v},
-    )
+    return txs, info

@@ -1,20 +1,24 @@
-"""OFX 1.x (SGML), OFX 2.x (XML) and QFX statements via ofxtools' header check and tag parser.
+"""OFX 1.x (SGML), OFX 2.x (XML), QFX and QBO statements: bank, credit card and investment.
 
-We walk ofxtools' element tree ourselves rather than its strict model conversion: real bank
-files carry vendor tags (QFX's INTU.*) and small spec violations that the owner still needs read.
-Multi-account files (several STMTRS / CCSTMTRS) give one statement each.
+The body is read by our tolerant element reader (`ofxtree`), not by a strict schema: real
+downloads carry vendor tags (INTU.*), headers that skip fields, comments and empty elements,
+and none of that changes their numbers. Every STMTRS / CCSTMTRS / INVSTMTRS gives one statement;
+every BANKTRANLIST inside one counts (some banks split a statement into several lists).
+Investment statements (`ofxinvest`) give positions, trades and income as well as their plain
+cash entries (INVBANKTRAN). A response that carries an error status instead of a statement
+fails with the bank's own message.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from app.core.errors import CorruptDocumentError, UnsupportedFormatError
+from app.core.errors import CorruptDocumentError, EmptyDocumentError, UnsupportedFormatError
 from ingest.money.amounts import AmountError, money, parse_amount
+from ingest.money.balance import running_balances
+from ingest.money.ofxtree import Element, decode_ofx, parse_tree
 from ingest.money.text import clean
 from ingest.money.types import (
     AccountRef,
@@ -24,204 +28,174 @@ from ingest.money.types import (
     StatementFile,
 )
 
-_STMT_TAGS = ("STMTRS", "CCSTMTRS")
+_STMT_TAGS = ("STMTRS", "CCSTMTRS", "INVSTMTRS")
 _OFX_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})")
 
 
 def looks_like_ofx(head: bytes) -> bool:
-    h = head[:2048].upper()
+    h = head[:4096].upper()
     return b"OFXHEADER" in h or b"<OFX>" in h or b"<?OFX" in h
 
 
-def _date(text: str | None, where: str) -> date | None:
+def ofx_date(text: str | None, where: str) -> date | None:
     if not text:
         return None
     m = _OFX_DATE.match(text.strip())
     if not m:
-        raise CorruptDocumentError(f"{where}: bad OFX date {text!r}")
+        raise CorruptDocumentError(f"{where}: date {text.strip()!r} is not an OFX date (YYYYMMDD)")
     try:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError as exc:
-        raise CorruptDocumentError(f"{where}: impossible OFX date {text!r}") from exc
+        raise CorruptDocumentError(f"{where}: date {text.strip()!r} does not exist") from exc
 
 
-def _amount(text: str | None, where: str) -> Decimal:
+def ofx_amount(text: str | None, where: str, field: str = "TRNAMT") -> Decimal:
     if text is None:
-        raise CorruptDocumentError(f"{where}: transaction without TRNAMT")
+        raise CorruptDocumentError(f"{where}: no {field}")
     raw = text.strip()
     decimal = "," if "," in raw and "." not in raw else "."
     try:
         return money(parse_amount(raw, decimal=decimal))
     except AmountError as exc:
-        raise CorruptDocumentError(f"{where}: {exc}") from exc
+        raise CorruptDocumentError(f"{where}: {field} {exc}") from exc
 
 
-def _text(el: Any, path: str) -> str | None:
-    found = el.find(path)
-    if found is None or found.text is None:
+def ofx_number(text: str | None, where: str, field: str) -> Decimal | None:
+    """Units and prices: exact, without the two-decimal padding of money."""
+    if text is None or not text.strip():
         return None
-    return found.text.strip() or None
-
-
-def _trn_lines(text: str) -> list[int]:
-    """1-based line number of every <STMTTRN> in document order (for citations)."""
-    lines = []
-    line = 1
-    pos = 0
-    for m in re.finditer(r"<STMTTRN>", text, flags=re.IGNORECASE):
-        line += text.count("\n", pos, m.start())
-        pos = m.start()
-        lines.append(line)
-    return lines
+    raw = text.strip()
+    decimal = "," if "," in raw and "." not in raw else "."
+    try:
+        return parse_amount(raw, decimal=decimal).normalize() + Decimal(0)
+    except AmountError as exc:
+        raise CorruptDocumentError(f"{where}: {field} {exc}") from exc
 
 
 def parse_ofx(data: bytes, *, name: str = "statement") -> StatementFile:
-    """Parse every bank and credit-card statement in an OFX/QFX file.
+    """Parse every bank, card and investment statement in an OFX/QFX/QBO file.
 
     Raises:
         UnsupportedFormatError: not OFX.
-        CorruptDocumentError: truncated or malformed (names the file and what is wrong).
+        EmptyDocumentError: a valid response without any statement (or with the bank's error).
+        CorruptDocumentError: truncated or malformed (names the file, line and what is wrong).
     """
-    from ofxtools.Parser import OFXTree
-
     if not looks_like_ofx(data):
         raise UnsupportedFormatError(f"{name}: not an OFX file")
-    text = data.decode("latin-1")  # OFX 1 is ASCII/cp1252; offsets only need line counts
-    if "</OFX>" not in text.upper():
-        raise CorruptDocumentError(f"{name}: OFX file is truncated (no closing </OFX> tag)")
-    tree = OFXTree()
-    try:
-        root = tree.parse(io.BytesIO(data), parser=_quiet_tree_builder())
-    except Exception as exc:  # ofxtools raises ParseError, ValueError, AssertionError ...
-        msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise CorruptDocumentError(f"{name}: malformed OFX ({msg})") from exc
-    encoding = _encoding(tree)
-    statements = []
-    lines = iter(_trn_lines(text))
-    for el in root.iter():
-        if el.tag in _STMT_TAGS:
-            statements.append(_statement(el, name, lines, encoding))
+    text, encoding = decode_ofx(data)
+    found: dict[str, list[Element]] = {t: [] for t in (*_STMT_TAGS, "SECLIST")}
+    root = parse_tree(text, name=name, collect=found)
+    from ingest.money.ofxinvest import investment_statement, securities_of  # (cycle)
+
+    warnings: list[str] = []
+    statements: list[ParsedStatement] = []
+    securities = securities_of(found["SECLIST"], name)
+    for el in sorted((e for t in _STMT_TAGS for e in found[t]), key=lambda e: e.line):
+        if el.tag == "INVSTMTRS":
+            statements.append(investment_statement(el, name, securities, warnings))
+        else:
+            statements.append(_statement(el, name))
     if not statements:
-        raise CorruptDocumentError(f"{name}: OFX file holds no bank or card statement")
-    return StatementFile(format="ofx", statements=tuple(statements))
+        raise EmptyDocumentError(f"{name}: {_no_statement_reason(root)}")
+    return StatementFile(format="ofx", statements=tuple(statements), warnings=tuple(warnings),
+                         securities=tuple(securities.values()),
+                         profile=None if encoding in ("utf-8", "cp1252", "latin-1") else encoding)
 
 
-def _quiet_tree_builder() -> Any:
-    """ofxtools' TreeBuilder without its per-tag debug logging (a third of the parse time);
-    same regex, same checks (tail text, mismatched tags), same tree."""
-    from ofxtools.Parser import ParseError, TreeBuilder
-
-    class QuietTreeBuilder(TreeBuilder):  # type: ignore[misc]
-        def feed(self, data: str) -> None:
-            groom = self._groomstring
-            for match in self.regex.finditer(data):
-                tag, cdata, text, closetag, tail = match.group(
-                    "tag", "cdata", "text", "closetag", "tail")
-                if tail and tail.strip():
-                    raise ParseError(f"Tail text '{tail.strip()}' - position="
-                                     f"[{match.start()}:{match.end()}]")
-                text = cdata or groom(text)
-                if closetag is not None and closetag != tag:
-                    raise ParseError(f"Mismatched tags: open='{tag}', close='{closetag}'")
-                if tag.startswith("/"):
-                    if text:
-                        raise ParseError(f"Tail text '{text}' after <{tag}>")
-                    self.end(tag[1:])
-                    continue
-                self.start(tag, {})
-                if text:
-                    self.data(text)
-                    self.end(tag)
-                elif closetag:
-                    self.end(tag)
-
-    return QuietTreeBuilder()
+def _no_statement_reason(root: Element) -> str:
+    """Why an OFX response holds no statement, in the bank's words when it gave an error."""
+    for status in root.iter("STATUS"):
+        code = status.value("CODE")
+        if code and code != "0":
+            message = status.value("MESSAGE")
+            return (f"the OFX response carries error {code}"
+                    + (f" ({message})" if message else "") + " instead of a statement")
+    if any(el.tag.endswith("ACCTINFO") or el.tag == "ACCTINFORS" for el in root.iter()):
+        return "OFX account list, not a statement (no transactions in it)"
+    return "OFX file holds no bank, card or investment statement"
 
 
-def _encoding(tree: Any) -> str:
-    header = getattr(tree, "header", None)
-    charset = str(getattr(header, "charset", "") or "")
-    enc = str(getattr(header, "encoding", "") or "").upper()
-    if enc in ("UTF-8", "UNICODE") or charset.upper() in ("UTF-8",):
-        return "utf-8"
-    if charset in ("1252", "ISO-8859-1", "8859-1"):
-        return "cp1252"
-    return "cp1252" if enc == "USASCII" else "utf-8"
-
-
-def _fix(value: str | None, encoding: str) -> str | None:
-    """ofxtools decodes bodies as latin-1 for v1; re-decode UTF-8 payloads the bank declared."""
-    if value is None or encoding != "utf-8":
-        return value
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value
-
-
-def _statement(el: Any, name: str, lines: Any, encoding: str) -> ParsedStatement:
-    card = el.tag == "CCSTMTRS"
-    acct = el.find("CCACCTFROM" if card else "BANKACCTFROM")
+def account_of(el: Element, name: str, *, tag: str, kind: str) -> AccountRef:
+    acct = el.find(tag)
     if acct is None:
-        raise CorruptDocumentError(f"{name}: statement without account (BANKACCTFROM)")
-    acct_id = _text(acct, "ACCTID")
+        raise CorruptDocumentError(f"{name} line {el.line}: statement without account ({tag})")
+    acct_id = acct.value("ACCTID")
     if not acct_id:
-        raise CorruptDocumentError(f"{name}: statement without ACCTID")
-    currency = (_text(el, "CURDEF") or "").upper() or None
-    institution = _text(acct, "BANKID")
-    account = AccountRef(
+        raise CorruptDocumentError(f"{name} line {acct.line}: statement without ACCTID")
+    institution = acct.value("BANKID") or acct.value("BROKERID")
+    return AccountRef(
         identifier=f"{institution}/{acct_id}" if institution else acct_id,
         institution=institution,
-        currency=currency,
-        type="credit" if card else (_text(acct, "ACCTTYPE") or "checking").lower(),
+        currency=(el.value("CURDEF") or "").upper() or None,
+        type=kind if kind != "checking" else (acct.value("ACCTTYPE") or "checking").lower(),
     )
-    tranlist = el.find("BANKTRANLIST")
+
+
+def _statement(el: Element, name: str) -> ParsedStatement:
+    card = el.tag == "CCSTMTRS"
+    account = account_of(el, name, tag="CCACCTFROM" if card else "BANKACCTFROM",
+                         kind="credit" if card else "checking")
+    currency = account.currency
     txs: list[ParsedTransaction] = []
-    start = end = None
-    if tranlist is not None:
-        start = _date(_text(tranlist, "DTSTART"), name)
-        end = _date(_text(tranlist, "DTEND"), name)
-        for trn in tranlist.findall("STMTTRN"):
-            txs.append(_transaction(trn, name, next(lines, None), currency, encoding))
-    closing = None
-    ledger = el.find("LEDGERBAL")
-    if ledger is not None and _text(ledger, "BALAMT"):
-        closing = _amount(_text(ledger, "BALAMT"), f"{name} LEDGERBAL")
-        # A ledger balance dated after the period says nothing about the period's end.
-        asof = _date(_text(ledger, "DTASOF"), name)
-        if end is not None and asof is not None and asof > end and txs:
-            closing = None
+    starts: list[date] = []
+    ends: list[date] = []
+    for tranlist in el.findall("BANKTRANLIST"):
+        start = ofx_date(tranlist.value("DTSTART"), f"{name} line {tranlist.line}")
+        end = ofx_date(tranlist.value("DTEND"), f"{name} line {tranlist.line}")
+        starts += [start] if start else []
+        ends += [end] if end else []
+        txs += [transaction(t, name, currency) for t in tranlist.findall("STMTTRN")]
+    opening = closing = None
+    # iter, not find: a BANKTRANLIST left open (Nubank) swallows the LEDGERBAL after it
+    ledger = next(el.iter("LEDGERBAL"), None)
+    if ledger is not None and ledger.value("BALAMT"):
+        closing = ofx_amount(ledger.value("BALAMT"), f"{name} line {ledger.line}", "BALAMT")
+    # Some banks (CBA) give each STMTTRN its running balance (ACCTBAL): then the statement
+    # checks itself, and the ledger balance, if any, must agree with the chain's end.
+    running = [t.value("ACCTBAL") for tl in el.findall("BANKTRANLIST")
+               for t in tl.findall("STMTTRN")]
+    if txs and all(running):
+        chain = running_balances(
+            [t.amount for t in txs],
+            [ofx_amount(r, f"{name} line {t.location.line}", "ACCTBAL")
+             for r, t in zip(running, txs, strict=True)])
+        if chain is not None and (closing is None or closing == chain[1]):
+            opening, closing = chain
+    if currency is None and len({t.currency for t in txs}) == 1:
+        currency = txs[0].currency if txs[0].currency != "XXX" else None
     return ParsedStatement(
         account=account,
         transactions=tuple(txs),
         currency=currency,
-        period_start=start,
-        period_end=end,
+        period_start=min(starts + [t.booking_date for t in txs], default=None),
+        period_end=max(ends + [t.booking_date for t in txs], default=None),
         # OFX gives no opening balance; derived from the closing one it would prove nothing.
-        opening_balance=None,
+        opening_balance=opening,
         closing_balance=closing,
     )
 
 
-def _transaction(
-    trn: Any, name: str, line: int | None, currency: str | None, encoding: str
-) -> ParsedTransaction:
-    where = f"{name} line {line}" if line else name
-    posted = _date(_text(trn, "DTPOSTED"), where)
+def transaction(trn: Element, name: str, currency: str | None) -> ParsedTransaction:
+    """One STMTTRN (also the cash entries of investment statements)."""
+    where = f"{name} line {trn.line}"
+    leaf = {c.tag: c.text for c in reversed(trn.children) if c.text}  # one pass, not ten finds
+    posted = ofx_date(leaf.get("DTPOSTED"), where)
     if posted is None:
         raise CorruptDocumentError(f"{where}: transaction without DTPOSTED")
-    payee = _text(trn, "NAME") or _text(trn, "PAYEE/NAME")
-    memo = _text(trn, "MEMO")
-    # CURRENCY means the amounts are in that currency; ORIGCURRENCY means already converted.
-    cur = _text(trn, "CURRENCY/CURSYM") or currency or ""
+    payee = leaf.get("NAME") or trn.value("PAYEE/NAME")
+    # CURRENCY means the amount is in that currency; ORIGCURRENCY means already converted.
+    cur = (trn.value("CURRENCY/CURSYM") if "CURRENCY" in leaf or trn.child("CURRENCY")
+           else None) or currency or ""
+    avail, user = leaf.get("DTAVAIL"), leaf.get("DTUSER")
     return ParsedTransaction(
         booking_date=posted,
-        value_date=_date(_text(trn, "DTAVAIL"), where) or _date(_text(trn, "DTUSER"), where),
-        amount=_amount(_text(trn, "TRNAMT"), where),
-        currency=cur.upper() or "XXX",
-        counterparty=clean(_fix(payee, encoding)),
-        description=clean(_fix(memo, encoding)),
-        bank_id=_text(trn, "FITID"),
-        type=_text(trn, "TRNTYPE"),
-        location=Location(line=line),
+        value_date=(ofx_date(avail, where) if avail else None) or (
+            ofx_date(user, where) if user else None),
+        amount=ofx_amount(leaf.get("TRNAMT"), where),
+        currency=cur.strip().upper() or "XXX",
+        counterparty=clean(payee),
+        description=clean(leaf.get("MEMO")),
+        bank_id=leaf.get("FITID"),
+        type=leaf.get("TRNTYPE"),
+        location=Location(line=trn.line),
     )

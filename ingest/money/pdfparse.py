@@ -15,10 +15,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from app.core.errors import CorruptDocumentError, EncryptedDocumentError, UnsupportedFormatError
+from app.core.errors import (
+    CorruptDocumentError,
+    EmptyDocumentError,
+    EncryptedDocumentError,
+    UnsupportedFormatError,
+)
 from app.core.months import MONTHS
 from ingest.money.amounts import AmountError, money, parse_amount, parse_date
 from ingest.money.balance import check_balance
+from ingest.money.conventions import UnreadableStatementError
 from ingest.money.pdfprofiles import BUILTIN_PDF_PROFILES, PdfProfile
 from ingest.money.text import clean
 from ingest.money.types import (
@@ -33,7 +39,10 @@ _IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,4})?)
 _KEYWORDS = re.compile(
     r"kontoauszug|account statement|bank statement|statement of account|kontostand|"
     r"opening balance|closing balance|saldo|relevé de compte|estratto conto|"
-    r"balance brought forward|balance carried forward",
+    r"balance brought forward|balance carried forward|previous balance|new balance|"
+    r"last month'?s balance|statement balance|minimum payment|payment due|credit limit|"
+    r"card statement|kreditkartenabrechnung|umsatzaufstellung|extracto|rekeningafschrift|"
+    r"afschrift|relevé|выписка|отчет по счету",
     re.IGNORECASE,
 )
 
@@ -75,12 +84,48 @@ def parse_pdf_text(pages: list[str], *, name: str = "statement.pdf",
         if not txs:
             continue
         sf = _file(full, txs, profile, name)
-        rank = (check_balance(sf.statements[0]).status == "ok", len(txs), -order)
+        ok = check_balance(sf.statements[0]).status == "ok"
+        if not ok and len(txs) > 1 and "dc" not in profile.line.groupindex \
+                and all(t.amount > 0 for t in sf.statements[0].transactions):
+            continue  # every amount unsigned and nothing proves the signs: not a reading
+        rank = (ok, len(txs), -order)
         if best is None or rank > best[0]:
             best = (rank, sf)
     if best is not None:
         return best[1]
-    raise UnsupportedFormatError(f"{name}: no transaction lines found by any PDF layout profile")
+    return _by_line_shape(pages, name)
+
+
+def _by_line_shape(pages: list[str], name: str) -> StatementFile:
+    """No profile reads the PDF: the generic reader of transaction-shaped lines
+    (`textexport`), whose result counts only when its signs are certain. A statement whose
+    lines nothing reads fails visibly (UnreadableStatementError), never as plain text."""
+    from dataclasses import replace
+
+    from ingest.money.textexport import parse_statement_text
+
+    starts, text_lines = [], []
+    for page in pages:
+        starts.append(len(text_lines))
+        text_lines.extend(page.splitlines())
+    try:
+        sf = parse_statement_text("\n".join(text_lines), name=name)
+    except (UnreadableStatementError, CorruptDocumentError) as exc:
+        raise UnreadableStatementError(str(exc)) from None
+    except EmptyDocumentError:
+        raise UnsupportedFormatError(f"{name}: no transaction lines found by any PDF layout "
+                                     "profile") from None
+
+    def place(line: int | None) -> Location:
+        if line is None:
+            return Location()
+        page = max(i for i, st in enumerate(starts) if st < line)
+        return Location(page=page + 1, line=line - starts[page])
+
+    stmts = tuple(replace(st, transactions=tuple(replace(t, location=place(t.location.line))
+                                                 for t in st.transactions))
+                  for st in sf.statements)
+    return replace(sf, format="pdf", profile="text-lines", statements=stmts)
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -230,20 +275,33 @@ def _file(full: str, txs: list[ParsedTransaction], profile: PdfProfile,
             raise CorruptDocumentError(f"{name}: {which} balance: {exc}") from exc
         return _signed(value, m, profile, f"{name}: {which} balance")
 
+    from dataclasses import replace
+
+    from ingest.money.textexport import card_owed
+
     iban = _IBAN.search(full)
     ident = iban.group(1).replace(" ", "") if iban else f"pdf:{profile.name}"
-    warnings = () if iban else (f"no IBAN found; filed under account {ident!r}",)
+    warnings = [] if iban else [f"no IBAN found; filed under account {ident!r}"]
+    opening, closing = bal(profile.opening, "opening"), bal(profile.closing, "closing")
+    card = profile.line.groupindex.get("dc") is None and card_owed(full, txs, [])
+    if card:  # a card statement printing what is owed: the holder's view is its negative
+        txs = [replace(t, amount=-t.amount) for t in txs]
+        opening = -opening if opening is not None else None
+        closing = -closing if closing is not None else None
+        warnings.append("card statement printing purchases positive: read as money out, and "
+                        "its balances as amounts owed")
     stmt = ParsedStatement(
         account=AccountRef(identifier=ident, institution=profile.institution,
-                           currency=txs[0].currency),
+                           currency=txs[0].currency, type="credit" if card else None),
         transactions=tuple(txs),
         currency=txs[0].currency,
         period_start=min(t.booking_date for t in txs),
         period_end=max(t.booking_date for t in txs),
-        opening_balance=bal(profile.opening, "opening"),
-        closing_balance=bal(profile.closing, "closing"),
+        opening_balance=opening,
+        closing_balance=closing,
     )
-    return StatementFile(format="pdf", statements=(stmt,), profile=profile.name, warnings=warnings)
+    return StatementFile(format="pdf", statements=(stmt,), profile=profile.name,
+                         warnings=tuple(warnings))
 
 
 def pdf_pages(data: bytes, *, name: str = "statement.pdf") -> list[str]:

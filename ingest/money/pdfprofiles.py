@@ -76,7 +76,8 @@ _EN_DATE = r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}"
 GENERIC_EN = PdfProfile(
     name="generic-en",
     line=re.compile(
-        rf"^(?P<date>{_EN_DATE})\s+(?P<text>.+?)\s+(?P<amount>{_AMT_DOT})"
+        rf"^(?P<date>{_EN_DATE})\s+(?:(?P<value_date>{_EN_DATE})\s+)?(?P<text>.+?)\s+"
+        rf"(?P<amount>{_AMT_DOT})"
         rf"(?:\s+(?P<balance>{_AMT_DOT}))?\s*$"
     ),
     date_formats=("%Y-%m-%d", "%m/%d/%Y"),

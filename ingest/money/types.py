@@ -1,4 +1,7 @@
-"""Typed results of statement parsing: accounts, statements, transactions with their location (pure)."""
+"""Typed results of statement parsing: accounts, statements, transactions with their location,
+and the investment side (securities, positions, investment transactions) (pure).
+
+Signs and statuses follow `ingest.money.conventions`."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-FORMATS = ("ofx", "camt053", "mt940", "csv", "pdf")
+FORMATS = ("ofx", "camt052", "camt053", "camt054", "mt940", "mt942", "qif", "csv", "xlsx", "pdf",
+           "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,60 @@ class ParsedTransaction:
 
 
 @dataclass(frozen=True, slots=True)
+class Security:
+    """A security as a statement names it. `key` is its identity across files: the ISIN, else
+    the CUSIP, else another scheme's id, else the ticker, else the name."""
+
+    key: str
+    name: str | None = None
+    ticker: str | None = None
+    isin: str | None = None
+    cusip: str | None = None
+    type: str | None = None  # stock | fund | bond | option | other
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Units of one security held in an account on a date, with price and value when given."""
+
+    security: str  # Security.key
+    as_of: date
+    units: Decimal
+    currency: str
+    unit_price: Decimal | None = None
+    market_value: Decimal | None = None
+    location: Location = field(default_factory=Location)
+
+
+INVESTMENT_KINDS = (
+    "buy", "sell", "reinvest", "dividend", "interest", "income", "capital_gain", "fee",
+    "tax", "transfer_in", "transfer_out", "split", "return_of_capital", "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InvestmentTransaction:
+    """A trade or income event. `units` is signed (+ into the account, - out); `cash` is the
+    signed effect on the account's cash (conventions: a buy is negative, a dividend positive,
+    a reinvestment zero); `amount` is the gross value of the event, unsigned."""
+
+    trade_date: date
+    kind: str  # one of INVESTMENT_KINDS
+    cash: Decimal
+    currency: str
+    security: str | None = None  # Security.key
+    units: Decimal | None = None
+    unit_price: Decimal | None = None
+    amount: Decimal | None = None
+    fees: Decimal | None = None
+    settle_date: date | None = None
+    description: str | None = None
+    bank_id: str | None = None
+    location: Location = field(default_factory=Location)
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedStatement:
     """A statement: one account over one period, with balances when the file gives them."""
 
@@ -80,13 +138,20 @@ class ParsedStatement:
     opening_balance: Decimal | None = None
     closing_balance: Decimal | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    positions: tuple[Position, ...] = ()
+    investments: tuple[InvestmentTransaction, ...] = ()
+    # Control totals the file itself states (MT942 :90C:/:90D:, a card statement's "purchases"
+    # and "payments" lines, a CSV trailer): money in, money out (negative), number of rows.
+    stated_in: Decimal | None = None
+    stated_out: Decimal | None = None
+    stated_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BalanceCheck:
     """Opening + sum(transactions) against closing for one statement."""
 
-    status: str  # ok | mismatch | unknown
+    status: str  # ok | mismatch | unverified (conventions.BALANCE_STATUSES)
     expected_closing: Decimal | None = None
     difference: Decimal | None = None  # closing - expected
 
@@ -108,7 +173,22 @@ class StatementFile:
     statements: tuple[ParsedStatement, ...]
     profile: str | None = None  # CSV/PDF layout profile used
     warnings: tuple[str, ...] = ()
+    securities: tuple[Security, ...] = ()
 
     @property
     def transaction_count(self) -> int:
         return sum(len(s.transactions) for s in self.statements)
+
+    @property
+    def investment_count(self) -> int:
+        return sum(len(s.investments) for s in self.statements)
+
+    @property
+    def position_count(self) -> int:
+        return sum(len(s.positions) for s in self.statements)
+
+    @property
+    def has_data(self) -> bool:
+        """Any transaction, trade or position: a statement file that yields none of them is a
+        failure (conventions: never a silent text-only import)."""
+        return bool(self.transaction_count or self.investment_count or self.position_count)

@@ -22,6 +22,7 @@ from app.core.protocols import Parser
 from app.core.types import ParseInput
 from ingest.limits import REJECTED_HINT, Limits
 from ingest.ocr import TesseractOcr
+from ingest.parsers.archive import ArchiveParser
 from ingest.parsers.chat import ChatParser
 from ingest.parsers.common import display_name
 from ingest.parsers.docx import DocxParser
@@ -56,6 +57,7 @@ def make_parsers(*, statement_options: CsvOptions | None = None,
         ImageParser(limits=limits),
         ChatParser(limits=limits),
         StatementParser(statement_options),
+        ArchiveParser(),
     )
 
 

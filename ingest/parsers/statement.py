@@ -1,34 +1,34 @@
-"""Bank statement parser adapter: OFX/QFX, CAMT.053, MT940, CSV exports and PDF statements.
+"""Bank, card and broker statement parser adapter: OFX/QFX/QBO, CAMT.052/053/054, MT940/MT942,
+QIF, CSV and other delimited exports, fixed-width text exports and PDF statements.
 
-Scores above the generic text/PDF parsers only when the content really is a statement (a known
-format, a CSV whose rows hold dates and amounts, a PDF whose text layer a layout profile reads).
+Never silent: a file that is recognisably a statement (a statement format, a CSV whose header or
+rows say so, a text export or PDF with statement wording and transaction lines) is claimed here
+with a score above the generic text/PDF parsers, and either parses into transactions, trades or
+positions, or fails with the reason in one line (an IngestError: the item is FAILED in the
+ledger, `status` and the web UI). It is never left to be indexed as plain text.
+
 The result carries the typed statement in `extras["statement"]` for the statement hook, and
 readable blocks (a header per statement, then groups of transaction lines citing their rows).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from app.core.errors import IngestError, UnsupportedFormatError
+from app.core.errors import EmptyDocumentError, IngestError
 from app.core.types import ParsedDocument, ParseInput, TextBlock
-from ingest.mediatypes import CAMT, CSV, MT940, OFX, PDF
+from ingest.mediatypes import CAMT, MT940, OFX, PDF
 from ingest.money.balance import check_balance
-from ingest.money.camt import camt_kind
+from ingest.money.conventions import UnreadableStatementError
 from ingest.money.csvprofiles import CsvOptions
 from ingest.money.detect import detect_format, parse_statement_file
 from ingest.money.types import ParsedStatement, ParsedTransaction, StatementFile
 from ingest.parsers.common import display_name
 
 LINES_PER_BLOCK = 20
-_DATE_CELL = re.compile(r"^\s*\"?(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.\d{1,2}\.)")
-_MONEY_CELL = re.compile(r"^\s*\"?[-+(]?\s*[\d.,' ]*\d[.,]\d{1,2}\)?-?\s*\"?\s*$")
 
 
 def owner_csv_options(profiles_file: Path, *, default_currency: str | None) -> CsvOptions:
@@ -43,19 +43,10 @@ def owner_csv_options(profiles_file: Path, *, default_currency: str | None) -> C
 
 
 def csv_looks_like_statement(data: bytes) -> bool:
-    """Most data rows have a date cell and an amount cell (cheap check on the first lines)."""
-    text = data[:16384].decode("utf-8", errors="replace")
-    lines = [ln for ln in text.splitlines()[:40] if ln.strip()]
-    if len(lines) < 2:
-        return False
-    from ingest.money.csvparse import sniff_delimiter
+    """A header naming a date and an amount column, or rows of dates and amounts."""
+    from ingest.money.csvsniff import looks_like_statement_csv
 
-    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sniff_delimiter(text)))
-    hits = sum(
-        1 for r in rows
-        if any(_DATE_CELL.match(c) for c in r) and any(_MONEY_CELL.match(c) for c in r)
-    )
-    return hits >= max(1, (len(rows) - 1) // 2)
+    return looks_like_statement_csv(data)
 
 
 class StatementParser:
@@ -78,18 +69,26 @@ class StatementParser:
     def score(self, inp: ParseInput) -> int | None:
         hinted = inp.item.hints.get("kind") == "statement"
         name = inp.item.name or inp.item.origin
-        fmt = detect_format(inp.data[:8192] if inp.media_type != PDF else inp.data, name,
+        fmt = detect_format(inp.data if inp.media_type == PDF else inp.data[:8192], name,
                             inp.media_type)
-        if inp.media_type in (OFX, MT940) or fmt in ("ofx", "mt940", "camt053"):
+        if inp.media_type in (OFX, MT940, CAMT) or fmt in ("ofx", "mt940", "camt", "qif"):
             return 60
-        if inp.media_type == CAMT or fmt == "camt":
-            # camt.052/054 are claimed to say clearly why they are not imported.
-            return 60 if camt_kind(inp.data) else None
-        if inp.media_type == CSV or fmt == "csv":
+        if fmt == "csv":
             return 40 if hinted or csv_looks_like_statement(inp.data) else None
+        if fmt == "xlsx":
+            from ingest.money.xlsx import looks_like_statement_xlsx
+
+            return 40 if hinted or looks_like_statement_xlsx(inp.data, name=name) else None
+        if fmt == "text":
+            from ingest.money.textexport import looks_like_text_export
+
+            return 35 if hinted or looks_like_text_export(inp.data) else None
         if inp.media_type == PDF:
             result = self._parsed(inp)
-            return 30 if isinstance(result, StatementFile) else None
+            # A PDF that reads as a statement, or that is one (statement wording and lines of
+            # dates and amounts) but no layout reads: claimed, so that it fails visibly.
+            if isinstance(result, StatementFile | UnreadableStatementError):
+                return 30
         return None
 
     def _parsed(self, inp: ParseInput) -> StatementFile | IngestError:
@@ -123,7 +122,7 @@ def _period(stmt: ParsedStatement) -> str:
 
 
 def _unit(fmt: str) -> str:
-    return "row" if fmt == "csv" else "line"
+    return "row" if fmt in ("csv", "xlsx") else "line"
 
 
 def tx_line(tx: ParsedTransaction) -> str:
@@ -150,12 +149,33 @@ def _groups(txs: tuple[ParsedTransaction, ...]) -> list[tuple[ParsedTransaction,
     return out
 
 
+def _investment_blocks(sf: StatementFile, stmt: ParsedStatement,
+                       heading: str) -> list[TextBlock]:
+    """Positions and investment transactions as readable lines, citing their place."""
+    from ingest.money.invtext import investment_lines, position_lines
+
+    unit = _unit(sf.format)
+    names = {s.key: s for s in sf.securities}
+    out = []
+    for kind, lines in (("positions", position_lines(stmt, names)),
+                        ("investments", investment_lines(stmt, names))):
+        for start in range(0, len(lines), LINES_PER_BLOCK):
+            group = lines[start:start + LINES_PER_BLOCK]
+            text = "\n".join(f"[{unit} {n}] {t}" if n else t for n, t in group)
+            nums = [n for n, _ in group if n]
+            out.append(TextBlock(text=text, heading=f"{heading} {kind}", kind="table",
+                                 meta={"rows": [min(nums), max(nums)]} if nums else {}))
+    return out
+
+
 def statement_document(sf: StatementFile, *, name: str) -> ParsedDocument:
-    """The readable side of a statement file: header blocks and transaction-line blocks."""
-    if sf.transaction_count == 0 and all(
-        s.opening_balance is None and s.closing_balance is None for s in sf.statements
-    ):
-        raise UnsupportedFormatError(f"{name}: statement file without transactions or balances")
+    """The readable side of a statement file: header blocks and transaction-line blocks.
+
+    Raises EmptyDocumentError when the file yields no transaction, trade or position: a
+    statement that imports nothing is a failure, never an empty success."""
+    if not sf.has_data:
+        raise EmptyDocumentError(f"{name}: statement file without any transaction, trade or "
+                                 "position")
     blocks: list[TextBlock] = []
     checks = []
     for i, stmt in enumerate(sf.statements, start=1):
@@ -192,6 +212,7 @@ def statement_document(sf: StatementFile, *, name: str) -> ParsedDocument:
                 page=min(pages) if pages else None,
                 meta={"rows": [min(nums), max(nums)]} if nums else {},
             ))
+        blocks.extend(_investment_blocks(sf, stmt, heading))
     ends = [s.period_end for s in sf.statements if s.period_end]
     occurred = datetime.combine(max(ends), time(), tzinfo=UTC) if ends else None
     first = sf.statements[0]
@@ -209,6 +230,8 @@ def statement_document(sf: StatementFile, *, name: str) -> ParsedDocument:
             "profile": sf.profile,
             "accounts": sorted({s.account.masked for s in sf.statements}),
             "transactions": sf.transaction_count,
+            "investments": sf.investment_count,
+            "positions": sf.position_count,
             "statements": len(sf.statements),
             "balance_checks": checks,
             "warnings": list(sf.warnings),

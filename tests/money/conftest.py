@@ -14,6 +14,7 @@ def bank_run(clean_db, tmp_path: Path):
     from ingest.money.categories import BUILTIN_RULES
     from ingest.money.csvprofiles import CsvOptions
     from ingest.money.hook import StatementHook
+    from ingest.parsers.archive import ArchiveParser
     from ingest.parsers.statement import StatementParser
     from ingest.parsers.text import TextParser
     from ingest.pipeline import IngestOptions, Pipeline
@@ -24,7 +25,8 @@ def bank_run(clean_db, tmp_path: Path):
     def _run(folder: Path, name: str = "bank"):
         pipeline = Pipeline(
             clean_db, embedder=embedder,
-            parsers=[TextParser(), StatementParser(CsvOptions(default_currency="EUR"))],
+            parsers=[TextParser(), StatementParser(CsvOptions(default_currency="EUR")),
+                     ArchiveParser()],
             hooks=[StatementHook(BUILTIN_RULES)],
             options=IngestOptions(originals_dir=tmp_path / "originals"),
         )

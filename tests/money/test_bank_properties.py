@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ingest.money.amounts import parse_amount, sniff_decimal
@@ -67,6 +67,9 @@ tx_strategy = st.builds(
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(txs=st.lists(tx_strategy, min_size=1, max_size=25), german=st.booleans())
 def test_csv_round_trip_through_sniffing(txs: list[Tx], german: bool) -> None:
+    # A file whose amounts are all positive is refused (nothing says which are money out);
+    # test_bank_csv checks that refusal.
+    assume(any(t.amount < 0 for t in txs) or len(txs) == 1)
     data = csv_signed(txs, german=german, encoding="cp1252" if german else "utf-8")
     stmt = parse_csv(data, name="p.csv", options=CsvOptions()).statements[0]
     assert [t.amount for t in stmt.transactions] == [t.amount for t in txs]

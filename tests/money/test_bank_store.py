@@ -128,8 +128,9 @@ def test_bad_files_fail_one_by_one_and_leave_earlier_data_untouched(bank_run, fo
     (folder / "broken.csv").write_text(
         "Date,Description,Amount\n2026-01-05,Bakery,-2.40\n2026-01-06,Bakery,-2.4x0\n",
         encoding="utf-8")
-    (folder / "weird.csv").write_text("Tag;Wer;Wieviel\n05.01.2026;Bakery;-2,40\n"
-                                      "06.01.2026;Bakery;-3,10\n", encoding="utf-8")
+    # Two amount columns, neither named nor signed: recognisably a statement, not mappable.
+    (folder / "weird.csv").write_text("Tag;Wer;Wieviel;Noch\n05.01.2026;Bakery;2,40;\n"
+                                      "06.01.2026;Bakery;;3,10\n", encoding="utf-8")
     off = Acct("777", _january(), closing=D("1.00"))
     (folder / "off.sta").write_bytes(mt940([off]))
     report = bank_run(folder)
@@ -138,7 +139,8 @@ def test_bad_files_fail_one_by_one_and_leave_earlier_data_untouched(bank_run, fo
     assert set(problems) == {"good.ofx", "broken.csv", "weird.csv"}
     assert "truncated" in problems["good.ofx"]
     assert "row 3" in problems["broken.csv"] and "'-2.4x0'" in problems["broken.csv"]
-    assert "'Tag', 'Wer', 'Wieviel'" in problems["weird.csv"]
+    assert "Tag (date), Wer (text), Wieviel (amount), Noch (amount)" in problems["weird.csv"]
+    assert "sample row" in problems["weird.csv"]
     # earlier data untouched; the mismatched statement is stored and flagged, not hidden
     assert _count(clean_db, Transaction) == stored + 6
     with clean_db.session() as s:

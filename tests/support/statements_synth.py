@@ -243,3 +243,16 @@ def random_history(*, start: date, days: int, seed: int = 1, per_day: float = 2.
                           ref=f"{account}-{n}"))
             n += 1
     return out
+
+
+def qif(accounts: Sequence[Acct]) -> bytes:
+    """QIF with one !Account block and !Type:Bank section per account (M/D/Y dates)."""
+    out = []
+    for a in accounts:
+        out += ["!Account", f"N{a.number}", "TBank", "^", "!Type:Bank"]
+        for t in a.txs:
+            out += [f"D{t.day:%m/%d/%Y}", f"T{t.amount:.2f}", f"P{t.payee}"]
+            if t.memo:
+                out.append(f"M{t.memo}")
+            out.append("^")
+    return ("\n".join(out) + "\n").encode("utf-8")

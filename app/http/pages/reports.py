@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.http.deps import RuntimeDep
 from app.http.rendering import render
-from app.services import money
+from app.services import holdings, money
 from app.services import report as reports
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,7 @@ def reports_page(request: Request, rt: RuntimeDep, q: str = "") -> HTMLResponse:
         "default_month": default_month, "default_week": default_week,
         "title": "Reports", "reports": reports.list_reports(rt, limit=LISTED), "q": q,
         "result": result, "not_money": bool(q.strip()) and result is None,
-        "examples": EXAMPLES})
+        "examples": EXAMPLES, "holdings": holdings.portfolio(rt).to_json()})
 
 
 @router.post("/reports/build")
