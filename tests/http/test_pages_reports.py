@@ -53,7 +53,7 @@ def test_period_page_no_data_trend_heading_and_neighbours(hh_client):
     page = client.get("/reports/period", params={"month": "2026-10"})
     assert page.status_code == 200
     text = html.unescape(page.text)
-    assert "usual (median of 2 earlier periods)" in text
+    assert "Usual: the median of the 2 earlier periods your statements cover." in text
     trend = text.index("<h2>Spending over time</h2>")
     assert trend < text.index("<h2>Flagged items</h2>")
     assert re.search(r'<section class="report-flags">\s*<h2>Flagged items</h2>\s*(<p>|<ol)', text)
