@@ -2,7 +2,7 @@
 status "unknown" becomes "unverified" (a statement without balances is not a mismatch)
 
 Revision ID: 0007_investments
-Revises: 0006_conversations
+Revises: 0007_evidence
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_investments"
-down_revision: str | Sequence[str] | None = "0006_conversations"
+down_revision: str | Sequence[str] | None = "0007_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
