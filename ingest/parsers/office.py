@@ -29,6 +29,9 @@ from ingest.unstructured_offline import ensure_offline_unstructured
 SCORE = 3
 
 
+# unstructured's partitioners are named by module path, not imported: importing one pulls in
+# pandas, openpyxl and most of unstructured (seconds), so it happens at the first such file. They
+# are also optional at run time (`needs`), and `_available` checks that without importing them.
 @dataclass(frozen=True, slots=True)
 class _Format:
     label: str

@@ -1,12 +1,12 @@
 """Source registry: build sources from `sources.toml` entries or from paths given on the CLI.
 
-Each kind registers a factory taking the entry's table (name, kind, and kind-specific keys) in
-`SOURCE_FACTORIES`. Factories import their module lazily so unused kinds cost nothing.
+Each kind has a factory taking the entry's table (name, kind, and kind-specific keys) in
+`SOURCE_FACTORIES`. Factories import their module inside the function so unused kinds (IMAP's
+imaplib, the chat parsers) cost nothing at import time.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,20 +29,50 @@ def _folder(entry: Mapping[str, Any]) -> Source:
     )
 
 
+def _mbox(entry: Mapping[str, Any]) -> Source:
+    from ingest.sources.mbox import from_config
+
+    return from_config(entry)
+
+
+def _maildir(entry: Mapping[str, Any]) -> Source:
+    from ingest.sources.maildir import from_config
+
+    return from_config(entry)
+
+
+def _imap(entry: Mapping[str, Any]) -> Source:
+    from ingest.sources.imap import from_config
+
+    return from_config(entry)
+
+
+def _chat(entry: Mapping[str, Any]) -> Source:
+    from ingest.sources.chat import from_config
+
+    return from_config(entry)
+
+
 SOURCE_FACTORIES: dict[str, Callable[[Mapping[str, Any]], Source]] = {
-    "folder": _folder,
-    "mbox": lambda e: importlib.import_module("ingest.sources.mbox").from_config(e),
-    "maildir": lambda e: importlib.import_module("ingest.sources.maildir").from_config(e),
-    "imap": lambda e: importlib.import_module("ingest.sources.imap").from_config(e),
-    "chat": lambda e: importlib.import_module("ingest.sources.chat").from_config(e),
+    "folder": _folder, "mbox": _mbox, "maildir": _maildir, "imap": _imap, "chat": _chat,
 }
 
+
+def _mail_store(path: Path) -> Source | None:
+    from ingest.sources.mbox import recognise_mail_path
+
+    return recognise_mail_path(path)
+
+
+def _chat_export(path: Path) -> Source | None:
+    from ingest.sources.chat import recognise_chat_path
+
+    return recognise_chat_path(path)
+
+
 # Recognisers for paths named on the command line, tried in order; the first that returns a
-# Source wins (mail stores register here: a maildir folder, an mbox file ...).
-PATH_RECOGNISERS: list[Callable[[Path], Source | None]] = [
-    lambda p: importlib.import_module("ingest.sources.mbox").recognise_mail_path(p),
-    lambda p: importlib.import_module("ingest.sources.chat").recognise_chat_path(p),
-]
+# Source wins (a maildir folder, an mbox file, a messenger export ...).
+PATH_RECOGNISERS: list[Callable[[Path], Source | None]] = [_mail_store, _chat_export]
 
 
 @dataclass(frozen=True, slots=True)
