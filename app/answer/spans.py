@@ -110,8 +110,8 @@ def best_span(passage: str, text: str, *, max_sentences: int = MAX_SENTENCES) ->
         return None
     sets = [terms(passage[s:e]) & wanted for s, e in bounds]
     df: dict[str, int] = {}
-    for found in sets:
-        for t in found:
+    for matched in sets:
+        for t in matched:
             df[t] = df.get(t, 0) + 1
     if not df:
         return None

@@ -104,13 +104,11 @@ def dates_in(text: str) -> tuple[date, ...]:
     for m in _DATES[0].finditer(text):
         _add_date(out, int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in _DATES[1].finditer(text):
-        year = int(m.group(3))
-        _add_date(out, year + 2000 if year < 100 else year, int(m.group(2)), int(m.group(1)))
+        short = int(m.group(3))
+        _add_date(out, short + 2000 if short < 100 else short, int(m.group(2)), int(m.group(1)))
     for m in _NAMED_DATE.finditer(text):
-        if m.group(1):
-            day, month, year = m.group(1), m.group(2), m.group(3)
-        else:
-            month, day, year = m.group(4), m.group(5), m.group(6)
+        day, month, year = (m.group(1, 2, 3) if m.group(1) else
+                            (m.group(5), m.group(4), m.group(6)))
         _add_date(out, int(year), MONTHS[month.lower()], int(day))
     return tuple(dict.fromkeys(out))
 
