@@ -23,4 +23,6 @@ RUN pip install --constraint constraints-docker.txt ".[bge]"
 RUN useradd --create-home --uid 1000 homerag && mkdir -p /data && chown homerag /data
 USER homerag
 EXPOSE 8000
+# Listening on 0.0.0.0 needs at least one user, or serve refuses to start (one line in the log):
+#   docker run -it --rm -v homerag-data:/data homerag:latest homerag user add NAME
 CMD ["homerag", "serve", "--host", "0.0.0.0", "--port", "8000"]
