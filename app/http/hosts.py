@@ -56,7 +56,7 @@ def exposed(policy: HttpPolicy, scope: dict[str, Any]) -> bool:
     came in on another interface."""
     if policy.bind is not None:
         return not is_loopback(policy.bind)
-    server = scope.get("server")
+    server: Any = scope.get("server")
     return bool(server) and not is_loopback(str(server[0]))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +83,7 @@ def parse_ip(value: str | None) -> Any:
         return None
 
 
-def header(scope: dict[str, Any], name: bytes) -> str | None:
+def header(scope: Mapping[str, Any], name: bytes) -> str | None:
     """The first value of one request header (latin-1, as HTTP headers are)."""
     for key, value in scope.get("headers") or ():
         if key == name:
@@ -91,13 +91,13 @@ def header(scope: dict[str, Any], name: bytes) -> str | None:
     return None
 
 
-def client_ip(scope: dict[str, Any]) -> str:
+def client_ip(scope: Mapping[str, Any]) -> str:
     """The client's address, after the trusted-proxy rewrite (ForwardedMiddleware)."""
     client = scope.get("client")
     return str(client[0]) if client else ""
 
 
-def request_origin(scope: dict[str, Any]) -> str:
+def request_origin(scope: Mapping[str, Any]) -> str:
     """'http://localhost:8000': the origin the browser sees this request go to."""
     host = (header(scope, b"host") or "").strip().lower()
     scheme = scope.get("scheme", "http")
@@ -108,7 +108,7 @@ def request_origin(scope: dict[str, Any]) -> str:
     return f"{scheme}://{host}"
 
 
-def is_https(scope: dict[str, Any]) -> bool:
+def is_https(scope: Mapping[str, Any]) -> bool:
     return scope.get("scheme") in ("https", "wss")
 
 
