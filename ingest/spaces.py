@@ -342,6 +342,15 @@ def embedder_for_space(space: EmbeddingSpace, settings: Settings) -> Embedder:
             max_length=settings.embed_max_length,
             backend=settings.embed_backend,
         )
+    elif space.embedder == "sentence-transformers":
+        from ingest.embedders.st import SentenceTransformerEmbedder
+
+        # The model's directory is recorded in the model id (before the fingerprint).
+        query = parse_qs(urlsplit(space.model_id).query)
+        emb = SentenceTransformerEmbedder(
+            space.model_id.split("#", 1)[0], device=settings.embed_device,
+            batch_size=settings.embed_batch_size, max_length=settings.embed_max_length,
+            sparse="none" if query.get("sparse") == ["none"] else "lexical")
     else:
         raise InvalidInputError(
             f"embedding space {space.name}: unknown embedder {space.embedder!r}"

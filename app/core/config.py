@@ -45,7 +45,7 @@ def default_data_dir() -> Path:
     return path
 
 
-EmbedderName = Literal["auto", "bge-m3", "lexical-hash"]
+EmbedderName = Literal["auto", "bge-m3", "lexical-hash", "sentence-transformers"]
 
 
 class Settings(BaseSettings):
@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     embed_backend: Literal["fast", "flag"] = Field(
         default="fast", description="fast: homerag's GPU path; flag: FlagEmbedding (reference)."
     )
+    # Embedding queue (ingest/queue.py): ingest stores chunks without vectors and `homerag
+    # worker` processes (any host, any GPU) embed them; off: ingest embeds in-process.
+    embed_queue: bool = Field(default=False, description="Leave embedding to `homerag worker`.")
+    embed_lease_s: float = Field(default=120.0, ge=1, le=86400, description="A worker's claim "
+                                 "on a batch; renewed while it lives, taken over when it dies.")
+    embed_max_attempts: int = Field(default=5, ge=1, le=100, description="Tries of one text "
+                                    "before it is listed as failed.")
 
     # -- retrieval ----------------------------------------------------------------------------
     top_k: int = Field(default=8, ge=1, le=100)
@@ -144,6 +151,9 @@ class Settings(BaseSettings):
     report_llm_base_url: str | None = None
     report_llm_model: str | None = None
     prompts_dir: Path | None = Field(default=None, description="Override the bundled prompts/.")
+    llm_prices: Path | None = Field(
+        default=None, description="TOML of prices per million tokens by model, for the cost "
+        "figures of `homerag status --usage` and /metrics (default: data_dir/prices.toml).")
 
     # -- serving ------------------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -187,7 +197,7 @@ class Settings(BaseSettings):
     smtp_to: str | None = Field(default=None, description="Comma-separated recipients.")
 
     @field_validator("data_dir", "sources_file", "prompts_dir", "statement_profiles_file",
-                     "category_rules_file", "backup_dir", mode="after")
+                     "category_rules_file", "backup_dir", "llm_prices", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -263,6 +273,10 @@ class Settings(BaseSettings):
     @property
     def resolved_category_rules_file(self) -> Path:
         return self.category_rules_file or (self.data_dir / "categories.toml")
+
+    @property
+    def resolved_llm_prices_file(self) -> Path:
+        return self.llm_prices or (self.data_dir / "prices.toml")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -4,6 +4,9 @@
   weights are present or downloadable. torch/FlagEmbedding are imported inside its adapter only.
 - "lexical-hash": a deterministic hashed-token embedder for offline demos and tests. Lexical,
   not semantic, and shown as such.
+- "sentence-transformers": any sentence-transformers model from a local directory
+  (HOMERAG_EMBED_MODEL=/path), dense from the model, sparse from the lexical hashing
+  (ingest/embedders/st.py). For owners without a spare GPU.
 - "auto": the embedder that built the active index if there is one; else BGE-M3 if usable;
   else lexical-hash (with a notice).
 """
@@ -41,6 +44,17 @@ def make_bge_m3(settings: Settings) -> Embedder:
     )
 
 
+def make_sentence_transformer(settings: Settings, model: str | None = None) -> Embedder:
+    from ingest.embedders.st import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(
+        model or settings.embed_model,
+        device=settings.embed_device,
+        batch_size=settings.embed_batch_size,
+        max_length=settings.embed_max_length,
+    )
+
+
 def bge_m3_usable(settings: Settings) -> bool:
     try:
         from ingest.embedders.bge_m3 import bge_m3_available
@@ -59,10 +73,14 @@ def make_embedder(settings: Settings, *, active_embedder: str | None = None) -> 
         return make_lexical()
     if choice == "bge-m3":
         return make_bge_m3(settings)
+    if choice == "sentence-transformers":
+        return make_sentence_transformer(settings)
     if choice != "auto":  # pragma: no cover - validated by Settings
         raise ConfigError(f"HOMERAG_EMBEDDER: unknown embedder {choice!r}")
     if active_embedder == "lexical-hash":
         return make_lexical()
+    if active_embedder == "sentence-transformers":
+        return make_sentence_transformer(settings)
     if bge_m3_usable(settings):
         return make_bge_m3(settings)
     if active_embedder == "bge-m3":
