@@ -20,6 +20,7 @@ from app.core.models.core import (
 from app.core.models.evidence import Evidence
 from app.core.models.mail import MessageCopy
 from app.core.models.money import Account, Report, Statement, Transaction, TransactionOccurrence
+from app.core.models.queue import EmbeddingJob, EmbeddingPending, EmbeddingWorker
 from app.core.models.scheduler import SchedulerJob
 from app.core.models.users import ApiToken, User, UserSession
 
@@ -34,7 +35,10 @@ __all__ = [
     "Conversation",
     "ConversationTurn",
     "Document",
+    "EmbeddingJob",
+    "EmbeddingPending",
     "EmbeddingSpace",
+    "EmbeddingWorker",
     "Evidence",
     "IngestItem",
     "IngestRun",

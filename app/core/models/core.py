@@ -282,6 +282,11 @@ class Answer(Base):
     )
     latency_ms: Mapped[float | None] = mapped_column(Float)
     llm_ms: Mapped[float | None] = mapped_column(Float)
+    # What the model reported (the OpenAI usage block, summed over tool rounds) and how long
+    # the first answer token took: cost per model and month, prefill/generation speed.
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    first_token_ms: Mapped[float | None] = mapped_column(Float)
     error_code: Mapped[str | None] = mapped_column(String(40))
     meta: Mapped[dict[str, Any]] = mapped_column(
         "metadata", JSONB, server_default=sql_text("'{}'::jsonb")
