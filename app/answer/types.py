@@ -209,6 +209,10 @@ class AnswerResult:
     prompt_sha256: str | None = None
     timings: Mapping[str, float] = field(default_factory=dict)
     tool_calls: Sequence[ToolTrace] = ()
+    # Money answers: the filters the question was read as ("payee ~ bike", "period 2026-10"),
+    # and figures in the answer that no computed result or offered source contains.
+    filters: Sequence[str] = ()
+    unverified_figures: Sequence[str] = ()
 
     def to_json(self) -> dict[str, Any]:
         """`{answer, mode, citations: [{n, chunk_id, document_id, path, title, page, text}]}` + extras."""
@@ -225,6 +229,8 @@ class AnswerResult:
             "prompt": {"name": self.prompt_name, "sha256": self.prompt_sha256},
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "tool_calls": [t.to_json() for t in self.tool_calls],
+            "filters": list(self.filters),
+            "unverified_figures": list(self.unverified_figures),
             # Every passage offered, numbered as the answer's markers are (cited ones first).
             "offered": [b.to_json() for b in self.offered],
         }

@@ -16,7 +16,9 @@ def _print_sources(result: Any) -> None:
     if result.mode == "retrieval-only":
         click.echo(click.style("retrieval-only", fg="yellow", bold=True)
                    + f": {result.notice}" if result.notice else "")
-    elif result.uncited:
+    elif result.notice:  # a money answer's filters, figures to check, a cut-off answer
+        click.echo(click.style("note", fg="yellow", bold=True) + f": {result.notice}")
+    if result.uncited and result.mode != "retrieval-only":
         click.echo(click.style("uncited", fg="yellow", bold=True)
                    + ": the answer cites none of the passages it was given; check it yourself.")
     if not result.citations:

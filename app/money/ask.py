@@ -1,23 +1,33 @@
-"""Money questions for `ask`: deterministic answers without an LLM, and the tools for one.
+"""Money questions for `ask`: the service decides money intent here, never the model.
 
-- `answer_money_question(question, session, today=...)` parses the question (English/German),
-  runs the typed queries and returns an `AnswerResult` whose every line cites the transactions
-  behind it; None when the question is not a money question (the caller then retrieves).
-- `money_tools(session, today=...)` are the OpenAI-style tools for the LLM path (`tools.py`).
+- `plan_money_question(question, session, today=...)` reads the question (English/German) into
+  filters, finds the reading that matches rows (`facts.resolve`) and computes the cited answer;
+  None when it is not a money question. A plan whose filters match nothing has no answer: the
+  caller answers from the documents and says so (`MoneyPlan.no_match_notice`).
+- Without an LLM the plan's computed answer is the answer (`MoneyPlan.computed`); with one, the
+  model only words it: `MoneyPlan.citables()` are the computed result and its statement rows as
+  context blocks, and `checked_llm_answer` flags any figure in its text that they do not hold.
+- `answer_money_question(question, session, today=...)`: the deterministic answer in one call.
+- `money_tools(session, today=...)`: OpenAI-style tools for questions the service does not read
+  as money questions (holdings: `holdings_tools.py`; transactions: `tools.py`).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from app.answer.types import AnswerResult, Citation, ContextBlock
+from app.answer.types import AnswerResult, Citable, Citation, ContextBlock
 from app.core.models import Transaction
 from app.money.evidence import ASKS_FOR_EVIDENCE, with_evidence
-from app.money.facts import MoneyAnswer, execute, known_vocabulary, tx_citable
-from app.money.nlq import parse_money_question
+from app.money.facts import MoneyAnswer, Reading, execute, known_vocabulary, resolve, tx_citable
+from app.money.figures import unverified_figures
+from app.money.nlq import HOLDINGS, MoneyQuery, filter_phrases, parse_money_question
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -25,6 +35,10 @@ if TYPE_CHECKING:
     from app.answer.tools import Tool
 
 NOTICE = "Computed from your imported bank statements (no language model involved)."
+NO_STATEMENTS = ("I can't answer money questions yet: no bank statements have been imported. "
+                 "Add OFX, CAMT.053, MT940, CSV or PDF statements to a source and run "
+                 "`homerag ingest`.")
+COMPUTED_PATH = "homerag: computed from your bank statements"
 
 
 def markers(numbers: list[int]) -> str:
@@ -44,10 +58,11 @@ def markers(numbers: list[int]) -> str:
     return "".join(out)
 
 
-def to_answer(result: MoneyAnswer) -> AnswerResult:
-    """Number the cited transactions in order of appearance and write the answer text."""
+def to_answer(result: MoneyAnswer, *, start: int = 1) -> AnswerResult:
+    """Number the cited transactions in order of appearance (from `start`) and write the
+    answer text."""
     order = result.cited_ids()
-    number = {tx_id: n for n, tx_id in enumerate(order, start=1)}
+    number = {tx_id: n for n, tx_id in enumerate(order, start=start)}
     lines = []
     for i, fact in enumerate(result.lines):
         cited = [number[t] for t in fact.ids if t in number]
@@ -64,27 +79,137 @@ def to_answer(result: MoneyAnswer) -> AnswerResult:
                         uncited=not citations, notice=NOTICE, offered=blocks)
 
 
-def answer_money_question(question: str, session: Session, *, today: date) -> AnswerResult | None:
-    """A cited, computed answer to a money question; None when it is not one we can parse."""
-    categories, merchants = known_vocabulary(session)
-    mq = parse_money_question(question, today=today, categories=categories, merchants=merchants)
-    if mq is None:
+def _has_transactions(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Transaction)))
+
+
+@dataclass(frozen=True)
+class MoneyPlan:
+    """How a money question is answered: the reading that ran and its computed answer.
+
+    reading: None when no statements are imported at all. computed: the cited answer
+    (numbered from 1), None when the filters match no transaction."""
+
+    question: str
+    query: MoneyQuery
+    reading: Reading | None
+    computed: MoneyAnswer | None
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        """'payee ~ bike', 'period 2026-10' ... as run, and the words no row mentions."""
+        mq = self.reading.query if self.reading else self.query
+        out = filter_phrases(mq)
+        if self.reading and self.reading.ignored:
+            out.append("not in any transaction: " + ", ".join(self.reading.ignored))
+        return tuple(out)
+
+    @property
+    def no_match_notice(self) -> str:
+        if self.reading is None:
+            return "No bank statements are imported, so this was answered from the documents"
+        return (f"No imported transaction matches ({'; '.join(self.filters)}), so this was "
+                "answered from the documents")
+
+    def answer(self, session: Session, *, start: int = 1) -> AnswerResult:
+        """The computed answer, its transactions numbered from `start` (with the linked
+        receipts and invoices when the question asks for them)."""
+        assert self.computed is not None
+        result = to_answer(self.computed, start=start)
+        if ASKS_FOR_EVIDENCE.search(self.question):  # "show me the invoice for this charge"
+            result = with_evidence(session, result)
+        return replace(result, filters=self.filters,
+                       notice=f"{NOTICE} Filters: {'; '.join(self.filters) or 'none'}.")
+
+    def citables(self, session: Session) -> list[Citable]:
+        """What the model is given to word: the computed result first ([1], its markers point
+        at the rows), then the statement rows and linked documents it cites ([2] ...)."""
+        det = self.answer(session, start=2)
+        head = ("Computed by homerag from the imported bank statements for this question "
+                f"(filters: {'; '.join(self.filters) or 'none'}). These figures are exact: "
+                "quote them as they are, never add amounts in different currencies, cite the "
+                "numbered rows.\n")
+        summary = Citable(text=head + det.answer, path=COMPUTED_PATH,
+                          title="Computed from your bank statements", kind="computed")
+        return [summary, *(b.citable for b in sorted(det.offered, key=lambda b: b.n))]
+
+
+def plan_money_question(question: str, session: Session, *, today: date,
+                        money_query: MoneyQuery | None = None,
+                        llm: bool = False) -> MoneyPlan | None:
+    """The plan for a money question (`money_query`: one already read, e.g. a follow-up's
+    carried filters); None when the question is not about transactions (with `llm`, holdings
+    questions are left to the model's holdings tools)."""
+    if money_query is None and llm and HOLDINGS.search(question):
         return None
-    if not session.scalar(select(func.count()).select_from(Transaction)):
-        return AnswerResult(
-            answer="I can't answer money questions yet: no bank statements have been imported. "
-                   "Add OFX, CAMT.053, MT940, CSV or PDF statements to a source and run "
-                   "`homerag ingest`.", mode="retrieval-only", uncited=True, notice=NOTICE)
-    answer = to_answer(execute(session, mq, today=today, question=question))
-    if ASKS_FOR_EVIDENCE.search(question):  # "show me the invoice for this charge"
-        answer = with_evidence(session, answer)
-    return answer
+    if money_query is None:
+        categories, merchants = known_vocabulary(session)
+        money_query = parse_money_question(question, today=today, categories=categories,
+                                           merchants=merchants)
+    if money_query is None:
+        return None
+    if not _has_transactions(session):
+        return MoneyPlan(question, money_query, None, None)
+    reading = resolve(session, money_query)
+    computed = (execute(session, reading.query, today=today, question=question)
+                if reading.matched else None)
+    return MoneyPlan(question, money_query, reading, computed)
 
 
-def money_tools(session: Session, *, today: date) -> list[Tool]:
+def answer_money_question(question: str, session: Session, *, today: date) -> AnswerResult | None:
+    """A cited, computed answer to a money question; None when it is not one we can parse.
+    (Filters that match nothing answer "No transactions match"; the service answers such
+    questions from the documents instead.)"""
+    plan = plan_money_question(question, session, today=today)
+    if plan is None:
+        return None
+    if plan.reading is None:
+        return AnswerResult(answer=NO_STATEMENTS, mode="retrieval-only", uncited=True,
+                            notice=NOTICE)
+    if plan.computed is None:
+        plan = replace(plan, computed=execute(session, plan.reading.query, today=today,
+                                              question=question))
+    return plan.answer(session)
+
+
+def checked_answer(result: AnswerResult, *, sources: Iterable[str],
+                   filters: Iterable[str] = (), notice: str | None = None) -> AnswerResult:
+    """A model's answer with the figures no source holds flagged (`unverified_figures` and a
+    notice), the filters it was computed with, and `notice` put first."""
+    notices = [n for n in (notice, result.notice) if n]
+    flagged: list[str] = []
+    if result.mode == "llm":
+        texts = [*sources, *(b.citable.text for b in result.offered)]
+        flagged = unverified_figures(result.answer, texts)
+        if flagged:
+            notices.append("These figures are not in the computed results or the sources the "
+                           f"model was given; check them: {', '.join(flagged)}")
+    return replace(result, filters=tuple(filters) or tuple(result.filters),
+                   unverified_figures=tuple(flagged), notice="; ".join(notices) or None)
+
+
+def money_tools(session: Session, *, today: date, recorded: list[str] | None = None,
+                ) -> list[Tool]:
     """The OpenAI-style money tools bound to this session (`app.money.tools`: transactions;
-    `app.money.holdings_tools`: portfolio, money invested, dividends)."""
+    `app.money.holdings_tools`: portfolio, money invested, dividends). `recorded` collects what
+    each call returned, to check the answer's figures against."""
+    from app.answer.tools import FunctionTool
     from app.money.holdings_tools import build_holdings_tools
     from app.money.tools import build_tools
 
-    return build_tools(session, today=today) + build_holdings_tools(session, today=today)
+    tools = build_tools(session, today=today) + build_holdings_tools(session, today=today)
+    if recorded is None:
+        return tools
+
+    def recording(tool: Tool) -> Tool:
+        def run(args):  # type: ignore[no-untyped-def]
+            result = tool.execute(args)
+            recorded.append(json.dumps(result.data, default=str))
+            recorded.extend(c.text for c in result.citables)
+            if result.render is not None:
+                recorded.append(result.render(list(range(1, len(result.citables) + 1))))
+            return result
+
+        return FunctionTool(tool.name, tool.description, tool.parameters, run)
+
+    return [recording(t) for t in tools]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.answer.types import Citable
 from app.core.models import Transaction
 from app.money.detectors import detect, price_runs, recurring_series
-from app.money.nlq import MoneyQuery
+from app.money.nlq import MoneyQuery, Subject, alternatives
 from app.money.periods import Period
 from app.money.queries import (
     TxFilter,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 LIST_LIMIT = 20
 TOP_GROUPS = 5
 CITE_PER_LINE = 25
+ROWS_UNDER_TOTAL = 5  # a total over this few transactions lists them too
 _PRICE_WORDS = re.compile(r"\b(expensive|price|prices|rose|risen|increase\w*|cheaper|changed|"
                           r"teurer|preis\w*|erhöht|gestiegen|billiger|geändert)\b", re.IGNORECASE)
 
@@ -104,26 +105,44 @@ def run_sum(session: Session, f: TxFilter, *, count_only: bool = False) -> Money
     what = f.describe()
     if not totals:
         return MoneyAnswer([Fact(f"No transactions match ({what}).")], {}, {"totals": []})
+    if f.direction is None and not count_only:
+        # "Wie hoch ist die Nachzahlung?" names no direction: rows all one way read as such.
+        for way in ("out", "in"):
+            if not count_transactions(session, replace(f, direction="in" if way == "out"
+                                                       else "out")):
+                f = replace(f, direction=way)  # type: ignore[arg-type]
+                break
     if len(totals) > 1:
         lines.append(Fact(f"These transactions are in {len(totals)} currencies; amounts in "
                           "different currencies are not added together."))
+    few: list[int] = []
     for t in totals:
         ids = list(t.ids[:CITE_PER_LINE])
+        n = f"{t.count} transaction{'' if t.count == 1 else 's'}"
         if count_only:
-            text = f"{t.count} transactions in {t.currency} ({what})"
+            text = f"{n} in {t.currency} ({what})"
         elif f.direction == "out":
-            text = f"Spent {fmt(-t.total, t.currency)} in {t.count} transactions ({what})"
+            text = f"Spent {fmt(-t.total, t.currency)} in {n} ({what})"
         elif f.direction == "in":
-            text = f"Received {fmt(t.total, t.currency)} in {t.count} transactions ({what})"
+            text = f"Received {fmt(t.total, t.currency)} in {n} ({what})"
         else:
-            text = f"Net {fmt(t.total, t.currency)} (money in minus money out) over {t.count} " \
-                   f"transactions ({what})"
+            text = f"Net {fmt(t.total, t.currency)} (money in minus money out) over {n} ({what})"
         if t.count > len(ids):
             text += f"; the first {len(ids)} are cited"
         lines.append(Fact(text + ".", ids))
-    cited = [i for fact in lines for i in fact.ids]
-    return MoneyAnswer(lines, _rows(session, cited),
-                       {"totals": [t.to_json() for t in totals], "filter": what})
+        if t.count <= ROWS_UNDER_TOTAL:
+            few += ids
+    rows = _rows(session, [i for fact in lines for i in fact.ids])
+    if few and sum(t.count for t in totals) <= ROWS_UNDER_TOTAL:
+        for i in sorted(few, key=lambda i: (rows[i].date, i)):
+            lines.append(Fact(row_line(rows[i]), [i]))
+    return MoneyAnswer(lines, rows, {"totals": [t.to_json() for t in totals], "filter": what})
+
+
+def row_line(r: TxRow) -> str:
+    """One transaction as a fact line: date, signed amount, payee — text."""
+    who = " — ".join(p for p in (r.counterparty, r.description) if p) or "?"
+    return f"{r.date} {fmt(r.amount, r.currency)} {who}"
 
 
 def run_list(session: Session, f: TxFilter, *, limit: int = LIST_LIMIT) -> MoneyAnswer:
@@ -132,11 +151,11 @@ def run_list(session: Session, f: TxFilter, *, limit: int = LIST_LIMIT) -> Money
     if not rows:
         return MoneyAnswer([Fact(f"No transactions match ({f.describe()}).")], {},
                            {"transactions": []})
-    lines = [Fact(f"{total} transactions match ({f.describe()})"
+    lines = [Fact(f"{total} transaction{'' if total == 1 else 's'} match"
+                  f"{'es' if total == 1 else ''} ({f.describe()})"
                   + (f"; the {len(rows)} most recent:" if total > len(rows) else ":"))]
     for r in rows:
-        who = " — ".join(p for p in (r.counterparty, r.description) if p) or "?"
-        lines.append(Fact(f"{r.date} {fmt(r.amount, r.currency)} {who}", [r.id]))
+        lines.append(Fact(row_line(r), [r.id]))
     return MoneyAnswer(lines, {r.id: r for r in rows},
                        {"count": total, "transactions": [r.to_json() for r in rows]})
 
@@ -237,3 +256,65 @@ def period_filter(period: Period | None, f: TxFilter) -> TxFilter:
     if period is None:
         return f
     return replace(f, date_from=period.start, date_to=period.end)
+
+
+# -- which reading of a question matches rows ----------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The money query as run: the reading of the question's words that matched rows, or (when
+    none did) the first reading, with `matched` False so the caller answers from documents."""
+
+    query: MoneyQuery
+    matched: bool
+    ignored: tuple[str, ...] = ()  # question words no matching transaction mentions
+
+
+def _subject_of(mq: MoneyQuery) -> Subject | None:
+    """The question's subject; for a carried-over query (no subject), its payee text."""
+    if mq.subject is not None:
+        return mq.subject
+    text = mq.filter.counterparty
+    if not text:
+        return None
+    words = tuple(w for w in re.findall(r"[\w][\w'’&\-]*[\w]|\w", text) if len(w) > 1)
+    return Subject(phrase=text, words=words, name=bool(words) and all(
+        w[0].isupper() or w[0].isdigit() for w in words)) if words else None
+
+
+def _readings(session: Session, mq: MoneyQuery) -> list[TxFilter]:
+    """Filters to try, most literal first: the payee phrase as written; every word (with its
+    singular and translations); for plain words, only the words some transaction mentions;
+    each with and then without the category the question named alongside."""
+    f = mq.filter
+    subject = _subject_of(mq)
+    if subject is None:
+        return [f]
+    own = f.counterparty == subject.phrase  # else the payee is a known merchant, kept as is
+    base = replace(f, counterparty=None) if own else f
+    groups = tuple(alternatives(w) for w in subject.words)
+    out = [replace(base, counterparty=subject.phrase)] if own else []
+    if groups:
+        out.append(replace(base, terms=groups))
+        if not subject.name and len(groups) > 1:
+            some = tuple(g for g in groups if count_transactions(session, replace(
+                base, terms=(g,), category=None)))
+            if some and len(some) < len(groups):
+                out.append(replace(base, terms=some))
+    if f.category:
+        out += [replace(r, category=None) for r in out]
+    return out
+
+
+def resolve(session: Session, mq: MoneyQuery) -> Reading:
+    """The reading of `mq` that matches transactions (see `_readings`)."""
+    if mq.intent in ("unusual", "recurring"):
+        return Reading(mq, matched=True)
+    readings = _readings(session, mq)
+    subject = _subject_of(mq)
+    for f in readings:
+        if count_transactions(session, f):
+            ignored: tuple[str, ...] = ()
+            if f.terms and subject is not None:
+                ignored = tuple(w for w in subject.words if alternatives(w) not in f.terms)
+            return Reading(replace(mq, filter=f), matched=True, ignored=ignored)
+    return Reading(replace(mq, filter=readings[0]), matched=False)

@@ -2,7 +2,14 @@
 
 "How much did I spend on groceries in March?" -> sum, direction out, category groceries, March.
 "Wie oft war ich letzten Monat bei REWE?" -> count, payee rewe, last month.
+"How much did I pay for the bike?" -> sum, direction out, subject "bike" (payee ~ bike).
 Returns None for questions that are not about money, so `ask` can fall back to retrieval.
+
+Besides period, category, amounts (over/under/exact), currency and account, a question names
+what the money went to in its own words ("the bike", "Joe's Bald Hairstyles", "the electricity
+back-payment"): the words left once every known word is taken out become the `Subject`, read as
+a payee filter; `app.money.facts.resolve` finds which reading of it matches rows (the phrase,
+each word with its translations) or reports that none does.
 """
 
 from __future__ import annotations
@@ -29,13 +36,22 @@ _MONEY = re.compile(
     r"|[€$£]|\b(?:eur|euro|usd|dollars?|chf|gbp)\b",
     re.IGNORECASE,
 )
+# Money words that also say what the money was for: they make a money question and stay in its
+# subject ("the electricity back-payment" -> text ~ back-payment|nachzahlung).
+_PURPOSE = re.compile(r"\b(refunds?|refunded|nachzahlung\w*|(?:rück)?erstattung\w*|abschlag\w*|"
+                      r"back-?payments?|deposit|kaution|dividends?|dividende\w*)\b", re.IGNORECASE)
+# Holdings questions ("what is my portfolio worth", "which dividends did I receive"): answered by
+# the holdings tools with an LLM, not by the transaction filters.
+HOLDINGS = re.compile(r"\b(portfolio|holdings?|securit(?:y|ies)|shares?|stocks?|funds?|etfs?|"
+                      r"dividends?|invest\w*|brokerage|depot\w*|wertpapier\w*|aktien?|"
+                      r"dividende\w*|fonds)\b", re.IGNORECASE)
 _UNUSUAL = re.compile(r"\b(unusual|strange|odd|suspicious|anomal\w*|unexpected|weird|"
                       r"ungewöhnlich\w*|auffällig\w*|seltsam\w*|verdächtig\w*|komisch\w*|"
                       r"merkwürdig\w*)\b", re.IGNORECASE)
 _RECURRING = re.compile(r"\b(subscriptions?|recurring|abos?|abonnements?|wiederkehrend\w*|"
                         r"regelmäßig\w*)\b", re.IGNORECASE)
 _COUNT = re.compile(r"\b(how many|how often|number of|wie viele|wie oft|anzahl)\b", re.IGNORECASE)
-_SUM = re.compile(r"\b(how much|total|sum|in total|wie ?viel|insgesamt|summe|gesamt)\b",
+_SUM = re.compile(r"\b(how much|how high|wie hoch|total|sum|in total|wie ?viel|insgesamt|summe|gesamt)\b",
                   re.IGNORECASE)
 _TOP = re.compile(r"\b(top|biggest|largest|most|highest|größte\w*|höchste\w*|meiste\w*|"
                   r"teuerste\w*)\b", re.IGNORECASE)
@@ -43,15 +59,16 @@ _BY_CATEGORY = re.compile(r"\b(categor(?:y|ies)|kategorien?|wofür|on what)\b", 
 _OUT = re.compile(r"\b(spen[dt]|spending|expenses?|paid|pay|payments?|costs?|charged?|bought|purchases?|"
                   r"ausgegeben|ausgaben|bezahlt|gezahlt|gekostet|kosten|abgebucht|"
                   r"lastschrift\w*|einkauf\w*|eingekauft)\b", re.IGNORECASE)
-_IN = re.compile(r"\b(income|earn(?:ed)?|received|salary|got paid|einnahmen|eingegangen|"
+_IN = re.compile(r"\b(income|earn(?:ed)?|received|salary|got paid|refunds?|refunded|einnahmen|eingegangen|"
                  r"erhalten|gehalt|bekommen|gutschrift\w*)\b", re.IGNORECASE)
 _NUM = r"(?P<num>[\d][\d.,']*)"
-_CUR = r"(?:\s*(?P<cur>€|\$|£|eur|euro|usd|dollars?|gbp|chf))?"
+_CUR = r"(?:\s*(?P<cur>€|\$|£|euros?\b|eur\b|usd\b|dollars?\b|gbp\b|chf\b))?"
 _MIN = re.compile(rf"\b(?:over|more than|above|greater than|at least|exceeding|über|mehr als|"
                   rf"ab|größer als|mindestens)\s*(?P<pre>[€$£])?\s*{_NUM}{_CUR}", re.IGNORECASE)
 _MAX = re.compile(rf"\b(?:under|less than|below|at most|up to|unter|weniger als|bis zu|"
                   rf"höchstens|kleiner als)\s*(?P<pre>[€$£])?\s*{_NUM}{_CUR}", re.IGNORECASE)
-_CURRENCY_WORDS = {"€": "EUR", "eur": "EUR", "euro": "EUR", "$": "USD", "usd": "USD",
+_CURRENCY_WORDS = {"€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "$": "USD",
+                   "usd": "USD",
                    "dollar": "USD", "dollars": "USD", "£": "GBP", "gbp": "GBP", "chf": "CHF"}
 _IN_CURRENCY = re.compile(r"\bin\s+(eur|euro|usd|dollars?|gbp|chf)\b", re.IGNORECASE)
 _PAYEE = re.compile(
@@ -83,8 +100,23 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Subject:
+    """What a question names the money by, in its own words.
+
+    phrase: as written ("Joe's Bald Hairstyles", "BAIN, J MATTHEW", "back-payment");
+    words: its content words; name: all capitalised (a proper name: every word must match)."""
+
+    phrase: str
+    words: tuple[str, ...]
+    name: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class MoneyQuery:
-    """What a money question asks, in terms of the typed query functions."""
+    """What a money question asks, in terms of the typed query functions.
+
+    `subject`: the question's own words for the payee or purpose, already in
+    `filter.counterparty` as a phrase; `facts.resolve` tries its other readings."""
 
     intent: Intent
     filter: TxFilter
@@ -92,10 +124,12 @@ class MoneyQuery:
     group_by: str | None = None
     limit: int = 20
     understood: tuple[str, ...] = field(default=())
+    subject: Subject | None = None
 
 
 def _amount(m: re.Match[str]) -> Decimal | None:
-    raw = m.group("num").rstrip(".,")
+    groups = m.groupdict()
+    raw = (groups.get("num") or groups.get("num2") or groups.get("num3") or "").rstrip(".,")
     decimal = "," if re.search(r",\d{1,2}$", raw) else "."
     try:
         return abs(parse_amount(raw, decimal=decimal))
@@ -138,9 +172,11 @@ def parse_money_question(question: str, *, today: date, categories: Iterable[str
                          merchants: Iterable[str] = ()) -> MoneyQuery | None:
     """The money query a question asks, or None when it is not a money question."""
     period, rest = find_period(question, today)
+    if period is None:
+        period, rest = _find_day(question)
     unusual = bool(_UNUSUAL.search(rest))
     recurring = bool(_RECURRING.search(rest))
-    if not (_MONEY.search(question) or (unusual and period)):
+    if not (_MONEY.search(question) or _PURPOSE.search(question) or (unusual and period)):
         return None
     understood: list[str] = []
     f = TxFilter()
@@ -151,7 +187,13 @@ def parse_money_question(question: str, *, today: date, categories: Iterable[str
         "out" if _OUT.search(rest) or unusual else None)
     if direction:
         f = replace(f, direction=direction)  # type: ignore[arg-type]
+    categories = list(categories)
     skip = {w for ws in CATEGORY_WORDS.values() for w in ws} | set(categories)
+    account = read_account(rest)
+    if account:
+        f = replace(f, account=account)
+        understood.append(f"account {account}")
+        rest = _ACCOUNT.sub(" ", rest)
     for pattern, attr in ((_MIN, "min_amount"), (_MAX, "max_amount")):
         m = pattern.search(rest)
         if m and (value := _amount(m)) is not None:
@@ -162,20 +204,41 @@ def parse_money_question(question: str, *, today: date, categories: Iterable[str
                 f = replace(f, currency=cur)
             understood.append(f"{attr.replace('_', ' ')} {value}")
             rest = rest[:m.start()] + " " + rest[m.end():]
+    exact = None
+    m = _EXACT.search(rest)
+    if m and f.min_amount is None and f.max_amount is None and (
+            exact := _amount(m)) is not None:
+        f = replace(f, min_amount=exact, max_amount=exact)
+        if cur := _currency(m):
+            f = replace(f, currency=cur)
+        understood.append(f"amount {exact}")
+        rest = rest[:m.start()] + " " + rest[m.end():]
     m = _IN_CURRENCY.search(rest)
     if m:
         f = replace(f, currency=_CURRENCY_WORDS[m.group(1).lower().rstrip("s")
                                                 if m.group(1).lower() != "dollars" else "usd"])
+        rest = rest[:m.start()] + " " + rest[m.end():]
+    elif (iso := _ISO_CURRENCY.search(rest)) and not f.currency:
+        f = replace(f, currency=iso.group(1))
+        rest = rest[:iso.start()] + " " + rest[iso.end():]
     category, word = _category(rest, categories)
     if recurring and category == "subscriptions":
         category = None  # "which subscription ..." asks about recurring charges, not a category
     if category and not unusual:
         f = replace(f, category=category)
         understood.append(f"category {category}")
-    payee = _payee(rest, merchants, skip | ({word} if word else set()))
+    taken = set(_words_of(word or ""))
+    payee = _known_merchant(rest, merchants, skip | ({word} if word else set()))
     if payee:
         f = replace(f, counterparty=payee)
         understood.append(f"payee {payee}")
+        taken |= set(_words_of(payee))
+    subject = read_subject(rest, taken=taken)
+    if recurring and not payee and not (subject and subject.name):
+        subject = None  # "which subscription got more expensive": all recurring charges
+    if subject and not payee:
+        f = replace(f, counterparty=subject.phrase)
+        understood.append(f"payee {subject.phrase}")
     if unusual:
         intent: Intent = "unusual"
     elif recurring and not f.counterparty:
@@ -184,8 +247,8 @@ def parse_money_question(question: str, *, today: date, categories: Iterable[str
         intent = "count"
     elif _TOP.search(rest):
         intent = "top"
-    elif _SUM.search(rest) or (direction and not re.search(r"\b(show|list|which|zeig\w*|"
-                                                             r"liste|welche)\b", rest, re.I)):
+    elif _SUM.search(rest) or (direction and exact is None and not re.search(
+            r"\b(show|list|which|what was|zeig\w*|liste|welche)\b", rest, re.I)):
         intent = "sum"
     else:
         intent = "list"
@@ -195,4 +258,202 @@ def parse_money_question(question: str, *, today: date, categories: Iterable[str
         if f.direction is None:
             f = replace(f, direction="out")
     return MoneyQuery(intent=intent, filter=f, period=period, group_by=group_by,
-                      understood=tuple(understood))
+                      understood=tuple(understood),
+                      subject=subject if intent not in ("unusual", "recurring") else None)
+
+
+# -- the question's own words for what the money went to --------------------------------------
+_ACCOUNT = re.compile(
+    r"\b(?:on|from|in|with|auf|vom|von|im)\s+(?:the\s+|my\s+|dem\s+|meinem\s+)?"
+    r"(?P<a>[A-Za-zÄÖÜäöüß0-9][\w-]*)\s+(?:account|konto)\b"
+    r"|\b(?:account|konto)\s+(?P<b>[A-Za-zÄÖÜäöüß0-9][\w-]*)", re.IGNORECASE)
+_NOT_ACCOUNT = {"the", "my", "this", "that", "which", "what", "each", "every", "an", "a", "one"}
+_EXACT = re.compile(
+    r"(?P<pre>[€$£])\s*(?P<num>\d[\d.,']*)"
+    r"|(?P<num2>\d[\d.,']*)\s*(?P<cur>€|\$|£|eur\b|euros?\b|usd\b|dollars?\b|gbp\b|chf\b)"
+    r"|(?<![\d.,])(?P<num3>\d{1,3}(?:[.,']\d{3})*[.,]\d{2})(?![\d.,]*\d)", re.IGNORECASE)
+_ISO_CURRENCY = re.compile(r"\b(EUR|USD|GBP|CHF|CAD|AUD|NZD|JPY|PLN|HUF|CZK|SEK|NOK|DKK|SGD|HKD|"
+                           r"BRL|NGN|RON|INR|CNY|ZAR|MXN|TRY)\b")
+_TOKEN = re.compile(r"[\w][\w'’&\-]*[\w]|\w")
+_NOISE_RE = [_MONEY, _OUT, _IN, _SUM, _COUNT, _TOP, _UNUSUAL, _RECURRING, _BY_CATEGORY]
+NOISE = frozenset("""
+a about above after again ago all almost also altogether am amount amounts an and any anything
+approximately are around as at average back be because been before being between both but by
+bill bills can cent cents combined could currently day days did do does doing done due during
+each either else entire ever every everything exactly far few find for from get gets getting
+give got had has have having he her here him his how however i i'd i'm i've if in into invoice
+invoices is it it's its just last lately least less let like list many may me might mine more
+most much must my myself need never new next no nor not now of off old on once only or other
+our ours out over overall own per please pretty quite rather really receipt receipts recently
+same say show since so some something still such tell than that the their them then there these
+they this those through thus till time times to today together too total totals under until up
+upon us value very was we week weeks were what whatever when where whether which while who whom
+whose why will with within without would year years yesterday yet you your yours month months
+amounts price prices expenditure expenditures transfer transfers transferred booking bookings
+owe owed cost costed payed paying pays spends buying buy purchased earnings receiving receive
+refund refunds refunded went go goes gone going come came make made take took want
+wanted
+high low big small large expensive cheap cheaper dearer rose risen increased changed
+hoch hohe höhe teuer teurer billiger gestiegen geändert
+statement statements account accounts dollar dollars euro euros eur usd gbp chf
+wie viel viele oft was wer wann wo warum welche welcher welches welchen habe hab hast hat haben
+hatte hatten ich mir mich mein meine meinem meinen meiner du wir uns unser unsere für fur an bei
+von vom zu zum zur im in am um auf aus mit nach seit bis über unter ein eine einen einem einer
+eines der die das den dem des denn dann doch ja nein nicht noch schon so sehr auch als oder und
+aber insgesamt gesamt summe betrag beträge kostet kostete zahlen zahle zahlte bezahle bezahlte
+überwiesen war waren ist sind wurde wurden wird werden letzte letzten letzter letztes diese
+diesen dieser dieses jahr jahre monat monate woche wochen tag tage heute gestern bisher zeige zeig
+liste alle allen etwa ungefähr ca eigentlich mal rechnung rechnungen beleg belege quittung
+""".split())
+
+# Words a household writes in either language, tried as alternatives of each other.
+GLOSSARY: tuple[tuple[str, ...], ...] = (
+    ("back-payment", "back payment", "additional payment", "balance due", "nachzahlung"),
+    ("refund", "reimbursement", "rückerstattung", "erstattung", "rückzahlung", "gutschrift"),
+    ("advance payment", "instalment", "installment", "abschlag", "abschlagszahlung",
+     "vorauszahlung"),
+    ("annual bill", "annual statement", "jahresabrechnung"),
+    ("electricity", "power", "strom"),
+    ("heating", "heizung", "heizkosten"),
+    ("water", "wasser"),
+    ("rent", "miete"),
+    ("deposit", "kaution"),
+    ("membership", "mitgliedsbeitrag", "mitgliedschaft"),
+    ("gym", "fitness", "fitnessstudio"),
+    ("bike", "bicycle", "fahrrad"),
+    ("car", "auto", "kfz"),
+    ("tax", "taxes", "steuer", "finanzamt"),
+    ("salary", "wages", "gehalt", "lohn"),
+    ("parking", "parken", "parkhaus", "parkticket"),
+    ("bakery", "bäckerei", "backerei"),
+    ("pharmacy", "apotheke"),
+    ("doctor", "arzt", "praxis"),
+    ("insurance", "versicherung"),
+    ("phone", "mobile", "mobilfunk", "handy", "telefon"),
+    ("order", "bestellung"),
+    ("interest", "zinsen"),
+    ("dividend", "dividende", "ausschüttung"),
+    ("fee", "gebühr", "entgelt"),
+    ("subscription", "abo", "abonnement"),
+    ("tv", "television", "fernseher"),
+    ("haircut", "hairdresser", "friseur"),
+    ("ticket", "fahrkarte"),
+)
+
+
+_DAY = re.compile(r"\b(?:(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|"
+                  r"(?P<y2>\d{4})-(?P<m2>\d{2})-(?P<d2>\d{2}))\b")
+
+
+def _find_day(text: str) -> tuple[Period | None, str]:
+    """A single day written as 15.11.2026 or 2026-11-15 ("am 15.11.2026 bei Rewe")."""
+    m = _DAY.search(text)
+    if not m:
+        return None, text
+    g = m.groupdict()
+    try:
+        day = date(int(g["y"] or g["y2"]), int(g["m"] or g["m2"]), int(g["d"] or g["d2"]))
+    except ValueError:
+        return None, text
+    return Period(day, day, day.isoformat()), (text[:m.start()] + " " + text[m.end():]).strip()
+
+
+def _words_of(text: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def _noise(token: str) -> bool:
+    low = token.lower()
+    if low in NOISE or len(low) == 1 or (low.endswith("ly") and len(low) > 4):
+        return True
+    if low.isdigit():
+        return len(low) < 3 or (len(low) == 4 and low[:2] in ("19", "20"))
+    return any(p.fullmatch(low) for p in _NOISE_RE)
+
+
+def read_subject(text: str, *, taken: Iterable[str] = ()) -> Subject | None:
+    """The words of `text` (a question without its period, amounts and account) that name what
+    the money went to: what is left once question, money, intent and category words (and the
+    words in `taken`) are removed. None when nothing is left."""
+    skip = set(taken)
+    tokens = list(_TOKEN.finditer(text))
+    keep = [t for t in tokens if t.group(0).lower() not in skip and not _noise(t.group(0))]
+    single = {t.group(0).lower() for t in keep if len(t.group(0)) == 1}
+    if not keep or all(t.group(0).lower() in single for t in keep):
+        return None
+    first, last = tokens.index(keep[0]), tokens.index(keep[-1])
+    contiguous = last - first + 1 == len(keep) or all(
+        len(t.group(0)) == 1 for t in tokens[first:last + 1] if t not in keep)
+    words = tuple(t.group(0) for t in keep if len(t.group(0)) > 1)
+    if not words:
+        return None
+    phrase = text[keep[0].start():keep[-1].end()] if contiguous else " ".join(words)
+    name = all(w[0].isupper() or w[0].isdigit() for w in words)
+    return Subject(phrase=phrase.strip(" ,"), words=words, name=name)
+
+
+def alternatives(word: str) -> tuple[str, ...]:
+    """A question word and what else a statement may write for it: the singular, and the
+    other language's word ("back-payment" -> "nachzahlung")."""
+    low = word.lower().strip("'’")
+    forms = [low]
+    if low.endswith(("'s", "’s")):
+        forms.append(low[:-2])
+    elif low.endswith("ies") and len(low) > 4:
+        forms.append(low[:-3] + "y")
+    elif low.endswith("s") and not low.endswith("ss") and len(low) > 3:
+        forms.append(low[:-1])
+    out = dict.fromkeys(forms)
+    norm = {f.replace("-", " ") for f in forms}
+    for group in GLOSSARY:
+        if norm & {g.replace("-", " ") for g in group}:
+            out.update(dict.fromkeys(group))
+    return tuple(out)
+
+
+def read_account(text: str) -> str | None:
+    """The account a question names ("on the ING account", "Konto Giro")."""
+    for m in _ACCOUNT.finditer(text):
+        name = m.group("a") or m.group("b")
+        if name and name.lower() not in _NOT_ACCOUNT:
+            return name
+    return None
+
+
+def _known_merchant(text: str, merchants: Iterable[str], skip: set[str]) -> str | None:
+    low = text.lower()
+    for m in sorted(merchants, key=len, reverse=True):
+        if len(m) >= 3 and m.lower() not in skip and re.search(rf"\b{re.escape(m.lower())}\b",
+                                                               low):
+            return m
+    return None
+
+
+def filter_phrases(mq: MoneyQuery) -> list[str]:
+    """The filters a query applies, as the owner checks them: 'payee ~ bike', 'period 2026-10'."""
+    f = mq.filter
+    out: list[str] = []
+    if f.counterparty:
+        out.append(f"payee ~ {f.counterparty}")
+    for group in f.terms:
+        out.append("text ~ " + "|".join(group[:8]) + ("|…" if len(group) > 8 else ""))
+    if f.category:
+        out.append(f"category {f.category}")
+    if mq.period is not None and (mq.period.start, mq.period.end) == (f.date_from, f.date_to):
+        out.append(f"period {mq.period.label}")
+    elif f.date_from or f.date_to:
+        out.append(f"period {f.date_from or '…'}..{f.date_to or '…'}")
+    if f.min_amount is not None and f.min_amount == f.max_amount:
+        out.append(f"amount {f.min_amount}")
+    else:
+        if f.min_amount is not None:
+            out.append(f"amount ≥ {f.min_amount}")
+        if f.max_amount is not None:
+            out.append(f"amount ≤ {f.max_amount}")
+    if f.currency:
+        out.append(f"currency {f.currency}")
+    if f.account:
+        out.append(f"account ~ {f.account}")
+    if f.direction:
+        out.append("money out" if f.direction == "out" else "money in")
+    return out

@@ -7,6 +7,7 @@ it, so a figure can cite its statement rows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -39,6 +40,9 @@ class TxFilter:
         currency: ISO code.
         direction: "out" (money spent, negative) or "in".
         ids: only these transactions.
+        terms: words a question names the money by; every group must match payee, description
+            or merchant, a group by any of its alternatives ("back-payment", "nachzahlung").
+            Words of 5+ characters match anywhere, shorter ones only at the start of a word.
     """
 
     date_from: date | None = None
@@ -52,6 +56,7 @@ class TxFilter:
     direction: Direction | None = None
     include_pending: bool = True
     ids: tuple[int, ...] = ()
+    terms: tuple[tuple[str, ...], ...] = ()
 
     def describe(self) -> str:
         """A short human phrase of the filter (used in answers)."""
@@ -60,14 +65,20 @@ class TxFilter:
             parts.append("spending" if self.direction == "out" else "income")
         if self.counterparty:
             parts.append(f"matching '{self.counterparty}'")
+        for group in self.terms:
+            parts.append(f"mentioning '{group[0]}'" + (
+                f" (or {', '.join(repr(a) for a in group[1:4])})" if len(group) > 1 else ""))
         if self.category:
             parts.append(f"in category {self.category}")
         if self.date_from or self.date_to:
             parts.append(f"from {self.date_from or 'the start'} to {self.date_to or 'today'}")
-        if self.min_amount is not None:
-            parts.append(f"of at least {self.min_amount}")
-        if self.max_amount is not None:
-            parts.append(f"of at most {self.max_amount}")
+        if self.min_amount is not None and self.min_amount == self.max_amount:
+            parts.append(f"of exactly {self.min_amount}")
+        else:
+            if self.min_amount is not None:
+                parts.append(f"of at least {self.min_amount}")
+            if self.max_amount is not None:
+                parts.append(f"of at most {self.max_amount}")
         if self.currency:
             parts.append(f"in {self.currency}")
         if self.account:
@@ -193,6 +204,10 @@ def _where(f: TxFilter) -> list[Any]:
         conds.append(or_(Transaction.counterparty.ilike(like, escape="\\"),
                          Transaction.description.ilike(like, escape="\\"),
                          Transaction.merchant.ilike(like, escape="\\")))
+    for group in f.terms:
+        patterns = [term_pattern(t) for t in group if t.strip()]
+        conds.append(or_(*(col.op("~*")(p) for p in patterns for col in (
+            Transaction.counterparty, Transaction.description, Transaction.merchant))))
     if f.account:
         if f.account.isdigit() and len(f.account) < 6:
             conds.append(Transaction.account_id == int(f.account))
@@ -207,6 +222,15 @@ def _where(f: TxFilter) -> list[Any]:
     if f.ids:
         conds.append(Transaction.id.in_(f.ids))
     return conds
+
+
+def term_pattern(term: str) -> str:
+    """A PostgreSQL regular expression for one question word: anywhere for 5+ characters,
+    at the start of a word for shorter ones ("tv" must not match "stv"); spaces and hyphens
+    are interchangeable ("back-payment" finds "back payment")."""
+    parts = [re.sub(r"([^\w\s])", r"\\\1", p) for p in re.split(r"[\s\-]+", term.strip())]
+    body = r"[-\s]*".join(p for p in parts if p)
+    return body if len(term.strip()) >= 5 else r"\m" + body
 
 
 def _escape_like(text: str) -> str:

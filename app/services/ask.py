@@ -1,8 +1,12 @@
 """Asking a question end to end, shared by the CLI, the API, the web form, MCP and /v1.
 
 retrieve (hybrid search, filters) → answer (LLM with citations, or retrieval-only) → log.
-Money questions get the transaction tools (with an LLM) or the deterministic money answerer
-(without one) when the bank module is present. Each caller only formats the events.
+Money questions are decided here, not by the model (app/money/ask.py): their filters are read
+and run in SQL; without an LLM the computed, cited answer is the answer; with one, the model
+only words it (the result and its statement rows are its context, no tools) and any figure in
+its text that they do not hold is flagged. Filters that match no transaction fall back to the
+documents, saying so. Other questions may use the money tools (holdings, dividends). Each caller
+only formats the events.
 
 `ask_turn_stream` answers one turn of a conversation: the follow-up is rewritten into a
 standalone question first (the LLM when configured, else the previous turn's filters carried
@@ -29,29 +33,49 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from app.llm.client import ChatClient
+    from app.money.ask import MoneyPlan
     from app.money.followup import Rewrite
     from app.money.nlq import MoneyQuery
     from app.money.rewrite import PastTurn
     from app.services.runtime import Runtime
 
 
-def _money_routes(session: Session, question: str, *, chat: ChatClient | None,
-                  today: date, money_query: MoneyQuery | None = None,
-                  ) -> tuple[list[Any], AnswerResult | None]:
-    """(tools for the LLM, a deterministic answer) for money questions; empty when unavailable.
+def _money_plan(session: Session, question: str, *, today: date,
+                money_query: MoneyQuery | None, llm: bool) -> MoneyPlan | None:
+    """How a money question is answered; None when it is not one (or the bank module is absent).
 
     `money_query`: a query already read (a follow-up's carried filters), run as it is."""
     try:
-        from app.money import ask as money
+        from app.money.ask import plan_money_question
     except ImportError:  # the bank module is optional
-        return [], None
-    if chat is not None:
-        return list(money.money_tools(session, today=today)), None
-    if money_query is not None:
-        from app.money.followup import answer_money_query
+        return None
+    return plan_money_question(question, session, today=today, money_query=money_query,
+                               llm=llm)
 
-        return [], answer_money_query(session, money_query, today=today)
-    return [], money.answer_money_question(question, session, today=today)
+
+def _money_tools(session: Session, *, today: date, recorded: list[str]) -> list[Any]:
+    try:
+        from app.money.ask import money_tools
+    except ImportError:
+        return []
+    return money_tools(session, today=today, recorded=recorded)
+
+
+def _checked(result: AnswerResult, *, plan: MoneyPlan | None, recorded: Sequence[str],
+             computed: bool) -> AnswerResult:
+    """The final answer of the money routes: filters, a fallback notice, flagged figures."""
+    if plan is None and not result.tool_calls:
+        return result
+    from app.money.ask import checked_answer
+
+    notice = None
+    if plan is not None:
+        notice = f"Filters: {'; '.join(plan.filters) or 'none'}" if computed else (
+            plan.no_match_notice)
+        if not computed and result.mode == "retrieval-only":
+            result = replace(result, answer=f"{plan.no_match_notice}. {result.answer}")
+    return checked_answer(result, sources=recorded, notice=notice,
+                          filters=plan.filters if plan is not None else ())
 
 
 def _retriever(rt: Runtime, question: str, *, filters: SearchFilters | None,
@@ -78,8 +102,8 @@ def ask_stream(rt: Runtime, question: str, *, filters: SearchFilters | None = No
     """Events of one answer (`sources`, `reasoning`, `answer`, `reset`, `tool`, `done`).
 
     `chat=True` uses the configured answering endpoint; None forces retrieval-only; a client
-    object is used as given (tests). `documents`: search these first; `money_query`: without an
-    LLM, answer this money query instead of parsing the question.
+    object is used as given (tests). `documents`: search these first; `money_query`: run this
+    money query (a follow-up's carried filters) instead of reading the question.
     """
     from app.answer.log import log_answer
 
@@ -87,19 +111,38 @@ def ask_stream(rt: Runtime, question: str, *, filters: SearchFilters | None = No
     client: ChatClient | None = rt.chat_client("answer") if chat is True else (chat or None)
     today = today or date.today()
     with rt.db.session() as session:
-        tools, direct = _money_routes(session, question, chat=client, today=today,
-                                      money_query=money_query)
-        if direct is not None:
+        plan = _money_plan(session, question, today=today, money_query=money_query,
+                           llm=client is not None)
+        computed = plan is not None and plan.computed is not None
+        recorded: list[str] = []
+        if computed and client is None:
+            direct = plan.answer(session)  # type: ignore[union-attr]
             log_answer(session, direct, question)
             yield AnswerEvent("done", result=direct)
             return
-        retrieve = _retriever(rt, question, filters=filters, top_k=top_k, session=session,
+        options: dict[str, Any] = {}
+        if computed:  # the model words the computed result; it may not call tools for it
+            hits: Any = plan.citables(session)  # type: ignore[union-attr]
+            tools: list[Any] = []
+            options["max_context_chars"] = max(24_000, sum(len(c.text) + 300 for c in hits))
+        else:
+            hits = _retriever(rt, question, filters=filters, top_k=top_k, session=session,
                               documents=documents)
-        for event in stream_answer(question, hits=retrieve, chat=client, tools=tools,
+            tools = [] if plan is not None else _money_tools(session, today=today,
+                                                             recorded=recorded)
+        for event in stream_answer(question, hits=hits, chat=client, tools=tools,
                                    prompts_dir=settings.prompts_dir, today=today,
-                                   timeout=settings.llm_timeout, stream=stream):
+                                   timeout=settings.llm_timeout, stream=stream, **options):
             if event.type == "done" and event.result is not None:
-                log_answer(session, event.result, question)
+                result = event.result
+                if computed and result.mode == "retrieval-only":  # the model failed
+                    direct = plan.answer(session)  # type: ignore[union-attr]
+                    result = replace(direct, notice=f"{result.notice}; {direct.notice}",
+                                     error_code=result.error_code, timings=result.timings)
+                else:
+                    result = _checked(result, plan=plan, recorded=recorded, computed=computed)
+                event = replace(event, result=result)
+                log_answer(session, result, question)
             yield event
 
 

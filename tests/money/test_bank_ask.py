@@ -79,7 +79,7 @@ def test_sum_answer_is_exact_and_cites_rows(seeded, txs) -> None:
                 and (categorise(t.payee, t.memo, t.amount) or ("",))[0] == "groceries")
     assert f"Spent {expected:,.2f} EUR in {count} transactions" in result.answer
     # Trader Joe's (USD) is groceries too: reported apart, never added to the euros
-    assert "Spent 30.00 USD in 1 transactions" in result.answer
+    assert "Spent 30.00 USD in 1 transaction " in result.answer
     assert len(result.citations) == count + 1
     assert re.search(r"\[\d+-\d+\]", result.answer)
     for c in result.citations:
