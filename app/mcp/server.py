@@ -3,9 +3,9 @@ result carrying its citations (document, page or row, passage, a link into the w
 
     server = build_server(lambda: rt)      # `homerag mcp` (stdio) and /mcp on the HTTP service
 
-Tools: search, ask, transactions, contracts, get_document, status; documents are resources
-(`homerag://documents/{id}`). Tools call `app.services` only; a HomeragError becomes a tool error
-with its one-line message (the model reads it and can correct itself).
+Tools: search, ask, transactions, holdings, contracts, get_document, status; documents are
+resources (`homerag://documents/{id}`). Tools call `app.services` only; a HomeragError becomes a
+tool error with its one-line message (the model reads it and can correct itself).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ INSTRUCTIONS = (
     "bank statements. Every answer cites its sources as [n]; each citation has a `url` that "
     "opens the passage or statement row in homerag's web UI. Use `ask` for questions (pass the "
     "returned conversation_id for follow-ups), `search` for passages, `transactions` for "
-    "figures computed from statement rows, `contracts` for terms and deadlines, `get_document` "
+    "figures computed from statement rows, `holdings` for investments, `contracts` for terms and deadlines, `get_document` "
     "to read around a cited passage, `status` for what is indexed."
 )
 MAX_CONTEXT_CHARS = 20_000
@@ -146,6 +146,29 @@ def build_server(runtime: Callable[[], Runtime], *, name: str = "homerag") -> MC
             min_amount=min_amount, max_amount=max_amount, currency=currency,
             direction=direction)
 
+    def holdings(
+        view: Annotated[Literal["positions", "invested", "income", "cash"], Field(
+            description="positions: each account's holdings from its latest investment "
+                        "statement (on or before `at`); invested: buys and reinvested income; "
+                        "income: dividends received; cash: every investment cash flow.")]
+        = "positions",
+        at: Annotated[str | None, Field(description="positions as of this day, YYYY-MM-DD.")]
+        = None,
+        security: Annotated[str | None, Field(description="Ticker, ISIN or part of the "
+                                              "name.")] = None,
+        account: Annotated[str | None, Field(description="Part of the account number or "
+                                             "name.")] = None,
+        date_from: Annotated[str | None, Field(description="From this day (not positions), "
+                                               "YYYY-MM-DD.")] = None,
+        date_to: Annotated[str | None, Field(description="Up to this day (not positions), "
+                                             "YYYY-MM-DD.")] = None,
+    ) -> dict[str, Any]:
+        """Investments from the imported brokerage statements: positions with market value,
+        money invested, dividends received, cash flows; totals per currency; each row cites
+        its statement with a link."""
+        return tools.holdings(runtime(), view=view, at=at, account=account, security=security,
+                              date_from=date_from, date_to=date_to)
+
     def contracts(
         days: Annotated[int, Field(ge=1, le=3650, description="List deadlines this many days "
                                    "ahead.")] = 60,
@@ -173,7 +196,7 @@ def build_server(runtime: Callable[[], Runtime], *, name: str = "homerag") -> MC
         and every item that failed or was skipped with its reason."""
         return tools.status(runtime())
 
-    for fn in (search, transactions, contracts, get_document, status):
+    for fn in (search, transactions, holdings, contracts, get_document, status):
         tool(fn)
     tool(ask, annotations=asks)
 

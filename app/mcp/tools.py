@@ -64,14 +64,9 @@ def _with_tx_links(rt: Runtime, rows: list[dict[str, Any]]) -> list[dict[str, An
     out = []
     for row in rows:
         source = dict(row.get("source") or {})
-        url = None
-        if source.get("document_id") is not None:
-            place = next((f"?{unit}={source[unit]}#passage" for unit in ("row", "line")
-                          if source.get(unit)), "")
-            url = web_url(rt, f"/documents/{source['document_id']}{place}")
         # `url`: the statement row marked in its document; `transaction_url`: the transaction
         # with every statement row that lists it.
-        out.append({**row, "source": source, "url": url,
+        out.append({**row, "source": source, "url": _source_url(rt, source),
                     "transaction_url": web_url(rt, f"/reports/transactions/{row['id']}")})
     return out
 
@@ -97,6 +92,34 @@ def transactions(rt: Runtime, *, action: str, by: str, limit: int,
     out["cited_transactions"] = _with_tx_links(rt, page.to_json()["transactions"])
     out["cited_count"] = f"{len(page.rows)} of {page.count}"
     return {"action": action, **out}
+
+
+def _source_url(rt: Runtime, source: dict[str, Any]) -> str | None:
+    """The statement row (or line, page) a figure comes from, marked on its document page."""
+    from app.services.links import web_url
+
+    if source.get("document_id") is None:
+        return None
+    place = next((f"?{unit}={source[unit]}#passage" for unit in ("row", "line")
+                  if source.get(unit)), "")
+    return web_url(rt, f"/documents/{source['document_id']}{place}")
+
+
+def holdings(rt: Runtime, *, view: str, at: str | None, account: str | None,
+             security: str | None, date_from: str | None, date_to: str | None,
+             ) -> dict[str, Any]:
+    from app.services import holdings as service
+
+    if view == "positions":
+        out = service.portfolio(rt, at=at, account=account, security=security).to_json()
+        items = out["positions"]
+    else:
+        out = service.investments(rt, view, security=security, date_from=date_from,
+                                  date_to=date_to, account=account).to_json()
+        items = out["rows"]
+    for item in items:
+        item["url"] = _source_url(rt, item.get("source") or {})
+    return {"view": view, **out}
 
 
 def contracts(rt: Runtime, *, days: int) -> dict[str, Any]:

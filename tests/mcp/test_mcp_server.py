@@ -14,7 +14,7 @@ import anyio
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = {"search", "ask", "transactions", "contracts", "get_document", "status"}
+TOOLS = {"search", "ask", "transactions", "holdings", "contracts", "get_document", "status"}
 
 
 async def _call(client: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
