@@ -128,7 +128,8 @@ def list_documents(rt: Runtime, f: LibraryFilter | None = None, *,
         raise InvalidInputError(f"order must be -date, date or title, not {order!r}")
     f = f or LibraryFilter()
     when = func.coalesce(Document.occurred_at, Document.created_at)
-    ordering = {"-date": [when.desc(), Document.id.desc()], "date": [when.asc(), Document.id],
+    ordering: dict[str, list[Any]] = {
+        "-date": [when.desc(), Document.id.desc()], "date": [when.asc(), Document.id],
                 "title": [func.lower(func.coalesce(Document.title, Document.origin)), Document.id]}
     chunks = (select(func.count()).where(Chunk.document_id == Document.id)
               .correlate(Document).scalar_subquery())
