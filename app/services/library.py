@@ -130,7 +130,7 @@ def list_documents(rt: Runtime, f: LibraryFilter | None = None, *,
     when = func.coalesce(Document.occurred_at, Document.created_at)
     ordering: dict[str, list[Any]] = {
         "-date": [when.desc(), Document.id.desc()], "date": [when.asc(), Document.id],
-                "title": [func.lower(func.coalesce(Document.title, Document.origin)), Document.id]}
+        "title": [func.lower(func.coalesce(Document.title, Document.origin)), Document.id]}
     chunks = (select(func.count()).where(Chunk.document_id == Document.id)
               .correlate(Document).scalar_subquery())
     where = and_(True, *_conditions(f))
