@@ -70,9 +70,12 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
                   rrf_k: int = 60, stages: Sequence[str] = STAGES,
                   weights: dict[str, float] | None = None,
                   max_scan_tuples: int = FILTERED_MAX_SCAN_TUPLES,
-                  fts_pool: int = FTS_POOL, ocr_weighting: bool = True) -> list[Hit]:
+                  fts_pool: int = FTS_POOL, ocr_weighting: bool = True,
+                  ef_search: int | None = None, exact: bool = False) -> list[Hit]:
     """Run the fused SQL for an already-embedded query (`max_scan_tuples`, `fts_pool`: the
-    bounds explained at FILTERED_MAX_SCAN_TUPLES and in app.retrieval.queries)."""
+    bounds explained at FILTERED_MAX_SCAN_TUPLES and in app.retrieval.queries; `ef_search`:
+    the HNSW search breadth, default max(40, candidates); `exact`: score dense and sparse by
+    brute force, no HNSW - the ground truth benchmarks measure recall against)."""
     from app.core.text import STOPWORDS
     from app.core.vectors import to_halfvec, to_sparsevec
 
@@ -111,11 +114,12 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
     if not filters.is_empty:
         settings_sql += (", set_config('hnsw.iterative_scan', 'relaxed_order', true)"
                          ", set_config('hnsw.max_scan_tuples', :max_scan, true)")
-    session.execute(text(settings_sql), {"ef": str(max(40, int(candidates))),
+    ef = int(ef_search) if ef_search else max(40, int(candidates))
+    session.execute(text(settings_sql), {"ef": str(ef),
                                          "max_scan": str(int(max_scan_tuples))})
-    sql, params = statement(exact=False)
+    sql, params = statement(exact=exact)
     rows = session.execute(text(sql), params).mappings().all()
-    if len(rows) < top_k and not filters.is_empty and {"dense", "sparse"} & set(stages):
+    if not exact and len(rows) < top_k and not filters.is_empty and {"dense", "sparse"} & set(stages):
         sql, params = statement(exact=True)
         rows = session.execute(text(sql), params).mappings().all()
     return [_hit(r) for r in rows]
@@ -135,8 +139,10 @@ def _hit(r: Any) -> Hit:
 def search_detailed(session: Session, embedder: Embedder, query: str, *,
                     filters: SearchFilters | None = None, top_k: int = 8,
                     candidates: int = 60, rrf_k: int = 60, stages: Sequence[str] = STAGES,
-                    rescorer: Rescorer | None = None) -> SearchResult:
-    """Search with timings: query embedding, SQL, rescoring (each in ms)."""
+                    rescorer: Rescorer | None = None,
+                    ef_search: int | None = None) -> SearchResult:
+    """Search with timings: query embedding, SQL, rescoring (each in ms). `ef_search`: see
+    `hybrid_search` (benchmarks sweep it)."""
     query = (query or "").strip()
     if not query:
         raise InvalidInputError("the query is empty")
@@ -151,7 +157,8 @@ def search_detailed(session: Session, embedder: Embedder, query: str, *,
     t1 = time.perf_counter()
     shortlist = max(top_k, candidates // 2) if rescorer else top_k
     hits = hybrid_search(session, space, query, qemb, filters=filters, top_k=shortlist,
-                         candidates=max(candidates, top_k), rrf_k=rrf_k, stages=stages)
+                         candidates=max(candidates, top_k), rrf_k=rrf_k, stages=stages,
+                         ef_search=ef_search)
     t2 = time.perf_counter()
     if rescorer is not None and hits:
         hits = reweigh(rescorer.rescore(query, hits))[:top_k]
