@@ -282,9 +282,9 @@ def _subject_of(mq: MoneyQuery) -> Subject | None:
 
 
 def _readings(session: Session, mq: MoneyQuery) -> list[TxFilter]:
-    """Filters to try, most literal first: the payee phrase as written; every word (with its
-    singular and translations); for plain words, only the words some transaction mentions;
-    each with and then without the category the question named alongside."""
+    """Filters to try, most literal first: the payee phrase as written (several words); every
+    word (with its singular and translations); for plain words, only the words some transaction
+    mentions; each with and then without the category the question named alongside."""
     f = mq.filter
     subject = _subject_of(mq)
     if subject is None:
@@ -292,7 +292,9 @@ def _readings(session: Session, mq: MoneyQuery) -> list[TxFilter]:
     own = f.counterparty == subject.phrase  # else the payee is a known merchant, kept as is
     base = replace(f, counterparty=None) if own else f
     groups = tuple(alternatives(w) for w in subject.words)
-    out = [replace(base, counterparty=subject.phrase)] if own else []
+    # One word: its alternatives include it ("bike" also finds "Fahrrad"); several: the phrase
+    # as written first ("Joe's Bald Hairstyles").
+    out = [replace(base, counterparty=subject.phrase)] if own and len(groups) != 1 else []
     if groups:
         out.append(replace(base, terms=groups))
         if not subject.name and len(groups) > 1:
