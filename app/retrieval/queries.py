@@ -184,7 +184,9 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
     if not unions:
         raise ValueError("no retrieval stage enabled")
     # The fused score is multiplied by the passage's OCR weight (app/retrieval/quality.py): at
-    # most 3 x :cand rows are joined to chunks for it, by primary key.
+    # most 3 x :cand rows are joined to chunks for it, by primary key. A document whose chunks
+    # still wait for vectors in this space (the embedding queue, ingest/queue.py) is left out
+    # whole, so it appears once complete (full text would otherwise find it half-embedded).
     sql = f"""WITH {", ".join(ctes)},
 rrf AS (
   SELECT chunk_id, sum(w / (:rrf_k + rank)) AS score, min(rank) AS best,
@@ -195,6 +197,8 @@ fused AS (
   SELECT r.chunk_id, r.score * {weight_sql("c.metadata") if ocr_weighting else "1.0"} AS score,
          r.best, r.ranks
   FROM rrf r JOIN chunks c ON c.id = r.chunk_id
+  WHERE NOT EXISTS (SELECT 1 FROM embedding_pending ep
+                    WHERE ep.document_id = c.document_id AND ep.space_id = {sid})
   ORDER BY score DESC, best, chunk_id
   LIMIT :top_k)
 SELECT f.chunk_id, f.score, f.ranks, c.document_id, c.text, c.heading, c.page, c.page_end,

@@ -109,7 +109,13 @@ def build_pipeline(rt: Runtime, *, progress: ProgressSink | None = None,
         limits=Limits.from_settings(settings))  # HOMERAG_MAX_*: bounds on every expansion
     hooks = default_hooks(category_rules=owner_category_rules(
         settings.resolved_category_rules_file))
-    return Pipeline(rt.db, embedder=rt.embedder(), parsers=parsers, hooks=hooks,
+    if settings.embed_queue:  # `homerag worker` processes embed (app/services/embed_queue.py)
+        from app.services.embed_queue import queued_ingest
+
+        embedder, hooks = queued_ingest(rt, hooks)
+    else:
+        embedder = rt.embedder()
+    return Pipeline(rt.db, embedder=embedder, parsers=parsers, hooks=hooks,
                     options=IngestOptions.from_settings(settings, **options),
                     progress=progress or Progress())
 
