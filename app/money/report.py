@@ -221,8 +221,9 @@ def summary_lines(content: dict[str, Any]) -> list[str]:
         cover = content.get("coverage") or {}
         where = (f" (your statements cover {cover['first']} to {cover['last']})"
                  if cover.get("first") else " (no statements are imported yet)")
-        return [f"No data for this period: no transactions from {content['start']} to "
-                f"{content['end']}{where}."]
+        lines = [f"No data for this period: no transactions from {content['start']} to "
+                 f"{content['end']}{where}."]
+        return lines + _deadline_lines(content)
     for t in content["totals"]:
         lines.append(f"Spent {t['spent']} {t['currency']} in {t['count']} transactions "
                      f"(income {t['income']} {t['currency']}).")
@@ -235,6 +236,12 @@ def summary_lines(content: dict[str, Any]) -> list[str]:
         lines.append(f"{f['reason']} [F{i}]")
     if not content["flags"]:
         lines.append("Nothing unusual was found.")
+    return lines + _deadline_lines(content)
+
+
+def _deadline_lines(content: dict[str, Any]) -> list[str]:
+    """Contract deadlines matter whether or not the period has transactions."""
+    lines = []
     for d in content.get("deadlines", [])[:3]:
         what = "Last day to cancel" if d["kind"] == "cancel_by" else "Contract ends"
         lines.append(f"{what} {d['title']}: {d['date']} (in {d['days_left']} days).")
