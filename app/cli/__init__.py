@@ -17,7 +17,7 @@ from app.core.errors import HomeragError
 log = logging.getLogger("app.cli")
 
 # Long-running commands whose progress lines (INFO) the owner wants to see by default.
-CHATTY_COMMANDS = frozenset({"serve", "scheduler", "demo"})
+CHATTY_COMMANDS = frozenset({"serve", "scheduler", "demo", "worker"})
 
 
 def one_line(exc: BaseException) -> str:
@@ -107,8 +107,9 @@ from app.cli import (  # noqa: E402
     serve,
     status,
     user,
+    worker,
 )
 
 __all__ = ["ask", "backup", "cli", "contracts", "conversations", "db", "demo", "embeddings", "eval",
            "holdings", "ingest", "main", "mcp", "money", "scheduler", "search", "serve", "status",
-           "user"]
+           "user", "worker"]

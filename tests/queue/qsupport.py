@@ -12,7 +12,7 @@ from ingest.embedders.lexical import LexicalHashEmbedder
 
 NOTES = {
     f"note-{i:02d}.txt": (f"Note {i}: the {w} contract number K-{1000 + i} renews in May; "
-                          f"the notice period is {i % 6 + 1} months. " + "Filler words. " * 300
+                          f"the notice period is {i % 6 + 1} months. " + f"Filler {w} words. " * 200
                           + "\n\nSecond part of the note about the same contract.")
     for i, w in enumerate(["gym", "phone", "power", "internet", "car", "flat", "bike",
                            "cloud", "paper", "gas", "water", "radio"])
