@@ -35,7 +35,7 @@ def to_markdown(content: dict[str, Any], *, link_base: str | None = None) -> str
                 for t in content["totals"]]
         out.append("")
     if not content["totals"]:  # the summary line says there is no data for the period
-        return "\n".join(out) + "\n"
+        return "\n".join(out + _deadlines_markdown(content)) + "\n"
     periods = content.get("baseline_periods", 12)
     out += [f"## Spending by category (vs. the median of {periods} earlier periods)",
             "| category | spent | usual | difference |", "|---|---:|---:|---:|"]
@@ -59,16 +59,21 @@ def to_markdown(content: dict[str, Any], *, link_base: str | None = None) -> str
         for s in content["suggestions"]:
             refs = ", ".join(f"#{t}" for t in s["transaction_ids"][:5])
             out.append(f"- {s['text']} ({refs})")
-    if content.get("deadlines"):
-        out += ["", "## Contract deadlines in the next 60 days"]
-        out += [f"- {d['date']} ({d['days_left']} days): "
-                f"{'last day to cancel' if d['kind'] == 'cancel_by' else 'contract ends'} "
-                f"{d['title']} ({Path(d['path']).name})" for d in content["deadlines"]]
+    out += _deadlines_markdown(content)
     if content.get("balance_problems"):
         out += ["", "## Statements whose balances do not add up"]
         out += [f"- {Path(b['path'] or '?').name} ({b['period']}): {b['message']}"
                 for b in content["balance_problems"]]
     return "\n".join(out) + "\n"
+
+
+def _deadlines_markdown(content: dict[str, Any]) -> list[str]:
+    if not content.get("deadlines"):
+        return []
+    return ["", "## Contract deadlines in the next 60 days", *[
+        f"- {d['date']} ({d['days_left']} days): "
+        f"{'last day to cancel' if d['kind'] == 'cancel_by' else 'contract ends'} "
+        f"{d['title']} ({Path(d['path']).name})" for d in content["deadlines"]]]
 
 
 def _env() -> Any:
