@@ -145,6 +145,12 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=60.0, gt=0)
     llm_max_tokens: int = Field(default=1024, ge=16)
     llm_temperature: float = Field(default=0.2, ge=0, le=2)
+    # Load shedding (app/llm/gate.py): calls in flight per endpoint, then a short queue, then 503.
+    llm_concurrency: int = Field(default=4, ge=1, le=256, description="Model calls at once.")
+    llm_queue: int = Field(default=8, ge=0, le=1024, description="Answers that may wait for a "
+                           "slot; more are refused at once (HTTP 503, Retry-After).")
+    llm_queue_timeout: float = Field(default=10.0, ge=0, le=600, description="Seconds an answer "
+                                     "waits for a slot before it is refused.")
     # Routing by task: each defaults to the answering endpoint/model.
     extract_llm_base_url: str | None = None
     extract_llm_model: str | None = None

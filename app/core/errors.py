@@ -3,9 +3,12 @@
     HomeragError (500)
     ├── ConfigError (500)               bad or missing settings
     ├── DatabaseError (503)             cannot reach / start / migrate the database
+    │   └── DatabaseBusyError (503)     every pooled connection in use (Retry-After)
     ├── NotFoundError (404)
     ├── InvalidInputError (400)         bad query parameters, bad CLI arguments
     ├── BusyError (409)                 another process holds the source's lock
+    ├── OverloadedError (503)           too much at once; try again after `retry_after` s
+    │   └── LLMBusyError (503)          every language-model slot taken and the queue full
     ├── UpstreamError (502)
     │   ├── EmbedderUnavailableError (503)
     │   ├── LLMUnavailableError (503)
@@ -50,6 +53,10 @@ class ErrorCode(StrEnum):
     too_large = "too_large"
     unreadable = "unreadable"
     duplicate = "duplicate"
+    # Load shedding (503 + Retry-After): the request may succeed unchanged a little later.
+    overloaded = "overloaded"
+    llm_busy = "llm_busy"
+    database_busy = "database_busy"
     # Bounds on expansion (ingest/limits.py): each breach names the limit and its setting.
     unpack_limit = "unpack_limit"  # unpacked size or compression ratio of an archive or message
     too_many_parts = "too_many_parts"  # members of a zip, parts or attachments of a message
@@ -85,6 +92,16 @@ class DatabaseError(HomeragError):
     transient = True
 
 
+class DatabaseBusyError(DatabaseError):
+    """Every pooled connection stayed in use past the pool's wait (load, not an outage)."""
+
+    code = ErrorCode.database_busy
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotFoundError(HomeragError):
     code = ErrorCode.not_found
     status = 404
@@ -99,6 +116,28 @@ class BusyError(HomeragError):
     code = ErrorCode.busy
     status = 409
     transient = True
+
+
+class OverloadedError(HomeragError):
+    """Too much at once: refused early (HTTP 503 with `Retry-After: retry_after`)."""
+
+    code = ErrorCode.overloaded
+    status = 503
+    transient = True
+
+    def __init__(self, message: str, *, retry_after: int = 5,
+                 code: ErrorCode | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class LLMBusyError(OverloadedError):
+    """The language model's slots are all taken and its queue is full (or the wait ran out).
+
+    Not an UpstreamError: an answer must not quietly fall back to retrieval-only because other
+    people are asking; the caller is told to come back."""
+
+    code = ErrorCode.llm_busy
 
 
 class UpstreamError(HomeragError):

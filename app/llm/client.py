@@ -5,6 +5,11 @@ client with explicit timeouts and no retries, splits `<think>` reasoning from th
 translates every failure exactly once into `LLMUnavailableError`, `LLMTimeoutError` or
 `UpstreamError`. A watchdog closes a stream at its deadline, so a server that stalls mid-stream
 cannot hold an answer past the timeout.
+
+`ChatGate` bounds the calls in flight to one endpoint (HOMERAG_LLM_CONCURRENCY) with a short
+queue (HOMERAG_LLM_QUEUE places, HOMERAG_LLM_QUEUE_TIMEOUT seconds); past that a call is refused
+at once with `LLMBusyError` (503 + Retry-After) instead of piling up server threads. An answer
+takes one slot for all its model calls (`OpenAIChatClient.hold()`).
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from app.core.errors import (
     UpstreamError,
 )
 from app.core.redact import redact_url
+from app.llm.gate import ChatGate
 from app.llm.thinking import ThinkSplitter, split_thinking
 
 __all__ = [
     "ChatClient",
     "ChatDelta",
     "ChatDone",
+    "ChatGate",
     "Message",
     "OpenAIChatClient",
     "StreamItem",
@@ -67,6 +74,7 @@ class OpenAIChatClient:
         max_tokens: int = 1024,
         temperature: float = 0.2,
         connect_timeout: float = CONNECT_TIMEOUT,
+        gate: ChatGate | None = None,
     ) -> None:
         if not endpoint.base_url:
             raise ConfigError("HOMERAG_LLM_BASE_URL: no language-model endpoint is configured")
@@ -82,6 +90,7 @@ class OpenAIChatClient:
         self._http_client = http_client
         self._client: openai.OpenAI | None = None
         self._lock = threading.Lock()
+        self.gate = gate  # None: no bound (tests, one-shot CLI clients)
 
     def __repr__(self) -> str:
         return f"OpenAIChatClient(base_url={self.where!r}, model={self.model!r})"
@@ -159,7 +168,45 @@ class OpenAIChatClient:
         return UpstreamError(f"the language model at {where} sent a malformed response ({type(exc).__name__})")
 
     # -- the seam -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[ChatClient]:
+        """One slot of the gate for several calls (an answer's rewrite, tool rounds and reply):
+        the client yielded makes its calls inside it. LLMBusyError when none can be had."""
+        if self.gate is None:
+            yield self
+            return
+        with self.gate.slot():
+            yield _HeldClient(self)
+
     def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[StreamItem]:
+        with self.gate.slot() if self.gate is not None else contextlib.nullcontext():
+            yield from self._stream(messages, tools=tools, max_tokens=max_tokens,
+                                    temperature=temperature, timeout=timeout)
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        timeout: float | None = None,
+        response_format: Mapping[str, Any] | None = None,
+    ) -> ChatDone:
+        with self.gate.slot() if self.gate is not None else contextlib.nullcontext():
+            return self._complete(messages, tools=tools, max_tokens=max_tokens,
+                                  temperature=temperature, timeout=timeout,
+                                  response_format=response_format)
+
+    def _stream(
         self,
         messages: Sequence[Message],
         *,
@@ -261,7 +308,7 @@ class OpenAIChatClient:
             usage=usage,
         )
 
-    def complete(
+    def _complete(
         self,
         messages: Sequence[Message],
         *,
@@ -308,6 +355,32 @@ class OpenAIChatClient:
             return [m.id for m in page.data]
         except _failures() as exc:
             raise self._translate(exc, timeout) from exc
+
+
+class _HeldClient:
+    """An `OpenAIChatClient` inside a slot it already holds: its calls do not queue again."""
+
+    def __init__(self, client: OpenAIChatClient) -> None:
+        self._client = client
+        self.model = client.model
+        self.timeout = client.timeout
+        self.where = client.where
+
+    def __repr__(self) -> str:
+        return f"{self._client!r} (holding a slot)"
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[ChatClient]:
+        yield self
+
+    def stream(self, messages: Sequence[Message], **options: Any) -> Iterator[StreamItem]:
+        return self._client._stream(messages, **options)
+
+    def complete(self, messages: Sequence[Message], **options: Any) -> ChatDone:
+        return self._client._complete(messages, **options)
+
+    def ping(self, *, timeout: float = PING_TIMEOUT) -> list[str]:
+        return self._client.ping(timeout=timeout)
 
 
 def _failures() -> tuple[type[BaseException], ...]:
@@ -376,9 +449,12 @@ def make_chat_client(
     endpoint = settings.llm_endpoint(task)
     if not endpoint.base_url:
         return None
+    gate = ChatGate(limit=settings.llm_concurrency, queue=settings.llm_queue,
+                    wait=settings.llm_queue_timeout, where=redact_url(endpoint.base_url))
     return OpenAIChatClient(
         endpoint,
         http_client,
         max_tokens=settings.llm_max_tokens,
         temperature=settings.llm_temperature,
+        gate=gate,
     )
