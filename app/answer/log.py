@@ -32,6 +32,9 @@ def log_answer(session: Session, result: AnswerResult, question: str) -> Answer:
         cited_chunk_ids=list(dict.fromkeys(cited)),
         latency_ms=result.timings.get("total_ms"),
         llm_ms=result.timings.get("llm_ms"),
+        prompt_tokens=result.usage.get("prompt_tokens"),
+        completion_tokens=result.usage.get("completion_tokens"),
+        first_token_ms=result.timings.get("first_token_ms"),
         error_code=result.error_code,
         meta={
             "uncited": result.uncited,

@@ -224,7 +224,8 @@ def answer_events(
             result=retrieval_only(
                 space.blocks, f"the language model failed: {exc}", passages=fallback_passages,
                 error_code=str(exc.code), reasoning="".join(reasoning).strip(),
-                tool_calls=tuple(state.traces), timings=finish(timings), **meta,
+                tool_calls=tuple(state.traces), timings=finish(timings), usage=dict(state.usage),
+                **meta,
             ),
         )
         return
@@ -246,7 +247,7 @@ def answer_events(
                 space.blocks, "the language model returned an empty answer",
                 passages=fallback_passages, error_code="llm_empty",
                 reasoning="".join(reasoning).strip(), tool_calls=tuple(state.traces),
-                timings=finish(timings), **meta,
+                timings=finish(timings), usage=dict(state.usage), **meta,
             ),
         )
         return
@@ -267,6 +268,7 @@ def answer_events(
             dropped_citations=checked.dropped,
             tool_calls=tuple(state.traces),
             timings=finish(timings),
+            usage=dict(state.usage),
             **meta,
         ),
     )

@@ -130,6 +130,7 @@ class LoopState:
     traces: list[ToolTrace] = field(default_factory=list)
     rounds: int = 0
     llm_seconds: float = 0.0
+    usage: dict[str, int] = field(default_factory=dict)  # token counts summed over the turns
 
 
 def execute_call(
@@ -203,6 +204,8 @@ def tool_loop(
             state.llm_seconds += time.monotonic() - started
         if done is None:  # a client that broke its contract: treat like a malformed response
             raise UpstreamError("the language model stream ended without a final message")
+        for key, count in done.usage.items():
+            state.usage[key] = state.usage.get(key, 0) + int(count)
         if not (offer and done.tool_calls):
             yield done
             return

@@ -209,6 +209,8 @@ class AnswerResult:
     prompt_sha256: str | None = None
     timings: Mapping[str, float] = field(default_factory=dict)
     tool_calls: Sequence[ToolTrace] = ()
+    # Tokens the model reported (prompt_tokens, completion_tokens ...), summed over tool rounds.
+    usage: Mapping[str, int] = field(default_factory=dict)
     # Money answers: the filters the question was read as ("payee ~ bike", "period 2026-10"),
     # and figures in the answer that no computed result or offered source contains.
     filters: Sequence[str] = ()
@@ -229,6 +231,7 @@ class AnswerResult:
             "prompt": {"name": self.prompt_name, "sha256": self.prompt_sha256},
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "tool_calls": [t.to_json() for t in self.tool_calls],
+            "usage": dict(self.usage),
             "filters": list(self.filters),
             "unverified_figures": list(self.unverified_figures),
             # Every passage offered, numbered as the answer's markers are (cited ones first).

@@ -36,6 +36,7 @@ def _routers() -> list[APIRouter]:
         health,
         holdings,
         library,
+        metrics,
         money,
         openai,
         search,
@@ -45,7 +46,7 @@ def _routers() -> list[APIRouter]:
     from app.http.pages import contracts as contract_pages
     from app.http.pages import health as health_page
     from app.http.pages import library as library_pages
-    from app.http.pages import login, main, reports, rules, transactions
+    from app.http.pages import login, main, reports, rules, stats, transactions
     from app.http.pages import sources as source_pages
     from app.http.pages import upload as upload_page
 
@@ -55,7 +56,7 @@ def _routers() -> list[APIRouter]:
             reports.router, contracts.router, contract_pages.router, sources.router,
             library.router, uploads.router, library_pages.router, upload_page.router,
             source_pages.router, health_page.router, transactions.router, rules.router,
-            main.router]
+            metrics.router, stats.router, main.router]
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
@@ -97,6 +98,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     # Host allowlist, login/token, CSRF, body limits, security headers: for every route.
     install_edge(app, policy_from_settings(_settings(settings, runtime), bind=bind))
+    from app.http.api.metrics import install_metrics
+
+    install_metrics(app)  # /metrics: request timings in the app's own registry (outermost)
     _mount_static(app)
     for router in _routers():
         app.include_router(router)
