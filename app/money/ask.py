@@ -8,17 +8,20 @@
   model only words it: `MoneyPlan.citables()` are the computed result and its statement rows as
   context blocks, and `checked_llm_answer` flags any figure in its text that they do not hold.
 - `answer_money_question(question, session, today=...)`: the deterministic answer in one call.
-- `money_tools(session, today=...)`: OpenAI-style tools for questions the service does not read
-  as money questions (holdings: `holdings_tools.py`; transactions: `tools.py`).
+- `money_tools(sessions, today=...)`: OpenAI-style tools for questions the service does not read
+  as money questions (holdings: `holdings_tools.py`; transactions: `tools.py`); given a session
+  factory, each call runs in a short session of its own, so no connection is held while the
+  model writes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, select
 
@@ -188,16 +191,34 @@ def checked_answer(result: AnswerResult, *, sources: Iterable[str],
                    unverified_figures=tuple(flagged), notice="; ".join(notices) or None)
 
 
-def money_tools(session: Session, *, today: date, recorded: list[str] | None = None,
-                ) -> list[Tool]:
-    """The OpenAI-style money tools bound to this session (`app.money.tools`: transactions;
-    `app.money.holdings_tools`: portfolio, money invested, dividends). `recorded` collects what
-    each call returned, to check the answer's figures against."""
+def money_tools(sessions: Session | Callable[[], AbstractContextManager[Session]], *,
+                today: date, recorded: list[str] | None = None) -> list[Tool]:
+    """The OpenAI-style money tools (`app.money.tools`: transactions; `app.money.holdings_tools`:
+    portfolio, money invested, dividends). `sessions`: a session the tools use, or a factory of
+    sessions (`Database.session`): then each call opens its own and closes it before the model
+    is asked again. `recorded` collects what each call returned, to check the answer's figures
+    against."""
     from app.answer.tools import FunctionTool
     from app.money.holdings_tools import build_holdings_tools
     from app.money.tools import build_tools
 
-    tools = build_tools(session, today=today) + build_holdings_tools(session, today=today)
+    def built(session: Session) -> list[Tool]:
+        return build_tools(session, today=today) + build_holdings_tools(session, today=today)
+
+    if callable(sessions):
+        factory = sessions
+
+        def per_call(tool: Tool) -> Tool:
+            def run(args: Mapping[str, Any]) -> Any:
+                with factory() as session:
+                    return {t.name: t for t in built(session)}[tool.name].execute(args)
+
+            return FunctionTool(tool.name, tool.description, tool.parameters, run)
+
+        # Built on no session only to describe themselves; every call is rebuilt on its own.
+        tools = [per_call(t) for t in built(cast("Session", None))]
+    else:
+        tools = built(sessions)
     if recorded is None:
         return tools
 

@@ -16,6 +16,7 @@ over), answered like any question, and stored with its conversation.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -53,12 +54,35 @@ def _money_plan(session: Session, question: str, *, today: date,
                                llm=llm)
 
 
-def _money_tools(session: Session, *, today: date, recorded: list[str]) -> list[Any]:
+def _money_tools(rt: Runtime, *, today: date, recorded: list[str]) -> list[Any]:
+    """The money tools, each call in a short session of its own (none held while the model
+    writes)."""
     try:
         from app.money.ask import money_tools
     except ImportError:
         return []
-    return money_tools(session, today=today, recorded=recorded)
+    return money_tools(rt.db.session, today=today, recorded=recorded)
+
+
+@contextmanager
+def _llm_slot(client: ChatClient | None) -> Iterator[ChatClient | None]:
+    """One slot of the model's gate for the whole answer (rewrite, tool rounds, reply), taken
+    before any database work: a full queue is LLMBusyError (503 + Retry-After) before the first
+    event, and queued answers hold no connection."""
+    hold = getattr(client, "hold", None)
+    if hold is None:
+        yield client
+        return
+    with hold() as held:
+        yield held
+
+
+def _log(rt: Runtime, result: AnswerResult, question: str) -> None:
+    """The answer's log row, committed in a short session of its own."""
+    from app.answer.log import log_answer
+
+    with rt.db.session() as session:
+        log_answer(session, result, question)
 
 
 def _checked(result: AnswerResult, *, plan: MoneyPlan | None, recorded: Sequence[str],
@@ -79,18 +103,19 @@ def _checked(result: AnswerResult, *, plan: MoneyPlan | None, recorded: Sequence
 
 
 def _retriever(rt: Runtime, question: str, *, filters: SearchFilters | None,
-               top_k: int | None, session: Session, documents: Sequence[int]) -> Any:
-    """Retrieval for the answer: within `documents` first (a follow-up pointing back at them),
-    everywhere when they hold nothing that matches."""
+               top_k: int | None, documents: Sequence[int]) -> Any:
+    """Retrieval for the answer (each search in a short session of its own): within
+    `documents` first (a follow-up pointing back at them), everywhere when they hold nothing
+    that matches."""
     from app.services.search import search_passages
 
     def retrieve() -> list[Any]:
         if documents:
             narrowed = replace(filters or SearchFilters(), document_ids=tuple(documents))
-            hits = search_passages(rt, question, filters=narrowed, top_k=top_k, session=session)
+            hits = search_passages(rt, question, filters=narrowed, top_k=top_k)
             if hits:
                 return hits
-        return search_passages(rt, question, filters=filters, top_k=top_k, session=session)
+        return search_passages(rt, question, filters=filters, top_k=top_k)
 
     return retrieve
 
@@ -110,39 +135,44 @@ def ask_stream(rt: Runtime, question: str, *, filters: SearchFilters | None = No
     settings = rt.settings
     client: ChatClient | None = rt.chat_client("answer") if chat is True else (chat or None)
     today = today or date.today()
-    with rt.db.session() as session:
-        plan = _money_plan(session, question, today=today, money_query=money_query,
-                           llm=client is not None)
-        computed = plan is not None and plan.computed is not None
-        recorded: list[str] = []
-        if computed and client is None:
-            direct = plan.answer(session)  # type: ignore[union-attr]
-            log_answer(session, direct, question)
+    recorded: list[str] = []
+    options: dict[str, Any] = {}
+    # No database connection is held while the model writes: the plan, the computed rows and
+    # each retrieval, tool call and log row use short sessions of their own (issue 12).
+    with _llm_slot(client) as client:
+        with rt.db.session() as session:
+            plan = _money_plan(session, question, today=today, money_query=money_query,
+                               llm=client is not None)
+            computed = plan is not None and plan.computed is not None
+            direct: AnswerResult | None = None
+            if computed:  # the model words the computed result; it may not call tools for it
+                direct = plan.answer(session)  # type: ignore[union-attr]
+                if client is None:
+                    log_answer(session, direct, question)
+                else:
+                    hits: Any = plan.citables(session)  # type: ignore[union-attr]
+                    options["max_context_chars"] = max(24_000,
+                                                       sum(len(c.text) + 300 for c in hits))
+        if direct is not None and client is None:
             yield AnswerEvent("done", result=direct)
             return
-        options: dict[str, Any] = {}
-        if computed:  # the model words the computed result; it may not call tools for it
-            hits: Any = plan.citables(session)  # type: ignore[union-attr]
-            tools: list[Any] = []
-            options["max_context_chars"] = max(24_000, sum(len(c.text) + 300 for c in hits))
-        else:
-            hits = _retriever(rt, question, filters=filters, top_k=top_k, session=session,
-                              documents=documents)
-            tools = [] if plan is not None else _money_tools(session, today=today,
-                                                             recorded=recorded)
+        tools: list[Any] = []
+        if not computed:
+            hits = _retriever(rt, question, filters=filters, top_k=top_k, documents=documents)
+            if plan is None:
+                tools = _money_tools(rt, today=today, recorded=recorded)
         for event in stream_answer(question, hits=hits, chat=client, tools=tools,
                                    prompts_dir=settings.prompts_dir, today=today,
                                    timeout=settings.llm_timeout, stream=stream, **options):
             if event.type == "done" and event.result is not None:
                 result = event.result
-                if computed and result.mode == "retrieval-only":  # the model failed
-                    direct = plan.answer(session)  # type: ignore[union-attr]
+                if direct is not None and result.mode == "retrieval-only":  # the model failed
                     result = replace(direct, notice=f"{result.notice}; {direct.notice}",
                                      error_code=result.error_code, timings=result.timings)
                 else:
                     result = _checked(result, plan=plan, recorded=recorded, computed=computed)
                 event = replace(event, result=result)
-                log_answer(session, result, question)
+                _log(rt, result, question)
             yield event
 
 
@@ -150,8 +180,8 @@ def ask(rt: Runtime, question: str, **kwargs: Any) -> AnswerResult:
     """The final answer (the model is asked without streaming)."""
     kwargs.setdefault("stream", False)
     result = None
-    # Run the generator to its end: leaving it at `done` would close it inside its session,
-    # rolling back the answer's log row.
+    # Run the generator to its end (the answer is logged before `done`; the end releases the
+    # model's slot at once rather than when the generator is collected).
     for event in ask_stream(rt, question, **kwargs):
         if event.type == "done" and event.result is not None:
             result = event.result
@@ -162,12 +192,14 @@ def ask(rt: Runtime, question: str, **kwargs: Any) -> AnswerResult:
 
 # -- conversations ---------------------------------------------------------------------------------
 def rewrite_followup(rt: Runtime, question: str, turns: Sequence[PastTurn], *,
-                     chat: ChatClient | None, today: date, session: Session) -> Rewrite:
-    """How `question` is understood after `turns`: the standalone query, carried filters."""
-    from app.money.facts import known_vocabulary
+                     chat: ChatClient | None, today: date, vocabulary: tuple[Any, Any],
+                     ) -> Rewrite:
+    """How `question` is understood after `turns`: the standalone query, carried filters.
+    `vocabulary`: (categories, merchants) of `known_vocabulary`, read beforehand (the model
+    may be asked here, and no connection is held meanwhile)."""
     from app.money.rewrite import rewrite_question
 
-    categories, merchants = known_vocabulary(session)
+    categories, merchants = vocabulary
     return rewrite_question(question, turns, chat=chat, today=today, categories=categories,
                             merchants=merchants, prompts_dir=rt.settings.prompts_dir,
                             timeout=rt.settings.llm_timeout)
@@ -187,6 +219,7 @@ def ask_turn_stream(rt: Runtime, question: str, *, conversation_id: int | None =
     `store=False` answers without storing (stateless clients).
     """
     from app.core.errors import InvalidInputError
+    from app.money.facts import known_vocabulary
     from app.services.contracts import local_today
     from app.services.conversations import history_from_messages, store_turn, stored_history
 
@@ -194,26 +227,28 @@ def ask_turn_stream(rt: Runtime, question: str, *, conversation_id: int | None =
         raise InvalidInputError("question: it is empty")
     today = today or local_today(rt)
     client: ChatClient | None = rt.chat_client("answer") if chat is True else (chat or None)
-    with rt.db.session() as session:
-        if conversation_id is not None:
-            turns = stored_history(session, conversation_id)
-        elif messages:
-            turns = history_from_messages(session, messages, today=today)
-        else:
-            turns = []
+    with _llm_slot(client) as client:  # one slot for the rewrite and the answer
+        with rt.db.session() as session:
+            if conversation_id is not None:
+                turns = stored_history(session, conversation_id)
+            elif messages:
+                turns = history_from_messages(session, messages, today=today)
+            else:
+                turns = []
+            vocabulary = known_vocabulary(session)
         rewrite = rewrite_followup(rt, question, turns, chat=client, today=today,
-                                   session=session)
-    yield TurnEvent("rewrite", rewrite.to_json())
-    for event in ask_stream(rt, rewrite.standalone, filters=filters, top_k=top_k,
-                            chat=client, today=today, stream=stream,
-                            documents=rewrite.documents, money_query=rewrite.money):
-        if event.type == "done" and event.result is not None and store:
-            with rt.db.session() as session:
-                conv_id, position = store_turn(session, conversation_id=conversation_id,
-                                               origin=origin, rewrite=rewrite,
-                                               result=event.result)
-            yield TurnEvent("conversation", {"id": conv_id, "turn": position})
-        yield event
+                                   vocabulary=vocabulary)
+        yield TurnEvent("rewrite", rewrite.to_json())
+        for event in ask_stream(rt, rewrite.standalone, filters=filters, top_k=top_k,
+                                chat=client, today=today, stream=stream,
+                                documents=rewrite.documents, money_query=rewrite.money):
+            if event.type == "done" and event.result is not None and store:
+                with rt.db.session() as session:
+                    conv_id, position = store_turn(session, conversation_id=conversation_id,
+                                                   origin=origin, rewrite=rewrite,
+                                                   result=event.result)
+                yield TurnEvent("conversation", {"id": conv_id, "turn": position})
+            yield event
 
 
 def ask_turn(rt: Runtime, question: str, **kwargs: Any,
