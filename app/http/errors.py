@@ -13,9 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import ErrorCode, HomeragError
+from app.core.errors import DatabaseBusyError, ErrorCode, HomeragError
 from app.core.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,30 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return "; ".join(problems) or "the request is invalid"
 
 
+def retry_headers(exc: BaseException) -> dict[str, str] | None:
+    """`Retry-After` for load shedding (a full model queue, a busy connection pool)."""
+    seconds = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(int(seconds))} if isinstance(seconds, int) else None
+
+
+def database_busy() -> HomeragError:
+    """The pool's wait ran out (every connection in use): load, not an outage."""
+    return DatabaseBusyError("the database is busy: every connection is in use; try again "
+                             "shortly", retry_after=2)
+
+
 async def _homerag_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HomeragError)
     if exc.status >= 500:
         log.warning("%s %s failed: %s (%s)", request.method, request.url.path, exc, exc.code)
-    return error_response(request, exc.status, str(exc.code), str(exc))
+    return error_response(request, exc.status, str(exc.code), str(exc),
+                          headers=retry_headers(exc))
+
+
+async def _pool_timeout(request: Request, exc: Exception) -> Response:
+    log.warning("%s %s: no database connection came free in time", request.method,
+                request.url.path)
+    return await _homerag_error(request, database_busy())
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -138,6 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(PoolTimeoutError, _pool_timeout)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -147,8 +168,13 @@ def stream_failure(exc: BaseException) -> dict[str, Any]:
     The response status is already on the wire by then, so the failure travels as data; an
     unexpected error is logged here with its traceback and reported as one line.
     """
+    if isinstance(exc, PoolTimeoutError):
+        exc = database_busy()
     if isinstance(exc, HomeragError):
         return problem(exc.status, str(exc.code), str(exc))
+    if isinstance(exc, OperationalError):
+        return problem(503, str(ErrorCode.database), "the database is not reachable; see "
+                       "/api/health")
     log.error("answer stream crashed", exc_info=exc)
     return problem(500, str(ErrorCode.internal),
                    "an internal error occurred; the server log has the details")

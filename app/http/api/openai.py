@@ -75,7 +75,9 @@ def openai_error(status: int, message: str, *, code: str | None = None,
 
 
 def _error_of(exc: HomeragError) -> JSONResponse:
-    return openai_error(exc.status, str(exc), code=str(exc.code))
+    from app.http.errors import retry_headers  # a full model queue: 503 + Retry-After
+
+    return openai_error(exc.status, str(exc), code=str(exc.code), headers=retry_headers(exc))
 
 
 def _model_json(name: str) -> dict[str, Any]:
