@@ -25,10 +25,14 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "s
                             "x-api-key", "api-key", "x-csrf-token"})
 
 _URL_RE = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>`]+")
-_AUTH_RE = re.compile(r"\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=\-]{4,}", re.IGNORECASE)
+# Credentials after an auth scheme ("Authorization: Bearer x", "Basic x"): case as in headers,
+# at least 8 characters, so prose ("a basic check", "token with id 3") is left alone.
+_AUTH_RE = re.compile(r"\b(Bearer|Basic|Token)\s+(?=[A-Za-z0-9._~+/=\-]*[0-9_+/=\-])"
+                      r"[A-Za-z0-9._~+/=\-]{8,}")
 _KEY_RE = "|".join(re.escape(k) for k in sorted(SECRET_KEYS, key=len, reverse=True))
-# key=value and key: value outside URLs (conninfo "password=x host=y", "api_key: x").
-_PAIR_RE = re.compile(rf"(?<![\w\-])({_KEY_RE})(\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^\s&,;'\"]+)",
+# key=value outside URLs (libpq conninfo "password=x host=y", env lines "API_KEY=x"); not
+# "key: value", which is how messages name a field ("password: at least 8 characters").
+_PAIR_RE = re.compile(rf"(?<![\w\-])({_KEY_RE})(\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&,;'\"]+)",
                       re.IGNORECASE)
 
 
@@ -61,7 +65,7 @@ def redact_url(url: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    """Every URL in `text` redacted, plus `Bearer xyz` and `password=xyz`-style pairs."""
+    """Every URL in `text` redacted, plus `Bearer <token>` and `password=xyz`-style pairs."""
     if not text:
         return text
     out = _URL_RE.sub(lambda m: redact_url(m.group(0)), text)
