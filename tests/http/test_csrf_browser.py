@@ -222,7 +222,9 @@ def test_login_then_logout_in_the_browser(browser, serve, users, corpus, pg_url)
 
 
 @pytest.mark.parametrize("path", ["/", "/search?q=gym", "/reports", "/contracts", "/login",
-                                  "/docs"])
+                                  "/docs", "/library", "/upload", "/sources", "/health",
+                                  "/conversations", "/transactions", "/rules",
+                                  "/documents/1"])
 def test_pages_run_under_the_csp_without_violations(browser, serve, path) -> None:  # noqa: F811
     app = serve()
     page = browser.new_page()
