@@ -32,6 +32,7 @@ def filter_options(fn: Any) -> Any:
         click.option("--category", help="Category (or 'uncategorised')."),
         click.option("--min", "min_amount", help="Minimum absolute amount."),
         click.option("--max", "max_amount", help="Maximum absolute amount."),
+        click.option("--amount", help="Exactly this absolute amount ('86,40')."),
         click.option("--currency", help="ISO currency code."),
         click.option("--direction", type=click.Choice(money.DIRECTIONS),
                      help="out = money spent, in = money received."),

@@ -130,6 +130,8 @@ def build_server(runtime: Callable[[], Runtime], *, name: str = "homerag") -> MC
                                              "or bank.")] = None,
         min_amount: Annotated[str | None, Field(description="Minimum absolute amount.")] = None,
         max_amount: Annotated[str | None, Field(description="Maximum absolute amount.")] = None,
+        amount: Annotated[str | None, Field(description="Exactly this absolute amount.")]
+        = None,
         currency: Annotated[str | None, Field(description="ISO code, e.g. EUR.")] = None,
         direction: Annotated[Literal["in", "out"] | None, Field(
             description="out: money spent; in: money received.")] = None,
@@ -143,7 +145,7 @@ def build_server(runtime: Callable[[], Runtime], *, name: str = "homerag") -> MC
         return tools.transactions(
             runtime(), action=action, by=by, limit=limit, period=period, date_from=date_from,
             date_to=date_to, payee=payee, category=category, account=account,
-            min_amount=min_amount, max_amount=max_amount, currency=currency,
+            min_amount=min_amount, max_amount=max_amount, amount=amount, currency=currency,
             direction=direction)
 
     def holdings(

@@ -50,7 +50,8 @@ def ask(rt: Runtime, question: str, *, conversation_id: int | None, top_k: int,
     citations = [with_link(rt, c.to_json()) for c in result.citations]
     return {
         "answer": result.answer, "mode": result.mode, "notice": result.notice,
-        "uncited": result.uncited, "citations": citations,
+        "uncited": result.uncited, "citations": citations, "filters": list(result.filters),
+        "unverified_figures": list(result.unverified_figures),
         "sources": sources_markdown(rt, citations),
         "understood_as": rewrite.get("standalone"), "carried": rewrite.get("carried", []),
         "conversation_id": stored["id"] if stored else conversation_id,

@@ -23,8 +23,8 @@ _NOT_AMOUNTS = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4
                           r"\b\d{1,2}\.\d{1,2}\.(?!\d)|\b\d{1,2}:\d{2}(?::\d{2})?\b|"
                           r"\[\d+(?:-\d+)?\]|\b\d{4}-W\d{1,2}\b")
 _CURRENCY_BEFORE = re.compile(r"(?:[€$£¥]|\b[A-Z]{3}|\b(?:Fr|CHF|R\$))\s?[-−+]?\s?$")
-_CURRENCY_AFTER = re.compile(r"^\s?(?:[€$£¥]|(?-i:[A-Z]{3})\b|(?:euros?|dollars?|pounds?|francs?|"
-                             r"cents?)\b)", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"^\s?(?:[€$£¥]|(?-i:[A-Z]{3})\b|"
+                             r"(?:euros?|dollars?|pounds?|francs?|cents?)\b)", re.IGNORECASE)
 MAX_FIGURES = 200
 
 

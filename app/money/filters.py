@@ -30,7 +30,8 @@ class TransactionFilterInput:
     "last month", "letzte Woche" ... (wins over from/to). account: part of the account number,
     name or bank. payee: text in payee, description or merchant. category: a category or
     "uncategorised". min_amount / max_amount: on the absolute amount ("min" / "max"; "12,50"
-    is read as 12.50). currency: ISO code. direction: "out" (spent) or "in" (received).
+    is read as 12.50); amount: exactly this absolute amount (wins over min/max). currency: ISO
+    code. direction: "out" (spent) or "in" (received).
     """
 
     date_from: str | None = None
@@ -43,6 +44,7 @@ class TransactionFilterInput:
     max_amount: str | None = None
     currency: str | None = None
     direction: str | None = None
+    amount: str | None = None
 
     def resolve(self, *, today: date) -> TxFilter:
         from app.money.queries import TxFilter
@@ -54,10 +56,11 @@ class TransactionFilterInput:
         direction = _text(self.direction)
         if direction is not None and direction not in DIRECTIONS:
             raise InvalidInputError(f"direction must be 'in' or 'out', not {direction!r}")
+        exact = _decimal("amount", self.amount)
         return TxFilter(date_from=start, date_to=end, account=_text(self.account),
                         counterparty=_text(self.payee), category=_text(self.category),
-                        min_amount=_decimal("min", self.min_amount),
-                        max_amount=_decimal("max", self.max_amount),
+                        min_amount=exact if exact is not None else _decimal("min", self.min_amount),
+                        max_amount=exact if exact is not None else _decimal("max", self.max_amount),
                         currency=(_text(self.currency) or "").upper() or None,
                         direction=direction)  # type: ignore[arg-type]
 

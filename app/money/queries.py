@@ -209,14 +209,14 @@ def _where(f: TxFilter) -> list[Any]:
         conds.append(or_(*(col.op("~*")(p) for p in patterns for col in (
             Transaction.counterparty, Transaction.description, Transaction.merchant))))
     if f.account:
-        if f.account.isdigit() and len(f.account) < 6:
-            conds.append(Transaction.account_id == int(f.account))
-        else:
-            like = f"%{_escape_like(f.account)}%"
-            conds.append(Transaction.account_id.in_(select(Account.id).where(or_(
-                Account.number_masked.ilike(like, escape="\\"),
-                Account.name.ilike(like, escape="\\"),
-                Account.institution.ilike(like, escape="\\")))))
+        like = f"%{_escape_like(f.account)}%"
+        named = Transaction.account_id.in_(select(Account.id).where(or_(
+            Account.number_masked.ilike(like, escape="\\"),
+            Account.name.ilike(like, escape="\\"),
+            Account.institution.ilike(like, escape="\\"))))
+        # A short number is an account id or the last digits of the number ("4455").
+        conds.append(or_(Transaction.account_id == int(f.account), named)
+                     if f.account.isdigit() and len(f.account) < 6 else named)
     if not f.include_pending:
         conds.append(Transaction.status == "booked")
     if f.ids:

@@ -41,6 +41,7 @@ _FILTERS: dict[str, Any] = {
                  "subscriptions, transport, utilities, insurance, rent, fees, cash, shopping."},
     "min_amount": {"type": "string", "description": "Minimum absolute amount, e.g. '100'."},
     "max_amount": {"type": "string", "description": "Maximum absolute amount."},
+    "amount": {"type": "string", "description": "Exactly this absolute amount, e.g. '86.40'."},
     "currency": {"type": "string", "description": "ISO currency code, e.g. EUR."},
     "direction": {"type": "string", "enum": ["out", "in"],
                   "description": "'out' = money spent, 'in' = money received."},
@@ -68,7 +69,7 @@ def filter_from_args(args: Mapping[str, Any], *, today: date) -> TxFilter:
         date_from=arg("date_from", size=10), date_to=arg("date_to", size=10),
         period=arg("period"), account=arg("account"), payee=arg("counterparty"),
         category=arg("category"), min_amount=arg("min_amount"), max_amount=arg("max_amount"),
-        currency=arg("currency"), direction=arg("direction"),
+        currency=arg("currency"), direction=arg("direction"), amount=arg("amount"),
     ).resolve(today=today)
 
 

@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+# Imported when the module loads: importing tests.conftest (through corpus) clears HOMERAG_*
+# variables, which must not happen after the `settings` fixture set them.
+from tests.http.corpus import BASE_URL, make_context, make_settings
+from tests.openai_stub import OpenAIStub, Reply, chat_text
 from tests.support.statements_synth import Acct, Tx, mt940, ofx_sgml, random_history
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bank"
@@ -42,8 +46,6 @@ def ingest(clean_db, settings, tmp_path: Path):
 
 @pytest.fixture
 def rt(clean_db, settings):
-    from tests.http.corpus import make_context
-
     return make_context(clean_db, settings)
 
 
@@ -155,7 +157,6 @@ def test_llm_words_per_currency_and_a_cross_currency_sum_is_flagged(ingest, rt,
     from app.core.config import LLMEndpoint
     from app.llm.client import OpenAIChatClient
     from app.services.ask import ask as ask_service
-    from tests.openai_stub import OpenAIStub, Reply, chat_text
 
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -174,3 +175,57 @@ def test_llm_words_per_currency_and_a_cross_currency_sum_is_flagged(ingest, rt,
     assert good.mode == "llm" and good.unverified_figures == ()
     assert bad.unverified_figures == ("1,019.00",)
     assert "check them: 1,019.00" in (bad.notice or "")
+
+
+def test_tx_cli_and_api_take_the_same_filters(ingest, rt, tmp_path: Path) -> None:
+    """payee, exact amount, account, currency and period, as `homerag tx` options and as
+    /api/transactions parameters: the bike repair row and nothing else."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from app.cli import cli
+    from app.http.app import create_app
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    _bike_statements(folder)
+    ingest(folder)
+    args = ["tx", "list", "--payee", "bike", "--amount", "120,00", "--account", "4455",
+            "--currency", "usd", "--period", "2025-10", "--json"]
+    page = json.loads(CliRunner().invoke(cli, args, catch_exceptions=False).output)
+    assert [(t["amount"], t["counterparty"]) for t in page["transactions"]] == [
+        ("-120.00", "Bike Repair Co")]
+    with TestClient(create_app(runtime=rt), base_url=BASE_URL) as client:
+        body = client.get("/api/transactions", params={
+            "payee": "bike", "amount": "120", "account": "4455", "currency": "USD",
+            "period": "2025-10"}).json()
+        assert [t["id"] for t in body["transactions"]] == [page["transactions"][0]["id"]]
+        assert client.get("/api/transactions", params={"payee": "bike", "amount": "121"}
+                          ).json()["transactions"] == []
+        bad = client.get("/api/transactions", params={"amount": "twelve"})
+        assert bad.status_code == 400 and "amount" in bad.json()["detail"]
+
+
+def test_openai_endpoint_puts_the_figure_warning_in_the_text(ingest, clean_db, pg_url,
+                                                              tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.http.app import create_app
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    _bike_statements(folder)
+    ingest(folder)
+    with OpenAIStub(Reply("The bike cost 999.00 EUR [2].")) as stub:
+        rt = make_context(clean_db, make_settings(pg_url, tmp_path / "data",
+                                                  llm_base_url=stub.base_url, llm_timeout=20.0))
+        with TestClient(create_app(runtime=rt), base_url=BASE_URL) as client:
+            body = client.post("/v1/chat/completions", json={
+                "model": "homerag", "messages": [
+                    {"role": "user", "content": "How much did I pay for the bike?"}]}).json()
+    text = body["choices"][0]["message"]["content"]
+    assert text.startswith("The bike cost 999.00 EUR [")
+    assert "⚠ " in text and "check them: 999.00 EUR" in text
+    assert body["homerag"]["unverified_figures"] == ["999.00 EUR"]
+    assert "text ~ bike|bicycle|fahrrad" in body["homerag"]["filters"]

@@ -33,12 +33,13 @@ def tx_filter(
     max_amount: Annotated[str | None, Query(alias="max", description="Max absolute amount")] = None,
     currency: Annotated[str | None, Query()] = None,
     direction: Annotated[Direction | None, Query()] = None,
+    amount: Annotated[str | None, Query(description="Exactly this absolute amount")] = None,
 ) -> money.TransactionFilterInput:
     """The filters as given; the service reads them (bad values: 400 naming the parameter)."""
     return money.TransactionFilterInput(
         date_from=date_from, date_to=date_to, period=period, account=account, payee=payee,
         category=category, min_amount=min_amount, max_amount=max_amount, currency=currency,
-        direction=direction)
+        direction=direction, amount=amount)
 
 
 FilterDep = Annotated[money.TransactionFilterInput, Depends(tx_filter)]

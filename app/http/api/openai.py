@@ -148,9 +148,13 @@ def _extras(rt: Runtime, result: Any, rewrite: dict[str, Any],
 
     citations = [with_link(rt, c.to_json()) for c in result.citations]
     tail = f"\n\nSources:\n{sources_markdown(rt, citations)}" if citations else ""
+    if result.unverified_figures:  # chat clients show only the text: the warning goes in it
+        tail = f"\n\n⚠ {result.notice}{tail}"
     return tail, {
         "citations": citations,
         "homerag": {"mode": result.mode, "notice": result.notice, "uncited": result.uncited,
+                    "filters": list(result.filters),
+                    "unverified_figures": list(result.unverified_figures),
                     "understood_as": rewrite.get("standalone"),
                     "carried": rewrite.get("carried", []),
                     "conversation_id": stored["id"] if stored else None},
