@@ -244,7 +244,9 @@ def _sources(rt: Runtime, s: Any) -> Iterator[Any]:
 
 
 def _queue(rt: Runtime, s: Any) -> Iterator[Any]:
-    from ingest.queue import depth
+    from sqlalchemy import text
+
+    from ingest.queue import QueueDepth, depth
 
     chunks = _gauge("homerag_embed_queue_chunks", "Chunks waiting for their vectors", ["space"])
     docs = _gauge("homerag_embed_queue_documents", "Documents not searchable yet (some chunk "
@@ -254,7 +256,11 @@ def _queue(rt: Runtime, s: Any) -> Iterator[Any]:
                                                                                       "state"])
     oldest = _gauge("homerag_embed_queue_oldest_seconds", "Age of the oldest waiting text",
                     ["space"])
-    for d in depth(s):
+    rows = depth(s)
+    active = s.execute(text("SELECT id FROM embedding_spaces WHERE status = 'active'")).scalar()
+    if active is not None and all(d.space_id != active for d in rows):
+        rows.append(QueueDepth(int(active), 0, 0, 0, 0, 0, 0, None))  # an empty queue: zeros
+    for d in rows:
         sp = str(d.space_id)
         chunks.add_metric([sp], d.pending_chunks)
         docs.add_metric([sp], d.pending_documents)

@@ -144,7 +144,7 @@ def test_queue_and_worker_figures(client, corpus):
     assert value(m, "homerag_embed_worker_tokens_total", **labels) == report.tokens > 0
     assert value(m, "homerag_embed_worker_chunks_total", **labels) == queued
     assert value(m, "homerag_embed_worker_up", **labels) == 0  # stopped after draining
-    assert "homerag_embed_queue_chunks" not in m or not m["homerag_embed_queue_chunks"]
+    assert set(m["homerag_embed_queue_chunks"].values()) == {0.0}  # drained: zeros, not gone
 
 
 def test_metrics_needs_a_token_once_a_user_exists(client, corpus):
