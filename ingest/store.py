@@ -154,7 +154,8 @@ class DocumentRecord:
     parsed: ParsedDocument
     content: str
     chunks: Sequence[TextChunk]
-    embeddings: Sequence[Embedding | tuple[Any, Any]]  # new vectors, or stored ones reused
+    # New vectors, stored ones reused, or None: queued for a worker (ingest/queue.py).
+    embeddings: Sequence[Embedding | tuple[Any, Any] | None]
     parser: str
     blob_path: str | None = None
     parent_id: int | None = None
@@ -238,6 +239,8 @@ def write_document(session: Session, record: DocumentRecord, space: EmbeddingSpa
     ).scalars().all()
     vector_rows = []
     for chunk_id, emb in zip(chunk_ids, record.embeddings, strict=True):
+        if emb is None:  # queued: a `homerag worker` embeds it (ingest/queue.py)
+            continue
         if isinstance(emb, Embedding):
             dense, sparse = to_halfvec(emb.dense), to_sparsevec(emb.sparse, space.sparse_dim)
         else:  # reused (dense, sparse) as stored
@@ -245,7 +248,8 @@ def write_document(session: Session, record: DocumentRecord, space: EmbeddingSpa
         vector_rows.append(
             {"space_id": space.id, "chunk_id": chunk_id, "dense": dense, "sparse": sparse}
         )
-    session.execute(insert(_table(ChunkEmbedding)), vector_rows)
+    if vector_rows:
+        session.execute(insert(_table(ChunkEmbedding)), vector_rows)
     return int(doc_id)
 
 
