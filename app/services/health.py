@@ -28,14 +28,23 @@ def embedder_label(name: str | None) -> str:
 
 
 def database_health(rt: Runtime) -> dict[str, Any]:
+    """`ok`, `where`, `ms`; under `serve` also the supervisor's `restarts`, `last_restart_at`,
+    `down_since` and `error` (why the last restart failed); `pool`: connections in use."""
+    out: dict[str, Any] = {"ok": False, "where": rt.db_label}
+    supervisor = rt.db.supervisor
+    out.update(supervisor.state() if supervisor is not None else
+               {"supervised": False, "restarts": 0, "last_restart_at": None, "error": None})
     t0 = time.perf_counter()
     try:
         with rt.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return {"ok": False, "where": rt.db_label, "error": redact_text(first)}
-    return {"ok": True, "where": rt.db_label, "ms": round((time.perf_counter() - t0) * 1e3, 2)}
+        out["error"] = out["error"] or redact_text(first)  # a failed restart says more
+    else:
+        out.update(ok=True, ms=round((time.perf_counter() - t0) * 1e3, 2), error=None)
+    out["pool"] = rt.db.pool_stats()
+    return out
 
 
 def embedder_health(rt: Runtime) -> dict[str, Any]:
