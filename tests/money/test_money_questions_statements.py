@@ -74,6 +74,20 @@ def test_real_ofx_payee_questions(ingest, rt, tmp_path: Path) -> None:
     assert "Spent 6.60 CAD in 1 transaction" in mcd.answer, mcd.answer
     none = ask(rt, "How much did I pay Connie's Hair Salon?", today=date(2009, 6, 1))
     assert none.answer.startswith("No imported transaction matches (payee ~ Connie's Hair Salon")
+    # a model that never calls tools words the computed result; its figure checks out
+    from app.core.config import LLMEndpoint
+    from app.llm.client import OpenAIChatClient
+    from app.services.ask import ask as ask_service
+
+    with OpenAIStub(Reply("You paid Joe's Bald Hairstyles CAD 316.67 on 2009-04-02 [2].")) as stub:
+        client = OpenAIChatClient(LLMEndpoint(base_url=stub.base_url, model="stub-model",
+                                              api_key=None, timeout=20))
+        worded = ask_service(rt, "How much did I pay Joe's Bald Hairstyles?", chat=client,
+                             today=date(2009, 6, 1))
+        request = stub.chat_requests[-1]
+    assert "tools" not in request and "Joe's Bald Hairstyles" in chat_text(request)
+    assert worded.mode == "llm" and worded.unverified_figures == ()
+    assert [c.citable.kind for c in worded.citations] == ["transaction"]
 
 
 def _bike_statements(folder: Path) -> None:
