@@ -51,10 +51,11 @@ def status_cmd(as_json: bool) -> None:
 @embeddings.command("migrate")
 @click.option(
     "--embedder",
-    type=click.Choice(["bge-m3", "lexical-hash"]),
+    type=click.Choice(["bge-m3", "lexical-hash", "sentence-transformers"]),
     help="Target embedder (default: HOMERAG_EMBEDDER).",
 )
-@click.option("--model", help="Target BGE-M3 weights: hub id or directory (HOMERAG_EMBED_MODEL).")
+@click.option("--model", help="Target weights: hub id or directory (HOMERAG_EMBED_MODEL; "
+              "sentence-transformers: a directory).")
 @click.option("--device", help="Device for the target model (HOMERAG_EMBED_DEVICE).")
 @click.option(
     "--batch",

@@ -142,3 +142,23 @@ def test_st_without_sparse_searches_dense_and_full_text(clean_db, tmp_path):
         assert hits[0].path.endswith("rent.txt")
         assert "sparse" not in hits[0].ranks  # no sparse signal at all, by design
         assert {"dense", "fts"} <= set(hits[0].ranks)
+
+
+def test_migrate_from_the_lexical_index_to_minilm(clean_db, tmp_path, settings):
+    from app.services.embeddings import migrate
+    from app.services.runtime import Runtime
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    for name, body in DOCS.items():
+        (root / name).write_text(body, encoding="utf-8")
+    Pipeline(clean_db, embedder=LexicalHashEmbedder(), options=IngestOptions()).run(
+        FolderSource("docs", root))
+    rt = Runtime(settings=settings, db=clean_db)
+    report = migrate(rt, embedder="sentence-transformers", model=str(minilm_dir()), device="cpu")
+    assert report.switched and report.embedded == 3
+    emb = rt.embedder()  # follows the active space: rebuilt from its model id
+    assert emb.name == "sentence-transformers"
+    with clean_db.session() as s:
+        hits = search(s, emb, "quit my gym membership", stages=("dense",), top_k=1)
+    assert hits[0].path.endswith("gym.txt")
