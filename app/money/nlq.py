@@ -304,6 +304,7 @@ aber insgesamt gesamt summe betrag beträge kostet kostete zahlen zahle zahlte b
 überwiesen war waren ist sind wurde wurden wird werden letzte letzten letzter letztes diese
 diesen dieser dieses jahr jahre monat monate woche wochen tag tage heute gestern bisher zeige zeig
 liste alle allen etwa ungefähr ca eigentlich mal rechnung rechnungen beleg belege quittung
+bestellt gekauft kaufte kaufen überwiesen bekommen erhalten geschickt gemacht dafür davon
 """.split())
 
 # Words a household writes in either language, tried as alternatives of each other.
@@ -336,6 +337,7 @@ GLOSSARY: tuple[tuple[str, ...], ...] = (
     ("fee", "gebühr", "entgelt"),
     ("subscription", "abo", "abonnement"),
     ("tv", "television", "fernseher"),
+    ("card", "karte", "kartenzahlung"),
     ("haircut", "hairdresser", "friseur"),
     ("ticket", "fahrkarte"),
 )
