@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.answer.types import Citable
 from app.core.models import Transaction
 from app.money.detectors import detect, price_runs, recurring_series
-from app.money.nlq import MoneyQuery, Subject, alternatives
+from app.money.nlq import MoneyQuery, Subject
 from app.money.periods import Period
 from app.money.queries import (
     TxFilter,
@@ -27,6 +27,7 @@ from app.money.queries import (
     list_transactions,
     sum_transactions,
 )
+from app.money.vocabulary import alternatives
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

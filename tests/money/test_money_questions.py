@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from app.money.figures import figures, unverified_figures, values
-from app.money.nlq import alternatives, filter_phrases, parse_money_question, read_subject
+from app.money.nlq import filter_phrases, parse_money_question, read_subject
+from app.money.vocabulary import alternatives
 
 TODAY = date(2026, 11, 25)
 D = Decimal
