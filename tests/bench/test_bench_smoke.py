@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 # bench/ is scripts, not an installed package: import it from the repository root.
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
@@ -20,6 +22,9 @@ from bench import core  # noqa: E402
 from bench.corpus import MANIFEST, generate_corpus, pdf_pages  # noqa: E402
 from bench.corpus_text import HouseholdWriter, bench_queries  # noqa: E402
 from bench.run_all import discover  # noqa: E402
+
+# Tier `slow`: runs the benchmarks end to end on a tiny corpus.
+pytestmark = pytest.mark.slow
 
 
 def test_corpus_is_deterministic_and_mixes_every_format(tmp_path: Path) -> None:

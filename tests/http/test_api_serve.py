@@ -19,6 +19,9 @@ import pytest
 from app.http.hosts import is_loopback
 from tests.conftest import REPO
 
+# Tier `slow`: starts servers or processes (`make test-fast` leaves it out).
+pytestmark = pytest.mark.slow
+
 
 def free_port() -> int:
     with socket.socket() as s:

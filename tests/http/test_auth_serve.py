@@ -18,6 +18,9 @@ from sqlalchemy import text
 from tests.conftest import REPO
 from tests.http.test_api_serve import free_port
 
+# Tier `slow`: starts servers or processes (`make test-fast` leaves it out).
+pytestmark = pytest.mark.slow
+
 
 def homerag(*args: str, env_extra: dict[str, str], cwd: Path,
             stdin: str | None = None) -> subprocess.CompletedProcess[str]:

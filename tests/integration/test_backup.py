@@ -20,6 +20,9 @@ from app.services.search import hit_json, search_passages
 from app.services.sync import resolve_sources, sync
 from ingest.embedders.lexical import LexicalHashEmbedder
 
+# Tier `slow`: starts servers or processes (`make test-fast` leaves it out).
+pytestmark = pytest.mark.slow
+
 QUERIES = ("gym membership notice period", "electricity bill", "Miete Wohnung")
 
 STATEMENT = """Buchung;Valuta;Auftraggeber/Empfänger;Buchungstext;Verwendungszweck;Betrag;Währung

@@ -16,10 +16,14 @@ import pytest
 
 from tests.conftest import REPO
 
+# Tier `slow`: starts servers or processes (`make test-fast` leaves it out).
+pytestmark = pytest.mark.slow
+
 # None in sys.modules: `import torch` raises ModuleNotFoundError and importlib.util.find_spec
 # answers None, exactly as when the package is not installed.
 BLOCKER = '''
 import sys
+
 for name in ("torch", "transformers", "FlagEmbedding", "huggingface_hub",
              "sentence_transformers"):
     sys.modules[name] = None

@@ -23,6 +23,9 @@ import pytest
 
 from tests.conftest import REPO
 
+# Tier `slow`: starts servers or processes (`make test-fast` leaves it out).
+pytestmark = pytest.mark.slow
+
 ROOT = os.geteuid() == 0
 
 

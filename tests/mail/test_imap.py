@@ -24,8 +24,9 @@ from ingest.sources.imap_session import LoginError, encode_folder
 from tests.mail.dovecot import DOVECOT, CountingIMAP4, CuttingProxy, Dovecot, append
 from tests.mail.mailgen import build_message
 
-pytestmark = pytest.mark.skipif(not Path(DOVECOT).exists(),
-                                reason="Debian dovecot-imapd not installed (make system-deps)")
+pytestmark = [pytest.mark.slow,  # a real Dovecot per test
+              pytest.mark.skipif(not Path(DOVECOT).exists(),
+                                 reason="Debian dovecot-imapd not installed (make system-deps)")]
 
 ARCHIVE = "Verträge 2024"  # non-ASCII: exercises modified UTF-7
 _users = itertools.count(1)
