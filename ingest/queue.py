@@ -181,17 +181,17 @@ def complete(session: Session, space_id: int, worker: str, *, sparse_dim: int,
             "ON CONFLICT DO NOTHING"), rows)
     if mine:
         # Only rows whose chunk now has its vector go (never one that arrived unseen).
-        result.chunks = session.execute(text(
+        result.chunks = _count(session.execute(text(
             "DELETE FROM embedding_pending p USING chunk_embeddings ce "
             "WHERE p.space_id = :sid AND p.content_hash = ANY(:hashes) "
             "  AND ce.space_id = p.space_id AND ce.chunk_id = p.chunk_id"),
-            {"sid": sid, "hashes": sorted(mine)}).rowcount or 0
-        ended = session.execute(text(
+            {"sid": sid, "hashes": sorted(mine)}))
+        ended = _count(session.execute(text(
             "DELETE FROM embedding_jobs j WHERE j.space_id = :sid "
             "  AND j.content_hash = ANY(:hashes) AND j.leased_by = :me AND NOT EXISTS ("
             "    SELECT 1 FROM embedding_pending p "
             "    WHERE p.space_id = j.space_id AND p.content_hash = j.content_hash)"),
-            {"sid": sid, "hashes": sorted(mine), "me": worker}).rowcount or 0
+            {"sid": sid, "hashes": sorted(mine), "me": worker}))
         result.texts = ended
         # A hash that still has pending chunks (one without its vector in `vectors`) is
         # released for the next claim, which reuses the stored vector.
@@ -221,19 +221,24 @@ def release(session: Session, space_id: int, worker: str, hashes: Sequence[str],
 
 def renew(session: Session, worker: str, *, lease_s: float) -> int:
     """Push the worker's leases forward (its heartbeat); returns how many it still holds."""
-    return session.execute(text(
+    return _count(session.execute(text(
         "UPDATE embedding_jobs SET lease_expires_at = now() + make_interval(secs => :lease) "
         "WHERE leased_by = :me AND failed_at IS NULL"),
-        {"me": worker, "lease": float(lease_s)}).rowcount or 0
+        {"me": worker, "lease": float(lease_s)}))
 
 
 def retry_failed(session: Session, space_id: int | None = None) -> int:
     """Put failed texts back in the queue (after the cause was fixed)."""
     where = "" if space_id is None else " AND space_id = :sid"
-    return session.execute(text(
+    return _count(session.execute(text(
         "UPDATE embedding_jobs SET failed_at = NULL, attempts = 0, lease_expires_at = NULL, "
         f"leased_by = NULL WHERE failed_at IS NOT NULL{where}"),
-        {"sid": space_id}).rowcount or 0
+        {"sid": space_id}))
+
+
+def _count(result: Any) -> int:
+    """Rows a DML statement touched (CursorResult.rowcount; Result's type does not say it)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _text(value: Any) -> str:

@@ -102,7 +102,11 @@ def run_worker(rt: Runtime, options: WorkerOptions, *, embedder: Embedder | None
         device=str(getattr(embedder, "device", options.device or settings.embed_device)),
         on_batch=on_batch)
     if stop is not None:  # the caller's stop (a signal handler) ends the loop after its batch
-        threading.Thread(target=lambda: (stop.wait(), worker.stop.set()), daemon=True).start()
+        def relay() -> None:
+            stop.wait()
+            worker.stop.set()
+
+        threading.Thread(target=relay, daemon=True).start()
     log.info("worker %s: embedding into space %s with %s", worker.id, space_id, embedder)
     return worker.run(drain=options.drain)
 

@@ -109,9 +109,9 @@ def stats_page_data(rt: Runtime, metrics: Metrics) -> dict[str, Any]:
     for k in ("tokens", "chunks", "texts", "embed_seconds"):
         for (w,), v in by(f"homerag_embed_worker_{k}", "worker").items():
             workers[w][k] = v
-    for w in workers.values():
-        secs = w.get("embed_seconds") or 0
-        w["tokens_per_s"] = (w.get("tokens", 0) / secs) if secs else None
+    for figures in workers.values():
+        secs = figures.get("embed_seconds") or 0
+        figures["tokens_per_s"] = (figures.get("tokens", 0) / secs) if secs else None
     models: dict[str, dict[str, Any]] = defaultdict(dict)
     for (model, mode), n in by("homerag_llm_answers", "model", "mode").items():
         models[model][f"answers_{mode}"] = int(n)
