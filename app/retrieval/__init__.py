@@ -7,11 +7,11 @@ then (optionally) rescore the shortlist.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app.core.errors import InvalidInputError, NotFoundError
 from app.retrieval.quality import reweigh
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from app.core.protocols import Embedder
     from app.core.types import Embedding
 
-__all__ = ["Hit", "SearchFilters", "SearchResult", "hybrid_search", "search", "search_detailed"]
+__all__ = ["Hit", "SearchFilters", "SearchResult", "hybrid_search", "search", "search_detailed",
+           "search_settings"]
 
 MAX_QUERY_CHARS = 2000
 # With a filter, an HNSW scan keeps going until enough rows pass it (iterative scan). Speed:
@@ -49,11 +50,14 @@ class SearchResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def resolve_space(session: Session, embedder: Embedder) -> SpaceRef:
-    """The active embedding space; it must have been built by this embedder."""
-    from app.core.models import EmbeddingSpace
-
-    space = session.scalar(select(EmbeddingSpace).where(EmbeddingSpace.status == "active"))
+def resolve_space(session: Session, embedder: Embedder, *,
+                  settings: Mapping[str, str] | None = None) -> SpaceRef:
+    """The active embedding space; it must have been built by this embedder. `settings`
+    (`search_settings`) are SET LOCAL in the same round trip."""
+    sets, params = _set_configs(settings)
+    space = session.execute(text(
+        f"SELECT id, embedder, model_id, dim, sparse_dim{sets} FROM embedding_spaces "
+        "WHERE status = 'active'"), params).first()
     if space is None:
         raise NotFoundError("the index is empty: run `homerag ingest PATH` first")
     if space.embedder != embedder.name or space.model_id != embedder.model_id:
@@ -65,17 +69,49 @@ def resolve_space(session: Session, embedder: Embedder) -> SpaceRef:
     return SpaceRef(id=space.id, dim=space.dim, sparse_dim=space.sparse_dim)
 
 
+def _set_configs(settings: Mapping[str, str] | None) -> tuple[str, dict[str, str]]:
+    """(", set_config(:k0, :v0, true), ...", its parameters) for a SELECT list."""
+    sql, params = "", {}
+    for i, (key, value) in enumerate((settings or {}).items()):
+        sql += f", set_config(:k{i}, :v{i}, true)"
+        params[f"k{i}"], params[f"v{i}"] = key, value
+    return sql, params
+
+
+def search_settings(filters: SearchFilters, *, candidates: int, ef_search: int | None = None,
+                    max_scan_tuples: int = FILTERED_MAX_SCAN_TUPLES) -> dict[str, str]:
+    """What one search SETs LOCAL (set_config(..., true), ended by its transaction).
+
+    HNSW returns ef_search candidates at most (default max(40, candidates)). With filters the
+    scan goes on until enough rows pass (iterative scan, bounded by max_scan_tuples), and plans
+    are custom: psycopg prepares a statement run 5 times, and PostgreSQL then tries a generic
+    plan that cannot see how selective the filter values are (a one-year date range planned as
+    an exact scan of every chunk: 160 ms instead of 10 at 100k chunks). An unfiltered search
+    keeps the default: its plan depends on no parameter value (the limits are written into the
+    statement, see queries._inline_ints), so the cached generic plan saves the ~2 ms of
+    planning on every search.
+    """
+    out = {"hnsw.ef_search": str(int(ef_search) if ef_search else max(40, int(candidates)))}
+    if not filters.is_empty:
+        out.update({"plan_cache_mode": "force_custom_plan",
+                    "hnsw.iterative_scan": "relaxed_order",
+                    "hnsw.max_scan_tuples": str(int(max_scan_tuples))})
+    return out
+
+
 def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding: Embedding,
                   *, filters: SearchFilters | None = None, top_k: int = 8, candidates: int = 60,
                   rrf_k: int = 60, stages: Sequence[str] = STAGES,
                   weights: dict[str, float] | None = None,
                   max_scan_tuples: int = FILTERED_MAX_SCAN_TUPLES,
                   fts_pool: int = FTS_POOL, ocr_weighting: bool = True,
-                  ef_search: int | None = None, exact: bool = False) -> list[Hit]:
+                  ef_search: int | None = None, exact: bool = False,
+                  configured: bool = False) -> list[Hit]:
     """Run the fused SQL for an already-embedded query (`max_scan_tuples`, `fts_pool`: the
     bounds explained at FILTERED_MAX_SCAN_TUPLES and in app.retrieval.queries; `ef_search`:
     the HNSW search breadth, default max(40, candidates); `exact`: score dense and sparse by
-    brute force, no HNSW - the ground truth benchmarks measure recall against)."""
+    brute force, no HNSW - the ground truth benchmarks measure recall against; `configured`:
+    the caller has SET LOCAL `search_settings` already, e.g. with `resolve_space`)."""
     from app.core.text import STOPWORDS
     from app.core.vectors import to_halfvec, to_sparsevec
 
@@ -104,19 +140,11 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
                                  ocr_weighting=ocr_weighting)
         return sql, {**params, **query_params}
 
-    # HNSW returns ef_search candidates at most; with filters, keep scanning until k rows pass.
-    # set_config(..., true) is SET LOCAL; one round trip for all (speed). Custom plans always:
-    # psycopg prepares a statement run 5 times, and PostgreSQL then tries a generic plan that
-    # cannot see how selective the filter values are (a one-year date range planned as an exact
-    # scan of every chunk: 160 ms instead of 10 at 100k chunks).
-    settings_sql = ("SELECT set_config('hnsw.ef_search', :ef, true), "
-                    "set_config('plan_cache_mode', 'force_custom_plan', true)")
-    if not filters.is_empty:
-        settings_sql += (", set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-                         ", set_config('hnsw.max_scan_tuples', :max_scan, true)")
-    ef = int(ef_search) if ef_search else max(40, int(candidates))
-    session.execute(text(settings_sql), {"ef": str(ef),
-                                         "max_scan": str(int(max_scan_tuples))})
+    if not configured:
+        settings = search_settings(filters, candidates=candidates, ef_search=ef_search,
+                                   max_scan_tuples=max_scan_tuples)
+        sets, params = _set_configs(settings)
+        session.execute(text(f"SELECT 1{sets}"), params)
     sql, params = statement(exact=exact)
     rows = session.execute(text(sql), params).mappings().all()
     if not exact and len(rows) < top_k and not filters.is_empty and {"dense", "sparse"} & set(stages):
@@ -151,14 +179,16 @@ def search_detailed(session: Session, embedder: Embedder, query: str, *,
                                 f"(at most {MAX_QUERY_CHARS})")
     if top_k < 1 or top_k > 100:
         raise InvalidInputError(f"top_k must be between 1 and 100, not {top_k}")
-    space = resolve_space(session, embedder)
+    # One round trip for the active space and this search's settings.
+    space = resolve_space(session, embedder, settings=search_settings(
+        filters or SearchFilters(), candidates=max(candidates, top_k), ef_search=ef_search))
     t0 = time.perf_counter()
     qemb = embedder.embed_query(query)
     t1 = time.perf_counter()
     shortlist = max(top_k, candidates // 2) if rescorer else top_k
     hits = hybrid_search(session, space, query, qemb, filters=filters, top_k=shortlist,
                          candidates=max(candidates, top_k), rrf_k=rrf_k, stages=stages,
-                         ef_search=ef_search)
+                         ef_search=ef_search, configured=True)
     t2 = time.perf_counter()
     if rescorer is not None and hits:
         hits = reweigh(rescorer.rescore(query, hits))[:top_k]

@@ -206,4 +206,21 @@ SELECT f.chunk_id, f.score, f.ranks, c.document_id, c.text, c.heading, c.page, c
        d.parent_id, d.metadata, (c.metadata->>'ocr_quality')::float8 AS ocr_quality
 FROM fused f JOIN chunks c ON c.id = f.chunk_id JOIN documents d ON d.id = c.document_id
 ORDER BY f.score DESC, f.best, f.chunk_id"""
-    return sql, params
+    return _inline_ints(sql, params)
+
+
+_INLINED = ("cand", "top_k", "rrf_k", "fts_pool")
+_INLINED_RE = re.compile(r":(" + "|".join(_INLINED) + r")\b")
+
+
+def _inline_ints(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The LIMITs and RRF constant written into the statement as integer literals.
+
+    Speed: planning this statement costs ~2 ms of backend CPU, as much as running it on a
+    small index. Written in, the limits are part of the statement text, so an unfiltered
+    search (whose plan no parameter value changes) can reuse a cached generic plan of the
+    prepared statement; with them as parameters a generic plan would not know its LIMITs.
+    They are our own integers (settings, code), never user text.
+    """
+    values = {k: int(params.pop(k)) for k in _INLINED if k in params}
+    return _INLINED_RE.sub(lambda m: str(values[m.group(1)]), sql), params
