@@ -75,3 +75,35 @@ def test_queued_ingest_then_worker_command(clean_db, settings, tmp_path):
     with clean_db.session() as s:
         hits = search(s, LEX, "phone contract cancelled June", top_k=1)
     assert hits[0].path.endswith("note-01.txt")
+
+
+def test_worker_stops_cleanly_on_sigterm(clean_db, settings, tmp_path):
+    import signal
+    import time
+
+    from qsupport import ingest
+
+    ingest(clean_db, write_corpus(tmp_path / "notes", {"a.txt": "one note"}))
+    env = {**os.environ, "HOMERAG_DATABASE_URL": settings.database_url,
+           "HOMERAG_DATA_DIR": str(settings.data_dir), "HOMERAG_EMBEDDER": "lexical-hash"}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "worker", "--json"], env=env,
+                            cwd=settings.data_dir, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # waiting (nothing queued) once its row is there
+            with clean_db.session() as s:
+                if s.scalar(text("SELECT count(*) FROM embedding_workers "
+                                 "WHERE status = 'running'")):
+                    break
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert json.loads(out.splitlines()[-1])["chunks"] == 0
+    with clean_db.session() as s:
+        assert s.scalar(text("SELECT status FROM embedding_workers")) == "stopped"
