@@ -171,7 +171,11 @@ class EmbeddedPostgres:
         with self._lock:
             if self._server is not None:
                 self._adopt_current()
-                self._server.cleanup()
+                try:
+                    with _pgserver_said():
+                        self._server.cleanup()
+                except Exception as exc:  # it died under us (SIGKILL, OOM): nothing to stop
+                    log.debug("embedded PostgreSQL: stop: %s", _one_line(exc))
                 self._server = None
 
 
