@@ -4,7 +4,8 @@ tool call, at 100,000 chunks.
 The index: the sample household (statements, contracts) plus generated text grown to
 --chunks with bench/core_measure.grow_index (lexical-hash embedder, fresh embedded PostgreSQL
 under /tmp, removed afterwards unless --workdir keeps it). The app runs under uvicorn on
-127.0.0.1 in this process; the LLM is tests/openai_stub.py in its own process answering at once.
+127.0.0.1 in its own process (as `homerag serve`); the LLM is tests/openai_stub.py in its own
+process answering at once.
 
 - /v1 overhead: a streamed request (model `homerag`, one user message) read with a raw SSE
   client up to `data: [DONE]`, minus the stub's own time for a request of the same size
@@ -23,7 +24,6 @@ import argparse
 import json
 import socket
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -96,29 +96,63 @@ def build_index(db: Any, workdir: Path, args: argparse.Namespace, embedder: Any)
     return rt
 
 
+_SERVER = """
+import json, sys
+sys.path.insert(0, {repo!r})
+import uvicorn
+from app.core.config import load_settings
+from app.core.db import Database
+from app.http.app import create_app
+from app.services.runtime import Runtime
+from ingest.embedders.lexical import LexicalHashEmbedder
+
+values = json.loads(sys.argv[1])
+port = values.pop("port")
+settings = load_settings(_env_file=None, **values)
+rt = Runtime(settings=settings, db=Database.open(settings.database_url,
+                                                 pgdata=settings.pgdata_dir))
+rt.set_embedder(LexicalHashEmbedder())
+uvicorn.run(create_app(runtime=rt), host="127.0.0.1", port=port, log_level="warning")
+"""
+
+
 class Served:
-    """The app under uvicorn on a free loopback port, in a thread."""
+    """The app under uvicorn in its own process, as `homerag serve` runs (so the server does
+    not share this process's GIL with the measuring client)."""
 
-    def __init__(self, rt: Any) -> None:
-        import uvicorn
+    def __init__(self, settings: Any) -> None:
+        import subprocess
 
-        from app.http.app import create_app
+        import httpx
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.server = uvicorn.Server(uvicorn.Config(create_app(runtime=rt), log_level="warning",
-                                                    lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
-                                       daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
-        self.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        from bench.common import REPO
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        values = {"database_url": settings.database_url, "data_dir": str(settings.data_dir),
+                  "embedder": "lexical-hash", "llm_base_url": settings.llm_base_url,
+                  "llm_model": settings.llm_model, "keep_originals": False, "port": port}
+        self.proc = subprocess.Popen([sys.executable, "-c", _SERVER.format(repo=str(REPO)),
+                                      json.dumps(values)])
+        self.base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.base}/v1/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the app did not start")
+            time.sleep(0.2)
 
     def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except Exception:
+            self.proc.kill()
 
 
 def stream_v1(client: Any, base: str, body: dict[str, Any]) -> tuple[float, dict[str, Any]]:
@@ -146,12 +180,24 @@ def same_size_request(question: str, final: dict[str, Any]) -> dict[str, Any]:
                          {"role": "user", "content": f"{context}\n\nQuestion: {question}"}]}
 
 
-def measure_v1(base: str, stub: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _service_ms(events: Any) -> float:
+    t0 = time.perf_counter()
+    for _event in events:
+        pass
+    return (time.perf_counter() - t0) * 1000
+
+
+def measure_v1(base: str, stub: Any, args: argparse.Namespace, rt: Any) -> dict[str, Any]:
+    """/v1 over HTTP, and in the same rounds the services it calls in-process (`ask_stream`,
+    and `ask_turn_stream` which adds the follow-up rewrite), so the layers' shares show."""
     import httpx
+
+    from app.services.ask import ask_stream, ask_turn_stream
 
     questions = [q.text for q in bench_queries(args.requests * 2, args.seed + 99)
                  if q.flavour != "keyword"][: args.requests]
     overhead, totals, own, search_only, follow = [], [], [], [], []
+    service, turn = [], []
     with httpx.Client(timeout=120) as client:
         for q in questions[:5]:  # warm: connections, prompt files, caches
             stream_v1(client, base, {"model": "homerag", "stream": True,
@@ -161,6 +207,9 @@ def measure_v1(base: str, stub: Any, args: argparse.Namespace) -> dict[str, Any]
                                                    "messages": [{"role": "user",
                                                                  "content": q}]})
             stub_secs = stub.raw_roundtrip(same_size_request(q, final))
+            service.append(_service_ms(ask_stream(rt, q)) - stub_secs * 1000)
+            turn.append(_service_ms(ask_turn_stream(rt, q, store=False, origin="openai"))
+                        - stub_secs * 1000)
             totals.append(secs * 1000)
             own.append(stub_secs * 1000)
             overhead.append((secs - stub_secs) * 1000)
@@ -175,6 +224,8 @@ def measure_v1(base: str, stub: Any, args: argparse.Namespace) -> dict[str, Any]
             follow.append(secs * 1000)
     return {"requests": len(questions), "overhead": summary_ms(overhead),
             "total": summary_ms(totals), "stub_own": summary_ms(own),
+            "ask_stream_overhead": summary_ms(service),
+            "ask_turn_stream_overhead": summary_ms(turn),
             "search_model_total": summary_ms(search_only),
             "follow_up_no_llm_total": summary_ms(follow), "target_p95_ms": 100.0}
 
@@ -224,9 +275,9 @@ def main(argv: list[str] | None = None) -> int:
             rt.settings = rt.settings.model_copy(update={"llm_base_url": stub.base_url,
                                                          "llm_model": "stub-model"})
             rt.extras.clear()  # chat clients made before the LLM was configured
-            served = Served(rt)
+            served = Served(rt.settings)
             try:
-                results["v1"] = measure_v1(served.base, stub, args)
+                results["v1"] = measure_v1(served.base, stub, args, rt)
                 results["mcp"] = measure_mcp(served.base, args, chunk_id)
             finally:
                 served.close()
@@ -242,6 +293,10 @@ def report(results: dict[str, Any]) -> None:
     rows = [
         ["/v1 added latency (homerag, streamed)", v1["overhead"]["p50_ms"], v1["overhead"]["p95_ms"],
          "<= 100"],
+        ["  in-process ask_stream (same questions)", v1["ask_stream_overhead"]["p50_ms"],
+         v1["ask_stream_overhead"]["p95_ms"], ""],
+        ["  in-process ask_turn_stream (+ rewrite)", v1["ask_turn_stream_overhead"]["p50_ms"],
+         v1["ask_turn_stream_overhead"]["p95_ms"], ""],
         ["/v1 total incl. stub LLM", v1["total"]["p50_ms"], v1["total"]["p95_ms"], ""],
         ["stub LLM own time", v1["stub_own"]["p50_ms"], v1["stub_own"]["p95_ms"], ""],
         ["/v1 homerag-search (no LLM)", v1["search_model_total"]["p50_ms"],

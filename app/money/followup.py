@@ -288,6 +288,21 @@ def describe_money(mq: MoneyQuery) -> str:
     return f"{INTENT_WORDS.get(mq.intent, mq.intent)}{by}: {mq.filter.describe()}"
 
 
+def first_turn(question: str) -> Rewrite:
+    """A question that opens a conversation, as asked; its money query (for the follow-ups) is
+    read when the turn is stored (`with_money`), off the path of the answer."""
+    question = " ".join((question or "").split())
+    return Rewrite(question=question, standalone=question, mode="first", topic=question)
+
+
+def with_money(rewrite: Rewrite, *, today: date, categories: Iterable[str] = (),
+               merchants: Iterable[str] = ()) -> Rewrite:
+    """The first turn with the money query its question asks (None when not about money)."""
+    own = parse_money_question(rewrite.question, today=today, categories=list(categories),
+                               merchants=list(merchants))
+    return replace(rewrite, money=_with_account(own, rewrite.question))
+
+
 def carry_over(question: str, history: Sequence[TurnState], *, today: date,
                categories: Iterable[str] = (), merchants: Iterable[str] = ()) -> Rewrite:
     """Rewrite `question` using the previous turns' state, without a language model."""

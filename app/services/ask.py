@@ -220,6 +220,7 @@ def ask_turn_stream(rt: Runtime, question: str, *, conversation_id: int | None =
     """
     from app.core.errors import InvalidInputError
     from app.money.facts import known_vocabulary
+    from app.money.followup import first_turn, with_money
     from app.services.contracts import local_today
     from app.services.conversations import history_from_messages, store_turn, stored_history
 
@@ -235,15 +236,21 @@ def ask_turn_stream(rt: Runtime, question: str, *, conversation_id: int | None =
                 turns = history_from_messages(session, messages, today=today)
             else:
                 turns = []
-            vocabulary = known_vocabulary(session)
-        rewrite = rewrite_followup(rt, question, turns, chat=client, today=today,
-                                   vocabulary=vocabulary)
+            # A first question needs no rewrite: the answer reads it as it is.
+            vocabulary = known_vocabulary(session) if turns else None
+        rewrite = (first_turn(question) if vocabulary is None else
+                   rewrite_followup(rt, question, turns, chat=client, today=today,
+                                    vocabulary=vocabulary))
         yield TurnEvent("rewrite", rewrite.to_json())
         for event in ask_stream(rt, rewrite.standalone, filters=filters, top_k=top_k,
                                 chat=client, today=today, stream=stream,
                                 documents=rewrite.documents, money_query=rewrite.money):
             if event.type == "done" and event.result is not None and store:
                 with rt.db.session() as session:
+                    if rewrite.mode == "first":  # what its follow-ups carry over
+                        categories, merchants = known_vocabulary(session)
+                        rewrite = with_money(rewrite, today=today, categories=categories,
+                                             merchants=merchants)
                     conv_id, position = store_turn(session, conversation_id=conversation_id,
                                                    origin=origin, rewrite=rewrite,
                                                    result=event.result)
