@@ -446,12 +446,12 @@ class Database:
 
 
 def alembic_config(url: str) -> Any:
+    """Built in code, not read from alembic.ini: an installed wheel has no ini on disk."""
     from alembic.config import Config
 
-    from app.core.resources import alembic_ini, migrations_dir
+    from app.core.resources import migrations_dir
 
-    ini = alembic_ini()
-    cfg = Config(str(ini)) if ini is not None else Config()
+    cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     # ConfigParser interpolation: a literal % in a password must be doubled.
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))

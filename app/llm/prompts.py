@@ -25,7 +25,7 @@ NAME_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 
 def default_prompts_dir() -> Path:
-    """The bundled `prompts/` folder."""
+    """The bundled prompt files (the repository's `prompts/`, or the wheel's copy)."""
     from app.core.resources import prompts_dir
 
     return prompts_dir()
