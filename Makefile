@@ -10,7 +10,7 @@ export SCARF_NO_ANALYTICS := true
 export DO_NOT_TRACK := true
 export UNSTRUCTURED_DISABLE_NOTICE := 1
 
-.PHONY: demo test install install-test system-deps serve lint lock wheel-smoke bench clean
+.PHONY: demo test test-fast install install-test system-deps serve lint lock wheel-smoke bench clean
 
 # pip, setuptools and wheel are locked too.
 $(BIN)/python:
@@ -41,6 +41,10 @@ serve: install
 
 test: install-test system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick tier while working: no servers or subprocesses, no browser, no GPU (CI runs `test`).
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not slow and not browser and not gpu" $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python bench/run_all.py
