@@ -7,6 +7,8 @@ rows or header say so (`csvsniff.looks_like_statement_csv`, `textexport.looks_li
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.core.errors import UnsupportedFormatError
 from ingest.mediatypes import XLSX
 from ingest.money.camt import camt_kind, parse_camt
@@ -97,35 +99,23 @@ def with_default_currency(sf: StatementFile, currency: str | None) -> StatementF
             i.currency == "XXX" for s in sf.statements for i in s.investments):
         return sf
     if not currency:
-        return sf if any("currency XXX" in w for w in sf.warnings) else StatementFile(
-            **{**_fields(sf), "warnings": (*sf.warnings, "no currency in the file and no "
-                                           "default currency set; amounts stored with currency "
-                                           "XXX")})
+        return sf if any("currency XXX" in w for w in sf.warnings) else replace(
+            sf, warnings=(*sf.warnings, "no currency in the file and no default currency set; "
+                          "amounts stored with currency XXX"))
     code = currency.upper()
 
     def fix_stmt(s: ParsedStatement) -> ParsedStatement:
         txs = tuple(_with_currency(t, code) for t in s.transactions)
-        invs = tuple(i if i.currency != "XXX" else _replace(i, currency=code)
+        invs = tuple(i if i.currency != "XXX" else replace(i, currency=code)
                      for i in s.investments)
-        return _replace(s, transactions=txs, investments=invs,
-                        currency=s.currency or (code if txs or invs else None),
-                        account=_replace(s.account, currency=s.account.currency or code))
+        return replace(s, transactions=txs, investments=invs,
+                       currency=s.currency or (code if txs or invs else None),
+                       account=replace(s.account, currency=s.account.currency or code))
 
-    return StatementFile(**{**_fields(sf), "statements": tuple(fix_stmt(s) for s in sf.statements),
-                            "warnings": (*[w for w in sf.warnings if "currency XXX" not in w],
-                                         f"no currency in the file; read as {code} (the "
-                                         "default currency)")})
+    return replace(sf, statements=tuple(fix_stmt(s) for s in sf.statements),
+                   warnings=(*[w for w in sf.warnings if "currency XXX" not in w],
+                             f"no currency in the file; read as {code} (the default currency)"))
 
 
 def _with_currency(t: ParsedTransaction, code: str) -> ParsedTransaction:
-    return t if t.currency != "XXX" else _replace(t, currency=code)
-
-
-def _fields(obj: object) -> dict[str, object]:
-    return {f: getattr(obj, f) for f in obj.__dataclass_fields__}  # type: ignore[attr-defined]
-
-
-def _replace(obj, **changes):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    return replace(obj, **changes)
+    return t if t.currency != "XXX" else replace(t, currency=code)

@@ -15,6 +15,7 @@ own balances: without balances that agree, the file fails rather than guess.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -182,8 +183,7 @@ def parse_statement_text(text: str, *, name: str, encoding: str = "utf-8",
     running = _running_balance_reading(txs, marks, before, opening)
     if running is not None:  # the last column is a running balance, the one before it the amount
         amounts, opening, last = running
-        txs = [ParsedTransaction(**{**_asdict(t), "amount": v}) for t, v in zip(txs, amounts,
-                                                                                strict=True)]
+        txs = [replace(t, amount=v) for t, v in zip(txs, amounts, strict=True)]
         marks = ["" for _ in marks]
         closing = closing if closing is not None else last
     signed = [t.amount for t in txs]
@@ -196,13 +196,13 @@ def parse_statement_text(text: str, *, name: str, encoding: str = "utf-8",
             amt = abs(amt)
         elif m in _DEBIT_MARKS or (credit_only and amt > 0):
             amt = -abs(amt)
-        fixed.append(ParsedTransaction(**{**_asdict(t), "amount": amt}))
+        fixed.append(replace(t, amount=amt))
     card = card_owed(text, fixed, marks)
     if card:
-        fixed = [ParsedTransaction(**{**_asdict(t), "amount": -t.amount}) for t in fixed]
+        fixed = [replace(t, amount=-t.amount) for t in fixed]
     currency = _currency(text)
     if currency:
-        fixed = [ParsedTransaction(**{**_asdict(t), "currency": currency}) for t in fixed]
+        fixed = [replace(t, currency=currency) for t in fixed]
     if card:  # "Previous/New Balance" is what is owed: the holder's balance is its negative
         opening = -opening if opening is not None else None
         closing = -closing if closing is not None else None
@@ -293,7 +293,3 @@ def _currency(text: str) -> str | None:
     codes = [c for c in re.findall(r"\b([A-Z]{3})\b", text) if c in ISO_CURRENCIES]
     distinct = set(codes)
     return codes[0] if len(distinct) == 1 else None
-
-
-def _asdict(t: ParsedTransaction) -> dict[str, object]:
-    return {f: getattr(t, f) for f in t.__dataclass_fields__}
