@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Literal, TypedDict
 
 from app.core.errors import CorruptDocumentError, EmptyDocumentError
 from ingest.money import csvvocab as V
@@ -204,11 +205,20 @@ def _header_currency(layout: Layout) -> str | None:
     return None
 
 
-def _surroundings(records: list[list[str]], layout: Layout) -> dict[str, object]:
+class _Surroundings(TypedDict, total=False):
+    """What the lines around the table state (each key only when stated)."""
+
+    currency: str
+    account: str
+    opening: Decimal
+    closing: Decimal
+
+
+def _surroundings(records: list[list[str]], layout: Layout) -> _Surroundings:
     """Currency, account and balances stated in the lines before and after the table."""
     top = layout.header_row if layout.header_row is not None else layout.first_row
     pre = records[:top]
-    out: dict[str, object] = {}
+    out: _Surroundings = {}
     cells = [c.strip() for r in pre for c in r if c.strip()]
     codes = {c.upper() for c in cells if c.upper() in V.ISO_CURRENCIES}
     for c in cells:
@@ -229,8 +239,8 @@ def _surroundings(records: list[list[str]], layout: Layout) -> dict[str, object]
     return out
 
 
-def _balance_line(rec: list[str], layout: Layout, out: dict[str, object],
-                  words: tuple[str, ...], key: str) -> None:
+def _balance_line(rec: list[str], layout: Layout, out: _Surroundings,
+                  words: tuple[str, ...], key: Literal["opening", "closing"]) -> None:
     cells = [c.strip() for c in rec if c.strip()]
     if not cells:
         return
@@ -377,7 +387,7 @@ def _amount(rec: list[str], layout: Layout, where: str) -> Decimal | None:
 
 
 def _statement(account: str, items: list[tuple[ParsedTransaction, Decimal | None]],
-               layout: Layout, meta: dict[str, object], ctx: _Context,
+               layout: Layout, meta: _Surroundings, ctx: _Context,
                single: bool) -> ParsedStatement:
     txs = [t for t, _ in items]
     chain = running_balances([t.amount for t in txs], [b for _, b in items]) \
@@ -389,8 +399,8 @@ def _statement(account: str, items: list[tuple[ParsedTransaction, Decimal | None
         ctx.warnings.append("the running balances do not link the rows into one chain; "
                             "balance unverified")
     if single and chain is None:
-        opening = meta.get("opening")  # type: ignore[assignment]
-        closing = meta.get("closing")  # type: ignore[assignment]
+        opening = meta.get("opening")
+        closing = meta.get("closing")
         if opening is None or closing is None:
             opening = closing = None
     ident = account or layout.account_id or str(meta.get("account") or "") or f"csv:{layout.profile_name}"
