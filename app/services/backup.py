@@ -97,16 +97,17 @@ def backup(rt: Runtime, dest: Path, *, keep: int | None = None,
         for label, path in _config_files(settings).items():
             if path.is_file():
                 shutil.copy2(path, config_dir / label)
-        manifest = {
+        files = _checksums(partial)
+        manifest: dict[str, Any] = {
             "format": FORMAT,
             "created_at": now.isoformat(),
             "homerag": _version(),
             "revision": _revision(rt.db),
             "database": "embedded" if rt.db.embedded is not None else "external",
             "counts": table_counts(rt.db),
-            "files": _checksums(partial),
+            "files": files,
+            "bytes": sum(f["bytes"] for f in files.values()),
         }
-        manifest["bytes"] = sum(f["bytes"] for f in manifest["files"].values())
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         partial.rename(final)
     except BaseException as exc:

@@ -8,6 +8,7 @@ positions as of the statement date; SECLIST names the securities (ticker, name, 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from app.core.errors import CorruptDocumentError
@@ -184,7 +185,7 @@ def _trade(entry: Element, name: str, currency: str) -> InvestmentTransaction:
     )
 
 
-def _positions(el: Element, name: str, as_of: object, currency: str) -> list[Position]:
+def _positions(el: Element, name: str, as_of: date | None, currency: str) -> list[Position]:
     out: list[Position] = []
     for poslist in el.findall("INVPOSLIST"):
         for pos in poslist.children:

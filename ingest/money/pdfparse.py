@@ -104,7 +104,8 @@ def _by_line_shape(pages: list[str], name: str) -> StatementFile:
 
     from ingest.money.textexport import parse_statement_text
 
-    starts, text_lines = [], []
+    starts: list[int] = []
+    text_lines: list[str] = []
     for page in pages:
         starts.append(len(text_lines))
         text_lines.extend(page.splitlines())
