@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from app.services.runtime import Runtime
     from ingest.pipeline import IngestReport, Pipeline, ProgressSink
 
+    # the type of the progress sink's items, for shells (they import services, not ingest)
+    from ingest.pipeline import ItemOutcome as ItemOutcome
+
 log = logging.getLogger(__name__)
 
 __all__ = ["SyncResult", "configured_sources", "resolve_sources", "sync", "sync_configured"]
