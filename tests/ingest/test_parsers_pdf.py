@@ -115,7 +115,13 @@ def test_ocr_reads_only_pages_without_text():
     assert abs(width - 595) <= 1 and abs(height - 842) <= 1
     assert [(b.page, b.text) for b in doc.blocks] == [
         (1, "Typed cover letter."), (2, "Scanned invoice total 42 EUR"), (3, "Typed last page.")]
-    assert doc.metadata["ocr"] == {"engine": "fake-ocr", "languages": ["deu", "eng"], "pages": [2]}
+    ocr_meta = dict(doc.metadata["ocr"])
+    quality = ocr_meta.pop("quality")
+    assert ocr_meta == {"engine": "fake-ocr", "languages": ["deu", "eng"], "pages": [2]}
+    assert list(quality) == ["2"]  # page number (a JSON key) -> reading quality, OCRed pages only
+    assert isinstance(quality["2"], float) and 0.0 <= quality["2"] <= 1.0
+    # the OCRed page's blocks carry the same quality; typed pages carry none
+    assert [b.meta.get("ocr_quality") for b in doc.blocks] == [None, quality["2"], None]
 
 
 class BrokenOcr(FakeOcr):
