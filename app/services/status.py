@@ -17,18 +17,19 @@ if TYPE_CHECKING:
 
 
 # Failures inside indexed documents (a mail's attachment, an archive's member): recorded in the
-# run that indexed the parent's current version, with an origin "<parent>#...".
+# run that indexed the parent's current version, with an origin "<parent>#...". Driven from the
+# failed rows (few), not from every indexed item (a lateral look-up per item cost ~0.5 s at 100k).
 _INNER_FAILURES = text("""
     SELECT c.origin, c.status, c.code, c.message, c.created_at AS updated_at
-    FROM source_items si
-    JOIN LATERAL (
-        SELECT ii.run_id, ii.origin FROM ingest_items ii
-        WHERE ii.document_id = si.document_id AND ii.status = 'indexed'
-        ORDER BY ii.id DESC LIMIT 1
-    ) p ON true
-    JOIN ingest_items c ON c.run_id = p.run_id AND c.status = 'failed'
+    FROM ingest_items c
+    JOIN ingest_items p ON p.run_id = c.run_id AND p.status = 'indexed'
         AND starts_with(c.origin, p.origin || '#')
-    WHERE si.source_id = :source_id AND si.status = 'indexed'
+    JOIN source_items si ON si.source_id = :source_id AND si.origin = p.origin
+        AND si.status = 'indexed' AND si.document_id = p.document_id
+    WHERE c.source_id = :source_id AND c.status = 'failed'
+      AND NOT EXISTS (SELECT 1 FROM ingest_items newer
+                      WHERE newer.document_id = p.document_id AND newer.status = 'indexed'
+                        AND newer.id > p.id)
     ORDER BY c.id DESC
 """)
 
