@@ -85,3 +85,62 @@ def test_killed_postmaster_is_restarted_by_serve_and_stopped_on_sigterm(root):
         time.sleep(0.2)
     assert postgres_processes(pgdata) == [], "a postgres process of this data dir survived"
     assert not (pgdata / "postmaster.pid").exists()
+
+
+def test_serve_leaves_a_server_another_process_still_uses(root):
+    """SIGTERM stops what serve started only when no other homerag process uses it; the last
+    one to let go stops it."""
+    import subprocess
+    import sys
+
+    from tests.faults.support import REPO
+
+    pgdata = root / "pgdata"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMERAG_")}
+    env.update(HOMERAG_DATA_DIR=str(root), HOMERAG_EMBEDDER="lexical-hash", PYTHONPATH=str(REPO))
+    with serving({"HOMERAG_DATA_DIR": str(root)}, cwd=root, log=root / "serve.log") as served:
+        wait_for_health(served)
+        other = subprocess.Popen(
+            [sys.executable, "-c", "import sys\nfrom app.services.runtime import open_runtime\n"
+             "with open_runtime() as rt:\n    print('ready', flush=True)\n    sys.stdin.read()\n"],
+            cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert other.stdout is not None and other.stdout.readline().strip() == "ready"
+            assert stop(served) == 0
+            pid = postmaster_pid(pgdata)
+            assert pid is not None, "serve stopped a server another process still uses"
+            other.communicate("", timeout=60)  # the other process ends normally
+        finally:
+            if other.poll() is None:
+                other.kill()
+    assert other.returncode == 0
+    deadline = time.monotonic() + 10
+    while postgres_processes(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert postgres_processes(pgdata) == [], "the last user did not stop the server"
+
+
+def test_the_last_user_stops_a_server_another_process_restarted(root):
+    """The old bug: after a crash another command started the server again, and the process
+    that had started the first one 'stopped' the dead one on exit, leaving this one running."""
+    from app.core.db import EmbeddedPostgres
+    from tests.faults.support import homerag, kill_postmaster
+
+    pgdata = root / "pgdata"
+    mine = EmbeddedPostgres(pgdata)
+    mine.start()
+    try:
+        first = kill_postmaster(pgdata)
+        deadline = time.monotonic() + 10
+        while mine.running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        done = homerag("status", env={"HOMERAG_DATA_DIR": str(root)}, cwd=root)
+        assert done.returncode == 0, done.stdout + done.stderr
+        second = postmaster_pid(pgdata)
+        assert second is not None and second != first  # still ours to stop: we hold a handle
+    finally:
+        mine.stop()
+    deadline = time.monotonic() + 10
+    while postgres_processes(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert postgres_processes(pgdata) == [], "the restarted server outlived its last user"
