@@ -194,7 +194,11 @@
       view.reasoningText.textContent = result.reasoning;
       view.reasoning.hidden = false;
     }
-    renderAnswerText(view.text, result.answer || "", cited);
+    // The notice is said once: a retrieval-only text opening with it loses that opening here.
+    var text = result.answer || "";
+    var repeated = "Retrieval-only answer: " + result.notice + ". ";
+    if (result.notice && text.indexOf(repeated) === 0) text = text.slice(repeated.length);
+    renderAnswerText(view.text, text, cited);
     showSources(view, "Sources", result.citations || [], "citations");
     // `result.offered` is numbered like the final answer (renumbered by first citation).
     var rest = (result.offered || view.offered).filter(function (c) { return !cited[c.n]; });
