@@ -36,3 +36,32 @@ def test_the_no_llm_notice_is_said_once_per_answer(client):
     # The JSON answer keeps its full text (API, MCP and CLI clients read it alone).
     body = client.post("/api/ask", json={"question": "When should the radiators be bled?"}).json()
     assert body["answer"].startswith(f"Retrieval-only answer: {NO_LLM}")
+
+
+def test_favicon_ico_is_served_to_everyone_and_nothing_else_opens(client):
+    import io
+
+    from PIL import Image
+    from sqlalchemy import text
+
+    from app.services import users as users_service
+
+    for_all = client.get("/favicon.ico")
+    assert for_all.status_code == 200
+    assert for_all.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert for_all.content[:4] == b"\x00\x00\x01\x00"  # an ICO header, not a PNG renamed
+    assert {(16, 16), (32, 32)} <= set(Image.open(io.BytesIO(for_all.content)).info["sizes"])
+    rt = client.app.state.runtime
+    users_service.add_user(rt, "alice", "correct horse battery")
+    try:
+        # Asked for before anyone logs in (the login page's own tab icon), so public ...
+        assert client.get("/favicon.ico").status_code == 200
+        # ... and only that exact path: its neighbours stay behind the login.
+        for path in ("/favicon.ico/", "/favicon.icon", "/favicon.ico.png"):
+            r = client.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
+            assert r.status_code in (303, 401), (path, r.status_code)
+        assert client.get("/", headers={"Accept": "text/html"},
+                          follow_redirects=False).status_code == 303
+    finally:
+        with rt.db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM users"))

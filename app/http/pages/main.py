@@ -1,6 +1,6 @@
 """The web pages: the question form at / as a conversation (streamed with JS, a full answer by
-POST without it; follow-ups read against the earlier turns), /conversations, /search, and
-/documents/{id} with the cited passage highlighted."""
+POST without it; follow-ups read against the earlier turns), /conversations, /search,
+/documents/{id} with the cited passage highlighted, and /favicon.ico (a public path)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from app.core.errors import InvalidInputError
 from app.http.deps import RuntimeDep
-from app.http.rendering import render
+from app.http.rendering import STATIC_DIR, render
 from app.services.conversations import (
     delete_conversation,
     get_conversation,
@@ -47,6 +47,14 @@ def _page(request: Request, name: str, form: FormValues, *, status_code: int = 2
           **values: Any) -> HTMLResponse:
     return render(request, name, {"form": form, "kinds": KINDS, **values},
                   status_code=status_code)
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """The icon browsers and tools ask for at this fixed path whatever the page links (public
+    in app/http/auth.py: asked for before anyone logs in)."""
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/vnd.microsoft.icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/", response_class=HTMLResponse)
