@@ -32,6 +32,7 @@ NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/contracts", "Contracts"),
     ("/sources", "Sources"),
     ("/health", "Health"),
+    ("/stats", "Stats"),
 )
 
 def cite_links(text: str | None, valid: Any = None) -> Markup:
