@@ -33,6 +33,7 @@ def _routers() -> list[APIRouter]:
         contracts,
         conversations,
         documents,
+        evidence,
         health,
         holdings,
         library,
@@ -44,6 +45,7 @@ def _routers() -> list[APIRouter]:
         uploads,
     )
     from app.http.pages import contracts as contract_pages
+    from app.http.pages import evidence as evidence_pages
     from app.http.pages import health as health_page
     from app.http.pages import library as library_pages
     from app.http.pages import login, main, reports, rules, stats, transactions
@@ -52,11 +54,11 @@ def _routers() -> list[APIRouter]:
 
     return [login.live_router, login.router,
             openai.router, conversations.router, health.router, search.router, ask.router,
-            documents.router, money.router, holdings.router,
+            documents.router, money.router, evidence.router, holdings.router,
             reports.router, contracts.router, contract_pages.router, sources.router,
             library.router, uploads.router, library_pages.router, upload_page.router,
             source_pages.router, health_page.router, transactions.router, rules.router,
-            metrics.router, stats.router, main.router]
+            metrics.router, stats.router, evidence_pages.router, main.router]
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,

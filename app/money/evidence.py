@@ -201,7 +201,9 @@ def refresh_evidence(session: Session, *, since: datetime | None = None,
                      window: int = WINDOW_DAYS) -> EvidenceRefresh:
     """Match documents changed since `since` (all when None), and documents that state the
     amount of a transaction added since then, against the transactions; replace their
-    unconfirmed links. The caller owns the transaction."""
+    unconfirmed links. Links the owner rejected stay (and are never proposed again); a
+    document with a confirmed link is left as the owner decided. The caller owns the
+    transaction."""
     from sqlalchemy import delete, func, or_, select
 
     from app.core.models import Document, Evidence, Transaction
@@ -238,13 +240,18 @@ def refresh_evidence(session: Session, *, since: datetime | None = None,
            for r in session.execute(query)]
     result.transactions = len(txs)
     matches = best_matches(txs, docs, window=window)
+    doc_ids = [d.id for d in docs]
     confirmed = set(session.execute(select(Evidence.document_id).where(
-        Evidence.document_id.in_([d.id for d in docs]), Evidence.confirmed)).scalars())
-    session.execute(delete(Evidence).where(Evidence.document_id.in_([d.id for d in docs]),
-                                           Evidence.confirmed.is_(False)))
+        Evidence.document_id.in_(doc_ids), Evidence.confirmed)).scalars())
+    rejected = {(t, d) for t, d in session.execute(
+        select(Evidence.transaction_id, Evidence.document_id).where(
+            Evidence.document_id.in_(doc_ids), Evidence.rejected))}
+    session.execute(delete(Evidence).where(Evidence.document_id.in_(doc_ids),
+                                           Evidence.confirmed.is_(False),
+                                           Evidence.rejected.is_(False)))
     for m in matches:
-        if m.document_id in confirmed:
-            continue  # the owner decided for this document
+        if m.document_id in confirmed or (m.transaction_id, m.document_id) in rejected:
+            continue  # the owner decided for this document, or against this pair
         session.add(Evidence(transaction_id=m.transaction_id, document_id=m.document_id,
                              score=m.score, reason=m.reason))
         result.linked.append(m)
@@ -288,7 +295,7 @@ def with_evidence(session: Session, result: AnswerResult) -> AnswerResult:
         select(Evidence, Transaction, Document)
         .join(Transaction, Transaction.id == Evidence.transaction_id)
         .join(Document, Document.id == Evidence.document_id)
-        .where(Evidence.transaction_id.in_(tx_ids))
+        .where(Evidence.transaction_id.in_(tx_ids), Evidence.rejected.is_(False))
         .order_by(Evidence.confirmed.desc(), Evidence.score.desc())
         .limit(MAX_EVIDENCE_CITED)).all()
     if not rows:

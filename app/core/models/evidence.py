@@ -2,7 +2,9 @@
 
 Rows are found by the matcher (app/money/evidence.py: same amount, a date near the booking, the
 merchant named) after each sync; the owner may confirm one (`confirmed`), and a confirmed link is
-never overwritten by a later match. Deleting either side deletes the link.
+never overwritten by a later match, or reject one (`rejected`: the row stays so that no later
+match proposes that pair again; it is left out of answers). Deleting either side deletes the
+link.
 """
 
 from __future__ import annotations
@@ -41,4 +43,5 @@ class Evidence(Base):
     score: Mapped[float] = mapped_column(Float)  # 0..1, see app/money/evidence.py
     reason: Mapped[str] = mapped_column(Text)  # "amount 85.00 EUR; dated 2026-10-19; names …"
     confirmed: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
+    rejected: Mapped[bool] = mapped_column(Boolean, server_default=sql_text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
