@@ -217,6 +217,9 @@ class DocumentPage:
     pdf_page_end: int | None = None
     pdf_find: str = ""  # the cited sentences (else the passage), to mark on the rendered page
     pdf_passage: str = ""
+    # The page "open the original at page N" opens: the cited sentences' page (a passage may
+    # start on the page before them), a statement row's page, else the passage's first page.
+    original_page: int | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)  # transactions it documents
 
     @property
@@ -271,7 +274,56 @@ def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None,
         if parts is not None and parts.located:
             page.pdf_passage = parts.passage
             page.pdf_find = parts.strong or parts.passage
+        page.original_page = cited.page if cited is not None else None
+        if parts is not None and parts.strong and page.pdf_page_end > page.pdf_page:
+            page.original_page = page_holding(view.original, parts.strong, page.pdf_page,
+                                              page.pdf_page_end) or page.original_page
     return page
+
+
+# Pages read to find which one holds the cited sentences (a passage spans a few at most).
+MAX_PAGES_SEARCHED = 4
+PIECE = 40  # letters/digits of the sentences' start looked for when all of them are not found
+
+
+def reduce_text(text: str) -> str:
+    """Letters and digits only, NFKC, lower case: how the server's extracted text and a PDF's
+    text layer are compared (static/pdfview.js reduces the same way)."""
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
+
+
+def page_holding(path: Path, text: str, first: int, last: int) -> int | None:
+    """The first page of `first`..`last` (1-based, at most MAX_PAGES_SEARCHED) whose text layer
+    holds `text` (else the first holding its first PIECE letters/digits); None when none does
+    or the PDF cannot be read (the caller keeps the passage's first page)."""
+    import pypdfium2 as pdfium
+
+    needle = reduce_text(text)
+    if not needle:
+        return None
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError):
+        return None
+    try:
+        texts: list[tuple[int, str]] = []
+        for number in range(first, min(last, first + MAX_PAGES_SEARCHED - 1, len(pdf)) + 1):
+            pdf_page = pdf[number - 1]
+            textpage = pdf_page.get_textpage()
+            texts.append((number, reduce_text(textpage.get_text_range())))
+            textpage.close()
+            pdf_page.close()
+    except pdfium.PdfiumError:
+        return None
+    finally:
+        pdf.close()
+    for probe in (needle, needle[:PIECE]):
+        for number, hay in texts:
+            if probe in hay:
+                return number
+    return None
 
 
 def document_info(rt: Runtime, document_id: int, *, chunks: bool = False,

@@ -65,3 +65,43 @@ def test_favicon_ico_is_served_to_everyone_and_nothing_else_opens(client):
     finally:
         with rt.db.engine.begin() as conn:
             conn.execute(text("DELETE FROM users"))
+
+
+def test_open_the_original_at_the_page_of_the_cited_sentences(client):
+    # The passage starts on page 1 of the electricity contract and runs onto page 2, where
+    # the sentence that answers is (tests/http/corpus.py write_pdf).
+    hit = client.get("/api/search", params={"q": "How high is the base fee per month?"}
+                     ).json()[0]
+    assert hit["path"].endswith("electricity.pdf") and hit["page"] == 1
+    assert "span=" in hit["url"]
+    doc = hit["document_id"]
+    html = client.get(hit["url"]).text
+    link = re.search(r'<a id="original-link" href="([^"]+)"[^>]*>([^<]+)</a>', html)
+    assert link.groups() == (f"/api/documents/{doc}/file#page=2",
+                             "open the original at page 2"), link.groups()
+    assert 'data-page="1"' in html and 'data-page-end="2"' in html  # the viewer's range
+    # The passage alone (no sentences cited): its first page.
+    plain = client.get(f"/documents/{doc}?chunk={hit['chunk_id']}").text
+    assert f'href="/api/documents/{doc}/file#page=1"' in plain
+    assert "open the original at page 1" in plain
+    # Cited sentences on the passage's first page stay there.
+    head = client.get(f"/api/chunks/{hit['chunk_id']}").json()["char_start"]
+    html = client.get(f"/documents/{doc}", params={
+        "chunk": hit["chunk_id"], "span": f"{head}-{head + 40}"}).text
+    assert 'id="span"' in html and "open the original at page 1" in html
+
+
+def test_page_holding_reads_the_pages_and_bounds_the_search(tmp_path):
+    from app.services.documents import page_holding, reduce_text
+    from tests.http.corpus import write_pdf
+
+    pdf = tmp_path / "electricity.pdf"
+    write_pdf(pdf)
+    assert reduce_text("The base-\nfee is 12 € per ﬁxed month.") == "thebasefeeis12perfixedmonth"
+    assert page_holding(pdf, "The base fee is 12 euros per month.", 1, 3) == 2
+    assert page_holding(pdf, "Signatures and general terms", 1, 3) == 3
+    assert page_holding(pdf, "Signatures and general terms", 1, 2) is None
+    assert page_holding(pdf, "no such sentence anywhere", 1, 3) is None
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really")
+    assert page_holding(broken, "anything", 1, 2) is None
