@@ -111,7 +111,9 @@ def citation_url(c: Citable, span: tuple[int, int] | None = None) -> str | None:
     for unit in ("row", "line"):
         value = c.location.get(unit) if c.location else None
         if isinstance(value, int) and not isinstance(value, bool):
-            return f"{base}?{unit}={value}#passage"
+            # A PDF statement numbers its lines per page: the page says which one.
+            on_page = f"page={c.page}&" if unit == "line" and c.page else ""
+            return f"{base}?{on_page}{unit}={value}#passage"
     return base
 
 

@@ -181,16 +181,23 @@ def parse_span(value: str | None) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2))
 
 
-def row_line(content: str, unit: str, number: int) -> tuple[int, int] | None:
+def row_line(content: str, unit: str, number: int, *,
+             starts: str | None = None) -> tuple[int, int] | None:
     """[start, end) of the statement line `[row N] …` (or `[line N] …`) in a statement's text
-    (ingest/parsers/statement.py writes each transaction as such a line)."""
-    m = re.search(rf"^\[{unit} {number}\] [^\n]*$", content, re.MULTILINE)
-    return (m.start(), m.end()) if m else None
+    (ingest/parsers/statement.py writes each transaction as such a line). A PDF statement
+    numbers its lines per page, so `[line 8]` may be there once per page: `starts` (the
+    transaction's "YYYY-MM-DD" date) picks the one that lists it."""
+    found = list(re.finditer(rf"^\[{unit} {number}\] [^\n]*$", content, re.MULTILINE))
+    if starts:
+        found = [m for m in found if m.group(0).startswith(f"[{unit} {number}] {starts}")] \
+            or found
+    return (found[0].start(), found[0].end()) if found else None
 
 
-def row_highlight(content: str, unit: str, number: int) -> Highlight:
+def row_highlight(content: str, unit: str, number: int, *, starts: str | None = None
+                  ) -> Highlight:
     """The statement text with row (or line) `number` as the marked passage."""
-    where = row_line(content, unit, number)
+    where = row_line(content, unit, number, starts=starts)
     if where is None:
         return Highlight(before=content, passage="", after="", located=False,
                          note=f"{unit} {number} is not in this document's text")
@@ -213,6 +220,7 @@ class DocumentPage:
     text_cut: bool
     pdf: bool
     row: tuple[str, int] | None = None  # ("row", 37): a statement row was asked for
+    row_page: int | None = None  # the page of the original that lists that row
     pdf_page: int | None = None  # the passage's first and last page (it may cross a break)
     pdf_page_end: int | None = None
     pdf_find: str = ""  # the cited sentences (else the passage), to mark on the rendered page
@@ -237,10 +245,13 @@ class OriginalFile:
 
 def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None,
                   span: str | None = None, row: int | None = None,
-                  line: int | None = None) -> DocumentPage:
+                  line: int | None = None, on_page: int | None = None) -> DocumentPage:
     """The document page's data: `chunk` marks a passage (lightly) and `span` ("START-END",
     document offsets) the sentences in it that support an answer (strongly); `row` / `line`
-    mark a statement's transaction line instead.
+    mark a statement's transaction line instead (`on_page`: the page of a PDF statement whose
+    line it is; its lines are numbered per page). On a PDF statement the row's line of the
+    original is marked on the rendered page too (`pdf_find`: that line's text, read from the
+    PDF's text layer as the statement parser read it).
 
     Raises:
         NotFoundError: no such document, or the passage is not part of it.
@@ -252,7 +263,7 @@ def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None,
     with rt.db.session() as session:
         view = document_view(session, rt.settings, document_id)
         doc = view.document
-        cited = parts = None
+        cited = parts = listed = None
         content = doc.content or ""
         asked_row = ("row", row) if row is not None else ("line", line) if line is not None \
             else None
@@ -262,12 +273,16 @@ def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None,
                 raise NotFoundError(f"passage {chunk_id} is not part of document {document_id}")
             parts = highlight(content, cited.char_start, cited.char_end, cited.text, span=wanted)
         elif asked_row is not None:
-            parts = row_highlight(content, *asked_row)
+            listed = statement_place(session, doc.id, *asked_row, on_page=on_page)
+            parts = row_highlight(content, *asked_row,
+                                  starts=listed[1].isoformat() if listed else None)
         evidence = document_evidence(session, doc.id)
     pdf = is_pdf(doc.media_type, doc.origin)
     page = DocumentPage(view=view, chunk=cited, parts=parts, text=content[:MAX_PAGE_CHARS],
                         text_cut=len(content) > MAX_PAGE_CHARS, pdf=pdf, row=asked_row,
                         evidence=evidence)
+    if asked_row is not None and listed is not None:
+        page.row_page = listed[0]
     if pdf and view.original is not None:
         page.pdf_page = (cited.page if cited is not None else None) or 1
         page.pdf_page_end = (cited.page_end if cited is not None else None) or page.pdf_page
@@ -278,7 +293,55 @@ def document_page(rt: Runtime, document_id: int, *, chunk_id: int | None = None,
         if parts is not None and parts.strong and page.pdf_page_end > page.pdf_page:
             page.original_page = page_holding(view.original, parts.strong, page.pdf_page,
                                               page.pdf_page_end) or page.original_page
+        if asked_row is not None and page.row_page is not None:
+            page.pdf_page = page.pdf_page_end = page.original_page = page.row_page
+            if asked_row[0] == "line":
+                printed = pdf_line(view.original, page.row_page, asked_row[1])
+                page.pdf_find = page.pdf_passage = printed or ""
     return page
+
+
+def statement_place(session: Session, document_id: int, unit: str, number: int, *,
+                    on_page: int | None = None) -> tuple[int | None, Any] | None:
+    """(page, booking date) of the transaction listed at row/line `number` of statement
+    `document_id` (on `on_page` when given; else the first page that has such a line); None
+    when no transaction is listed there."""
+    from app.core.models import Transaction, TransactionOccurrence
+
+    where = getattr(TransactionOccurrence, unit)
+    query = (select(TransactionOccurrence.page, Transaction.booking_date)
+             .join(Transaction, Transaction.id == TransactionOccurrence.transaction_id)
+             .where(TransactionOccurrence.document_id == document_id, where == number))
+    if on_page is not None:
+        query = query.where(TransactionOccurrence.page == on_page)
+    found = session.execute(query.order_by(TransactionOccurrence.page).limit(1)).first()
+    return (found[0], found[1]) if found else None
+
+
+def pdf_line(path: Path, page: int, line: int) -> str | None:
+    """Line `line` (1-based) of page `page` of a PDF's text layer, read as the PDF statement
+    parser reads it (ingest/money/pdfparse.py pdf_pages: pdfium's text, split at line ends);
+    None when the PDF, the page or the line cannot be read."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError):
+        return None
+    try:
+        if not 1 <= page <= len(pdf):
+            return None
+        pdf_page = pdf[page - 1]
+        textpage = pdf_page.get_textpage()
+        text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+        textpage.close()
+        pdf_page.close()
+    except pdfium.PdfiumError:
+        return None
+    finally:
+        pdf.close()
+    lines = text.splitlines()
+    return (lines[line - 1].strip() or None) if 1 <= line <= len(lines) else None
 
 
 # Pages read to find which one holds the cited sentences (a passage spans a few at most).

@@ -46,7 +46,7 @@ def document_evidence(session: Session, document_id: int) -> list[dict[str, Any]
                   Transaction.booking_date)).all()
     out = []
     for ev, tx, account in rows:
-        where = _row_url(tx.document_id, tx.row, tx.line)
+        where = _row_url(tx.document_id, tx.row, tx.line, tx.page)
         out.append({"id": ev.id, "transaction_id": tx.id, "date": tx.booking_date.isoformat(),
                     "amount": f"{tx.amount:.2f}", "currency": tx.currency,
                     "counterparty": tx.counterparty, "description": tx.description,
@@ -131,11 +131,13 @@ def confirm_evidence(rt: Runtime, evidence_id: int) -> dict[str, Any]:
     return judge_evidence(rt, evidence_id, "confirm")
 
 
-def _row_url(document_id: int | None, row: int | None, line: int | None) -> str | None:
+def _row_url(document_id: int | None, row: int | None, line: int | None,
+             page: int | None = None) -> str | None:
     if document_id is None:
         return None
     if row:
         return f"/documents/{document_id}?row={row}#passage"
-    if line:
-        return f"/documents/{document_id}?line={line}#passage"
+    if line:  # a PDF's lines are numbered per page
+        on_page = f"page={page}&" if page else ""
+        return f"/documents/{document_id}?{on_page}line={line}#passage"
     return f"/documents/{document_id}"

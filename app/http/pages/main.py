@@ -137,12 +137,16 @@ def search_page(
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: int, rt: RuntimeDep,
                   chunk: int | None = None, span: str | None = None, row: int | None = None,
-                  line: int | None = None) -> HTMLResponse:
+                  line: int | None = None,
+                  page: Annotated[int | None, Query(ge=1, description="The page of `line`")]
+                  = None) -> HTMLResponse:
     """The document's text with the cited passage highlighted (its supporting `span` marked
-    strongly, or a statement's `row`/`line`), and a link to the original."""
-    page = document_page_data(rt, document_id, chunk_id=chunk, span=span, row=row, line=line)
+    strongly, or a statement's `row`/`line` on `page`: on a PDF statement also on the rendered
+    page), and a link to the original."""
+    data = document_page_data(rt, document_id, chunk_id=chunk, span=span, row=row, line=line,
+                              on_page=page)
     return render(request, "document.html", {
-        "view": page.view, "doc": page.view.document, "chunk": page.chunk, "parts": page.parts,
-        "text": page.text, "text_cut": page.text_cut, "pdf": page.pdf, "title": page.title,
-        "page": page,
+        "view": data.view, "doc": data.view.document, "chunk": data.chunk, "parts": data.parts,
+        "text": data.text, "text_cut": data.text_cut, "pdf": data.pdf, "title": data.title,
+        "page": data,
     })

@@ -3,7 +3,8 @@
 // data-find (the supporting sentences; else data-passage, the whole passage) and rectangles are
 // drawn over the matching glyphs. Text is compared as letters and digits only (case, spaces,
 // hyphenation and ligatures differ between pdf.js and the server's text extraction), and when
-// the whole text is not on the page its first and last pieces are looked for.
+// the whole text is not on the page its first and last pieces are looked for. For a statement
+// row (?page=P&line=L) data-find is that line as the PDF's own text layer prints it.
 // No inline script or style attribute anywhere: works under a CSP of script-src 'self'.
 import * as pdfjsLib from "/static/pdfjs/pdf.min.mjs";
 
@@ -98,13 +99,14 @@ async function renderPage(pdf, number, isCited) {
   if (!isCited) { status(label + "."); return; }
   const find = host.dataset.find || "";
   const rects = find ? mark(text, box, marks, find) || mark(text, box, marks, host.dataset.passage || "") : null;
+  const what = host.dataset.what || "cited text";
   if (rects) {
-    status(label + ": the cited text is marked.");
+    status(label + ": the " + what + " is marked.");
     host.dataset.marked = String(rects);
     const first = marks.firstElementChild;
     if (first) first.scrollIntoView({ block: "center" });
   } else {
-    status(label + (find ? ": the cited text was not found on the rendered page; it is marked in the extracted text below." : "."));
+    status(label + (find ? ": the " + what + " was not found on the rendered page; it is marked in the extracted text below." : "."));
     host.dataset.marked = "0";
   }
 }
