@@ -92,7 +92,7 @@ def test_open_the_original_at_the_page_of_the_cited_sentences(client):
 
 
 def test_page_holding_reads_the_pages_and_bounds_the_search(tmp_path):
-    from app.services.documents import page_holding, reduce_text
+    from app.services.pdfpages import page_holding, reduce_text
     from tests.http.corpus import write_pdf
 
     pdf = tmp_path / "electricity.pdf"
