@@ -139,6 +139,7 @@ class Rewrite:
         documents: search these documents first (the follow-up points back at them).
         carried: human phrases of what was carried over ("payee Rewe", "period 2026-10").
         notice: why the LLM rewrite was not used, when it failed.
+        usage: the rewriting LLM call's token counts (empty when no LLM was called).
     """
 
     question: str
@@ -149,12 +150,13 @@ class Rewrite:
     documents: tuple[int, ...] = ()
     carried: tuple[str, ...] = ()
     notice: str | None = None
+    usage: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"question": self.question, "standalone": self.standalone, "mode": self.mode,
                 "money": money_json(self.money) if self.money else None,
                 "documents": list(self.documents), "carried": list(self.carried),
-                "notice": self.notice}
+                "notice": self.notice, "usage": dict(self.usage)}
 
     def state(self, cited_documents: Iterable[int]) -> TurnState:
         """The state the next turn starts from, once this one is answered."""

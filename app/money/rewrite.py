@@ -88,12 +88,14 @@ def rewrite_question(question: str, turns: Sequence[PastTurn], *, chat: ChatClie
     prompt = load_prompt(PROMPT_NAME, prompts_dir)
     messages = prompt.render(today=today.isoformat(), history=render_history(turns),
                              question=fallback.question)
+    done = None
     try:
         done = chat.complete(messages, max_tokens=MAX_TOKENS, temperature=0.0, timeout=timeout)
         standalone, same_documents = parse_reply(done.answer)
     except (UpstreamError, ValueError) as exc:
         return replace(fallback, notice=f"the follow-up was rewritten without the language "
-                                        f"model ({exc})")
+                                        f"model ({exc})",
+                       usage=dict(done.usage) if done is not None else {})  # tokens spent
     money = parse_money_question(standalone, today=today, categories=categories,
                                  merchants=merchants)
     if money is None and fallback.money is not None and fallback.mode == "carry-over":
@@ -102,4 +104,5 @@ def rewrite_question(question: str, turns: Sequence[PastTurn], *, chat: ChatClie
     documents = prev.documents if same_documents else ()
     return Rewrite(question=fallback.question, standalone=standalone, mode="llm",
                    topic=prev.topic if fallback.mode == "carry-over" else standalone,
-                   money=money, documents=documents, carried=fallback.carried)
+                   money=money, documents=documents, carried=fallback.carried,
+                   usage=dict(done.usage))

@@ -182,9 +182,14 @@ async def chat_completions(request: Request, rt: RuntimeDep) -> Response:
         return _error_of(exc)
 
 
-def _usage() -> dict[str, int]:
-    # The answer may take several LLM calls (rewrite, tools); their token counts are not summed.
-    return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+def _usage(result: Any, rewrite: dict[str, Any]) -> dict[str, int]:
+    """The tokens of every LLM call the answer took, summed: the follow-up's rewrite, the tool
+    rounds and the reply (0 for a retrieval-only or computed answer: no LLM was called)."""
+    calls = [rewrite.get("usage") or {}, getattr(result, "usage", None) or {}]
+    prompt = sum(int(u.get("prompt_tokens") or 0) for u in calls)
+    completion = sum(int(u.get("completion_tokens") or 0) for u in calls)
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}
 
 
 def _complete(rt: Runtime, req: ChatRequest, question: str) -> JSONResponse:
@@ -211,7 +216,7 @@ def _complete(rt: Runtime, req: ChatRequest, question: str) -> JSONResponse:
         "created": int(time.time()), "model": req.model,
         "choices": [{"index": 0, "message": message, "finish_reason": "stop",
                      "logprobs": None}],
-        "usage": _usage(), **extras,
+        "usage": _usage(result, rewrite), **extras,
     })
 
 
@@ -271,7 +276,8 @@ def _chunks(rt: Runtime, req: ChatRequest, events: Iterator[Any]) -> Iterator[st
                 yield chunk({}, "stop", **extras)
                 if (req.stream_options or {}).get("include_usage"):
                     usage = {"id": cid, "object": "chat.completion.chunk", "created": created,
-                             "model": req.model, "choices": [], "usage": _usage()}
+                             "model": req.model, "choices": [],
+                             "usage": _usage(result, rewrite)}
                     yield f"data: {json.dumps(usage)}\n\n"
     except Exception as exc:  # the status line is sent: the failure travels as an error event
         failure = stream_failure(exc)
