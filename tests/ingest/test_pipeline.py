@@ -26,13 +26,14 @@ class CountingEmbedder(LexicalHashEmbedder):
 
 
 class CountingParsers:
-    """Wraps the default parsers and counts parse() calls."""
+    """Wraps the default parsers and counts parse() calls (in a file: parsing runs in worker
+    processes, which append one line per call)."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: Path) -> None:
         from ingest.parsers import DEFAULT_PARSERS
 
-        self.calls: list[str] = []
-        outer = self
+        self.log = log
+        log.touch()
 
         class Wrapped:
             def __init__(self, inner) -> None:
@@ -43,10 +44,15 @@ class CountingParsers:
                 return self.inner.score(inp)
 
             def parse(self, inp):
-                outer.calls.append(inp.item.origin)
+                with open(log, "a", encoding="utf-8") as fh:
+                    fh.write(inp.item.origin + "\n")
                 return self.inner.parse(inp)
 
         self.parsers = [Wrapped(p) for p in DEFAULT_PARSERS]
+
+    @property
+    def calls(self) -> list[str]:
+        return self.log.read_text(encoding="utf-8").splitlines()
 
 
 @pytest.fixture
@@ -70,7 +76,7 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def run(clean_db, tmp_path: Path):
     embedder = CountingEmbedder()
-    counting = CountingParsers()
+    counting = CountingParsers(tmp_path / "parse-calls.log")
 
     def _run(folder: Path, **opts):
         options = IngestOptions(originals_dir=tmp_path / "originals", **opts)
