@@ -25,6 +25,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.db import Database
 from ingest import store
@@ -164,5 +165,7 @@ class BulkLoad:
                 conn.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"),
                              _lock_key(self.space.id))
                 conn.commit()
+            except SQLAlchemyError:
+                conn.invalidate()  # the server is gone, and the lock with its session
             finally:
                 conn.close()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.core.db import Database
@@ -182,6 +182,8 @@ class RunLedger:
                                  {**counts, "failing": r.failing}, r.error)
                 s.execute(text("UPDATE sources SET last_sync_at = now() WHERE id = :i"),
                           {"i": self.source_id})
-        except (OperationalError, DatabaseError):
-            log.warning("could not record the end of ingest run %s", self.run_id)
+        except (SQLAlchemyError, DatabaseError):
+            # The database is gone (the run's error says so); the next run marks this one
+            # interrupted.
+            log.debug("could not record the end of ingest run %s", self.run_id, exc_info=True)
             r.failing = max(r.failing, r.counts.get("failed", 0))

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, text, update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.core.db import Database
@@ -362,7 +363,7 @@ class Pipeline:
                                       run_id=ctx.ledger.run_id, hooks=self.hooks,
                                       check_existing=any(p.item.origin in ctx.known
                                                          for p in batch))
-        except OperationalError as exc:
+        except (OperationalError, psycopg.OperationalError) as exc:  # COPY raises psycopg's own
             raise _FatalRunError(database_problem(exc)) from exc
         except _FatalRunError:
             raise
@@ -389,9 +390,10 @@ class Pipeline:
         item = prepared.item
         if isinstance(exc, IngestError):  # raised by a hook: the whole document is rolled back
             code, message, transient = str(exc.code), str(exc), exc.transient
-        elif isinstance(exc, DBAPIError):
+        elif isinstance(exc, DBAPIError | psycopg.Error):
             code, transient = ErrorCode.ingest_failed.value, False
-            message = f"{item.origin}: could not be stored ({first_line(exc.orig or exc)})"
+            orig = getattr(exc, "orig", None) or exc
+            message = f"{item.origin}: could not be stored ({first_line(orig)})"
         else:
             log.debug("storing %s failed", item.origin, exc_info=True)
             code, transient = ErrorCode.internal.value, False
@@ -429,10 +431,12 @@ class Pipeline:
         t0 = time.perf_counter()
         try:
             ctx.bulk.finish()
-        except (OperationalError, DBAPIError) as exc:
-            # The data is stored; the next ingest run of any source builds the index.
-            log.debug("could not build the search index after the import: %s",
-                      first_line(exc.orig or exc))
+        except SQLAlchemyError as exc:
+            # The data is stored; the next ingest run of any source builds the index. (When
+            # the database went away, the run's error already says so.)
+            log.log(logging.DEBUG if ctx.report.error else logging.WARNING,
+                    "could not build the search index after the import: %s",
+                    database_problem(exc))
             return
         ctx.report.index_build_s = time.perf_counter() - t0
 
@@ -489,7 +493,7 @@ class Pipeline:
                 try:
                     conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), key)
                     conn.commit()
-                except (OperationalError, DBAPIError):
+                except SQLAlchemyError:
                     pass  # the server is gone, and the lock with its session
         finally:
             conn.close()
@@ -526,7 +530,7 @@ def _release(conn: Connection | None) -> None:
         conn.rollback()
         conn.exec_driver_sql("RESET synchronous_commit")
         conn.commit()
-    except DBAPIError:
+    except SQLAlchemyError:
         conn.invalidate()
     finally:
         conn.close()

@@ -237,6 +237,9 @@ def _die_with_parent() -> None:
 def _worker_main(settings: ParseSettings, jobs: Connection, results: Connection,
                  state: Any, memory_mb: int | None, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    import faulthandler
+
+    faulthandler.disable()  # a crash is reported as one line by the main process, not dumped
     _die_with_parent()
     if os.getppid() != parent:
         os._exit(0)
@@ -338,10 +341,12 @@ class ParsePool:
         while not self._ready and self._jobs:
             now = time.monotonic()
             wait_s = None if deadline is None else max(0.0, deadline - now)
-            budget = self._next_budget_end()
-            if budget is not None:
-                wait_s = max(0.0, budget - now) if wait_s is None else min(wait_s,
-                                                                           max(0.0, budget - now))
+            if self.timeout_s is not None:
+                # A job's clock starts when its worker takes it up, which the state array
+                # shows but no pipe announces: look again at least once a second.
+                budget = self._next_budget_end()
+                until = max(0.0, budget - now) if budget is not None else 1.0
+                wait_s = min(until, 1.0) if wait_s is None else min(wait_s, until, 1.0)
             handles = [w.results for w in self._workers] + [w.process.sentinel
                                                            for w in self._workers]
             ready = wait(handles, timeout=wait_s) if handles else []
