@@ -202,7 +202,7 @@ def test_database_killed_mid_sync_is_one_line_and_nothing_is_half_written(privat
     assert proc.poll() is None, "ingest finished before the database could be killed"
     for pid in _server_pids(root / "pg"):  # the whole server, as an OOM kill would
         os.kill(pid, signal.SIGKILL)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
 
     assert proc.returncode == 1
     line = _one_line_error(err)

@@ -17,12 +17,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.core.models import Document, SourceItem
+from app.core.types import ParsedDocument, RawItem, TextBlock
 from ingest.chunking import chunk_document
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.parsers import DEFAULT_PARSERS
 from ingest.pipeline import IngestOptions, Pipeline
 from ingest.sources.folder import FolderSource
-from app.core.types import ParsedDocument, RawItem, TextBlock
 from ingest.workers import ParseFailure, ParsePool, ParseSettings, Prepared
 
 
