@@ -5,7 +5,7 @@ else the sha256 of the bytes (same hash: no parsing, no embedding). Changed item
 parse workers (ingest/workers.py: parse and chunk in killable child processes, with a time and
 a memory budget per file), while this process embeds finished items in batches across items
 (the GPU likes full batches) and writes them many documents per transaction
-(ingest/writer.py), each document whole or not at all. Failures are data: recorded per item
+(ingest/batches.py, ingest/writer.py), each document whole or not at all. Failures are data: recorded per item
 with a code and a one-line reason (ingest/ledger.py), and the run carries on; no single item
 can end a run. A per-source PostgreSQL advisory lock keeps two processes (CLI and scheduler)
 from syncing the same source at once; a large import builds its vector indexes at the end
@@ -17,29 +17,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from sqlalchemy import Connection, text, update
+from sqlalchemy import Connection, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from app.core.db import Database
-from app.core.errors import (
-    BusyError,
-    DatabaseError,
-    EmbedderUnavailableError,
-    ErrorCode,
-    HomeragError,
-    IngestError,
-)
+from app.core.errors import DatabaseError, ErrorCode, HomeragError
 from app.core.models import IngestRun
 from app.core.protocols import DocumentHook, Embedder, LedgerEntry, Parser, Source
 from app.core.types import RawItem, Removed, TextBlock, sha256_hex
 from ingest import store
+from ingest.batches import BatchWriter, RunStoppedError
+from ingest.connections import database_problem, release, source_lock, writer_connection
 from ingest.ledger import (
     IngestReport,
     ItemOutcome,
@@ -48,16 +40,9 @@ from ingest.ledger import (
     RunLedger,
     safe_text,
 )
-from ingest.workers import (
-    InlinePool,
-    ParseFailure,
-    ParsePool,
-    ParseSettings,
-    Prepared,
-    default_workers,
-    first_line,
-)
-from ingest.writer import run_removed_hooks, write_batch
+from ingest.preparing import ParseFailure, ParseSettings, Prepared, first_line
+from ingest.workers import InlinePool, ParsePool, default_workers
+from ingest.writer import run_removed_hooks
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +78,6 @@ class IngestOptions:
         return replace(base, **overrides)
 
 
-class _FatalRunError(Exception):
-    """Stops the run: the embedder or the database itself is unavailable."""
-
-
 @dataclass
 class _RunContext:
     source_id: int
@@ -110,6 +91,7 @@ class _RunContext:
     pending_chunks: int = 0
     known: Mapping[str, LedgerEntry] = field(default_factory=dict)
     conn: Connection | None = None  # the run's own connection for its writes
+    writer: Any = None  # BatchWriter on `conn`
 
     @property
     def report(self) -> IngestReport:
@@ -147,7 +129,7 @@ class Pipeline:
     # -- public ---------------------------------------------------------------------------------
     def run(self, source: Source) -> IngestReport:
         started = time.perf_counter()
-        with self._source_lock(source.name):
+        with source_lock(self.db, source.name, wait=self.options.wait_for_lock):
             name = safe_text(source.name)
             with self.db.session() as s:
                 src = store.ensure_source(s, name, source.kind, store.jsonable(
@@ -173,14 +155,14 @@ class Pipeline:
                 report.status = "interrupted"
                 report.error = "interrupted"
                 raise
-            except (_FatalRunError, FileNotFoundError) as exc:
+            except (RunStoppedError, FileNotFoundError) as exc:
                 report.status, report.error = "failed", str(exc)
             except (OperationalError, DBAPIError, DatabaseError) as exc:
                 report.status, report.error = "failed", database_problem(exc)
             finally:
                 if ctx.pool is not None:
                     ctx.pool.close()
-                _release(ctx.conn)
+                release(ctx.conn)
                 try:
                     self._end_bulk_load(ctx)
                 finally:
@@ -196,7 +178,10 @@ class Pipeline:
             known = ctx.known = store.load_ledger(s, ctx.source_id)
             ctx.space = s.get(store.EmbeddingSpace, ctx.space_id)
             s.expunge(ctx.space)
-        ctx.conn = _writer_connection(self.db)
+        ctx.conn = writer_connection(self.db)
+        ctx.writer = BatchWriter(ctx.conn, embedder=self.embedder, hooks=self.hooks,
+                                 space=ctx.space, source_id=ctx.source_id, ledger=ctx.ledger,
+                                 known=known)
         from ingest.bulk import BulkLoad, restore_indexes
 
         restore_indexes(self.db, ctx.space)  # an earlier bulk import was killed before its build
@@ -240,7 +225,7 @@ class Pipeline:
             for origin in sorted(set(known) - seen):
                 self._remove(ctx, origin)
         if not scanned_all:
-            raise _FatalRunError(ctx.report.error or "scan stopped early")
+            raise RunStoppedError(ctx.report.error or "scan stopped early")
 
     def _take(self, ctx: _RunContext, event: RawItem | Removed, known: Mapping[str, LedgerEntry],
               seen: set[str], key: int) -> None:
@@ -263,7 +248,7 @@ class Pipeline:
                 ctx.pool = self._start_pool()
             ctx.taken[key] = (item, t0)
             ctx.pool.submit(key, item, sha)
-        except (OperationalError, _FatalRunError):
+        except (OperationalError, RunStoppedError):
             raise
         except Exception as exc:
             log.debug("could not take up %s", origin, exc_info=True)
@@ -351,76 +336,7 @@ class Pipeline:
             # rebuild the whole graph for nothing.
             ctx.bulk.consider(ctx.report.counts["indexed"] + len(batch),
                               ctx.report.counts["chunks"] + sum(p.chunk_total() for p in batch))
-        self._store(ctx, batch)
-
-    def _store(self, ctx: _RunContext, batch: list[Prepared]) -> None:
-        """Embed and write a batch in one transaction; if it fails, each document in its own
-        (so only the bad one fails)."""
-        try:
-            with self._transaction(ctx) as s:
-                self._embed(s, ctx, [d for p in batch for d in p.all_docs()])
-                written = write_batch(s, batch, space=ctx.space, source_id=ctx.source_id,
-                                      run_id=ctx.ledger.run_id, hooks=self.hooks,
-                                      check_existing=any(p.item.origin in ctx.known
-                                                         for p in batch))
-        except (OperationalError, psycopg.OperationalError) as exc:  # COPY raises psycopg's own
-            raise _FatalRunError(database_problem(exc)) from exc
-        except _FatalRunError:
-            raise
-        except Exception as exc:
-            if len(batch) == 1:
-                self._write_failed(ctx, batch[0], exc)
-                return
-            log.debug("batch of %d rolled back (%s); writing one by one", len(batch),
-                      first_line(exc))
-            for prepared in batch:
-                self._store(ctx, [prepared])
-            return
-        for w in written:
-            ctx.report.counts["chunks"] += w.chunks
-            for origin, code, message in (f for d in w.prepared.all_docs()
-                                          for f in d.child_failures):
-                ctx.report.problems.append(ItemOutcome(origin, "failed", code, message))
-            ctx.ledger.outcome(ItemOutcome(
-                w.prepared.item.origin, "indexed", document_id=w.document_id,
-                chunk_count=len(w.prepared.chunks),
-                duration_ms=round((time.perf_counter() - w.prepared.started) * 1000, 1)))
-
-    def _write_failed(self, ctx: _RunContext, prepared: Prepared, exc: Exception) -> None:
-        item = prepared.item
-        if isinstance(exc, IngestError):  # raised by a hook: the whole document is rolled back
-            code, message, transient = str(exc.code), str(exc), exc.transient
-        elif isinstance(exc, DBAPIError | psycopg.Error):
-            code, transient = ErrorCode.ingest_failed.value, False
-            orig = getattr(exc, "orig", None) or exc
-            message = f"{item.origin}: could not be stored ({first_line(orig)})"
-        else:
-            log.debug("storing %s failed", item.origin, exc_info=True)
-            code, transient = ErrorCode.internal.value, False
-            message = f"{item.origin}: could not be stored ({type(exc).__name__}: " \
-                      f"{first_line(exc)})"
-        ctx.ledger.fail(item, code=code, message=message, started=prepared.started,
-                        transient=transient, sha=prepared.sha256)
-
-    def _embed(self, session: Session, ctx: _RunContext, docs: list[Prepared]) -> None:
-        """Vectors for every chunk: stored ones reused by content hash, the rest embedded once."""
-        if all(len(d.embeddings) == len(d.chunks) for d in docs):
-            return  # embedded already (a batch written again one by one)
-        hashes = [c.content_hash for d in docs for c in d.chunks]
-        reuse: dict[str, Any] = store.reusable_embeddings(session, ctx.space_id, hashes)
-        todo: dict[str, str] = {}
-        for d in docs:
-            for c in d.chunks:
-                if c.content_hash not in reuse:
-                    todo.setdefault(c.content_hash, c.text if not c.heading
-                                    else f"{c.heading}\n{c.text}")
-        try:
-            vectors = self.embedder.embed_documents(list(todo.values())) if todo else []
-        except EmbedderUnavailableError as exc:
-            raise _FatalRunError(str(exc)) from exc
-        reuse.update(zip(todo, vectors, strict=True))
-        for d in docs:
-            d.embeddings = [reuse[c.content_hash] for c in d.chunks]
+        ctx.writer.store(batch)
 
     def _end_bulk_load(self, ctx: _RunContext) -> None:
         if ctx.bulk is None or not ctx.bulk.active:
@@ -441,7 +357,7 @@ class Pipeline:
         ctx.report.index_build_s = time.perf_counter() - t0
 
     def _remove(self, ctx: _RunContext, origin: str) -> None:
-        with self._transaction(ctx) as s:
+        with ctx.writer.transaction() as s:
             doc_id = store.find_document_id(s, ctx.source_id, origin)
             if doc_id is not None:
                 run_removed_hooks(s, self.hooks, doc_id)
@@ -461,79 +377,6 @@ class Pipeline:
             current = self._parser_versions.get(name)
             return current is None or current == version
         return not entry.transient and not self.options.retry_failed
-
-    @contextmanager
-    def _transaction(self, ctx: _RunContext) -> Iterator[Session]:
-        """A transaction on the run's own connection (no pool checkout and ping per batch;
-        synchronous_commit off for the connection, see `quick_session`)."""
-        assert ctx.conn is not None
-        with Session(bind=ctx.conn, expire_on_commit=False) as s, s.begin():
-            yield s
-
-    # -- locking ------------------------------------------------------------------------------
-    @contextmanager
-    def _source_lock(self, name: str) -> Iterator[None]:
-        try:
-            conn: Connection = self.db.engine.connect()
-        except OperationalError as exc:
-            raise DatabaseError(database_problem(exc)) from exc
-        try:
-            key = {"name": f"homerag:source:{name}"}
-            got = conn.execute(text("SELECT pg_try_advisory_lock(hashtext(:name))"), key).scalar()
-            if not got:
-                if not self.options.wait_for_lock:
-                    raise BusyError(f"source {name!r} is being synced by another process; "
-                                    "try again later")
-                log.info("waiting for source %s (another process is syncing it)", name)
-                conn.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), key)
-            conn.commit()
-            try:
-                yield
-            finally:
-                try:
-                    conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), key)
-                    conn.commit()
-                except SQLAlchemyError:
-                    pass  # the server is gone, and the lock with its session
-        finally:
-            conn.close()
-
-
-def database_problem(exc: BaseException) -> str:
-    """One line saying what happened to the database (a full disk named as such)."""
-    orig = getattr(exc, "orig", None) or exc
-    detail = first_line(orig)
-    sqlstate = getattr(orig, "sqlstate", None) or ""
-    if sqlstate == "53100" or "No space left on device" in str(orig):
-        return f"the database's disk is full ({detail})"
-    if sqlstate.startswith("53"):
-        return f"the database ran out of resources ({detail})"
-    if isinstance(exc, DatabaseError):
-        return str(exc)
-    if sqlstate.startswith("57P") or not sqlstate:
-        return f"database unavailable: {detail} (the server stopped or the connection was lost)"
-    return f"database error: {detail}"
-
-
-def _writer_connection(db: Database) -> Connection:
-    conn = db.engine.connect()
-    conn.exec_driver_sql("SET synchronous_commit = off")
-    conn.commit()
-    return conn
-
-
-def _release(conn: Connection | None) -> None:
-    """Give the writer connection back as it was taken (or drop it if it is broken)."""
-    if conn is None:
-        return
-    try:
-        conn.rollback()
-        conn.exec_driver_sql("RESET synchronous_commit")
-        conn.commit()
-    except SQLAlchemyError:
-        conn.invalidate()
-    finally:
-        conn.close()
 
 
 def _count(source: Source) -> int | None:
