@@ -76,8 +76,11 @@ class ParseFailure:
     fatal: bool = False  # the worker that produced it should not go on (its heap ran out)
 
 
+KeepOriginal = Callable[[str, bytes], str]  # (sha256, bytes) -> blob path; may write later
+
+
 def prepare(item: RawItem, data: bytes, sha: str, settings: ParseSettings,
-            depth: int = 0) -> Prepared:
+            depth: int = 0, *, keep: KeepOriginal | None = None) -> Prepared:
     """Detect, parse, clean and chunk one item, then its attachments (bounded depth).
 
     Raises the parser's IngestError for the item itself; an attachment's failure is recorded in
@@ -96,9 +99,12 @@ def prepare(item: RawItem, data: bytes, sha: str, settings: ParseSettings,
                                overlap=settings.chunk_overlap)
     blob = None
     if settings.originals_dir is not None:
-        from ingest.originals import store_original
+        if keep is None:
+            from ingest.originals import store_original
 
-        blob = store_original(settings.originals_dir, sha, data)
+            blob = store_original(settings.originals_dir, sha, data)
+        else:
+            blob = keep(sha, data)
     children = parsed.children
     # The attachments' bytes were read; their parsed results travel back instead.
     prepared = Prepared(item=item, sha256=sha, size=len(data), media_type=media_type,
@@ -111,7 +117,7 @@ def prepare(item: RawItem, data: bytes, sha: str, settings: ParseSettings,
         try:
             child_data = child.read_bytes()
             prepared.children.append(prepare(child, child_data, sha256_hex(child_data), settings,
-                                             depth + 1))
+                                             depth + 1, keep=keep))
         except IngestError as exc:
             prepared.child_failures.append((child.origin, str(exc.code), str(exc)))
         except Exception as exc:  # a parser bug in an attachment: the message goes on
@@ -148,15 +154,17 @@ def _item_data(item: RawItem) -> bytes:
 
 
 def run_job(item: RawItem, sha: str | None, settings: ParseSettings,
-            memory_mb: int | None) -> Prepared | ParseFailure:
-    """One job, every outcome as a value (this is what a worker does with each item)."""
+            memory_mb: int | None, *, keep: KeepOriginal | None = None) -> Prepared | ParseFailure:
+    """One job, every outcome as a value (this is what a worker does with each item).
+
+    `keep` stores the copies of the originals (default: written here and now)."""
     try:
         data = _item_data(item)
         # The main process hashed the bytes it read; a file rewritten since is parsed as it is
         # now, under its new hash.
         if sha is None or item.data is None:
             sha = sha256_hex(data)
-        return prepare(item, data, sha, settings)
+        return prepare(item, data, sha, settings, keep=keep)
     except HomeragError as exc:
         message = str(exc) if item.origin in str(exc) else f"{item.origin}: {exc}"
         return ParseFailure(str(exc.code), message, transient=exc.transient)

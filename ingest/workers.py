@@ -29,9 +29,11 @@ import resource
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 from app.core.errors import ErrorCode
@@ -110,12 +112,15 @@ def _worker_main(settings: ParseSettings, jobs: Connection, results: Connection,
     threading.Thread(target=pump_in, daemon=True).start()
     sender = threading.Thread(target=pump_out, daemon=True)
     sender.start()
+    keeper = _Keeper(settings.originals_dir, outbox) if settings.originals_dir else None
     _limit_memory(memory_mb)
     while (job := inbox.get()) is not None:
         key, item, sha = job
         state[1] = time.monotonic()
         state[0] = float(key)
-        result = run_job(item, sha, settings, memory_mb)
+        writes: list[Future[str]] = []
+        result = run_job(item, sha, settings, memory_mb,
+                         keep=keeper.keep(writes) if keeper else None)
         try:
             payload = pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
@@ -125,12 +130,67 @@ def _worker_main(settings: ParseSettings, jobs: Connection, results: Connection,
             result = ParseFailure(ErrorCode.internal.value, crash_message(item.origin, exc))
             payload = pickle.dumps((key, result))
         state[0] = _IDLE
-        outbox.put(payload)
+        if keeper is not None:
+            keeper.send_after(writes, key, item.origin, payload)
+        else:
+            outbox.put(payload)
         if isinstance(result, ParseFailure) and result.fatal:
             break  # a fresh worker, not one whose heap just ran out
+    if keeper is not None:
+        keeper.close()
     outbox.put(None)
     sender.join(timeout=30)
     os._exit(0)  # no atexit handlers: the parent's database connections are not ours to close
+
+
+class _Keeper:
+    """Writes the copies of the originals on threads of their own, so a slow disk (3 ms per
+    file create on the bench machine: more than parsing a small file) does not hold up
+    parsing; a job's result leaves the worker only once its copies are on disk (a stored
+    document never points at a copy that is not there)."""
+
+    def __init__(self, root: Path, outbox: queue.SimpleQueue[bytes | None]) -> None:
+        from ingest.originals import store_original
+
+        self.root = root
+        self.store = store_original
+        self.outbox = outbox
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="originals")
+        self.ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._forward, daemon=True)
+        self.thread.start()
+
+    def keep(self, writes: list[Future[str]]) -> Callable[[str, bytes], str]:
+        def keep(sha: str, data: bytes) -> str:
+            from ingest.originals import blob_relpath
+
+            writes.append(self.pool.submit(self.store, self.root, sha, data))
+            return blob_relpath(sha)
+
+        return keep
+
+    def send_after(self, writes: list[Future[str]], key: int, origin: str,
+                   payload: bytes) -> None:
+        self.ready.put((writes, key, origin, payload))
+
+    def _forward(self) -> None:
+        while (entry := self.ready.get()) is not None:
+            writes, key, origin, payload = entry
+            for write in writes:
+                try:
+                    write.result()
+                except OSError as exc:
+                    failure = ParseFailure(ErrorCode.unreadable.value,
+                                           f"{origin}: could not keep a copy of the original "
+                                           f"({exc.strerror or exc})", transient=True)
+                    payload = pickle.dumps((key, failure))
+                    break
+            self.outbox.put(payload)
+
+    def close(self) -> None:
+        self.ready.put(None)
+        self.thread.join()
+        self.pool.shutdown(wait=True)
 
 
 # -- the pools -------------------------------------------------------------------------------------
