@@ -129,7 +129,10 @@ def _drop_database(admin_url: str, name: str) -> None:
 
 
 def run_homerag(admin_url: str, corpus: Path, work: Path, tag: str, *,
-                profile: Path | None, workers: int | None) -> dict[str, Any]:
+                profile: Path | None, workers: int | None,
+                code: Path | None = None) -> dict[str, Any]:
+    """One homerag run in a child process; `code`: another checkout's ingest code instead
+    (the baseline), with this one's schema."""
     from app.core.db import upgrade_database
 
     url = _fresh_database(admin_url, f"hr_{tag}")
@@ -137,6 +140,8 @@ def run_homerag(admin_url: str, corpus: Path, work: Path, tag: str, *,
     out = work / f"hr_{tag}.json"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--url", url,
            "--corpus", str(corpus), "--out", str(out), "--originals", str(work / f"orig_{tag}")]
+    if code is not None:
+        cmd += ["--code", str(code)]
     if profile is not None:
         cmd += ["--profile-out", str(profile)]
     if workers is not None:
@@ -165,6 +170,10 @@ def run_llamaindex(python: Path, admin_url: str, corpus: Path, work: Path, tag: 
 
 def child(args: argparse.Namespace) -> None:
     """One homerag ingest of the corpus (product defaults, lexical embedder); JSON to --out."""
+    if args.code:  # the baseline: another checkout's code, imported before this one's
+        sys.path.insert(0, str(args.code))
+        for name in [m for m in sys.modules if m.split(".")[0] in ("app", "ingest")]:
+            del sys.modules[name]
     from sqlalchemy.orm import sessionmaker
 
     from app.core.db import Database, make_engine
@@ -175,9 +184,10 @@ def child(args: argparse.Namespace) -> None:
     engine = make_engine(args.url)
     db = Database(url=args.url, engine=engine, sessions=sessionmaker(engine,
                                                                      expire_on_commit=False))
+    extra = {"workers": args.workers} if args.workers is not None else {}
     pipeline = Pipeline(db, embedder=LexicalHashEmbedder(),
                         options=IngestOptions(originals_dir=args.originals, trigger="bench",
-                                              workers=args.workers))
+                                              **extra))
     source = FolderSource("bench", args.corpus)
     profiler = None
     if args.profile_out:
@@ -193,7 +203,7 @@ def child(args: argparse.Namespace) -> None:
         profiler.dump_stats(str(args.profile_out))
     engine.dispose()
     counts = report.to_json()["counts"]
-    result = {"tool": "homerag", "seconds": round(seconds, 3), "status": report.status,
+    result = {"tool": "homerag@baseline" if args.code else "homerag", "seconds": round(seconds, 3), "status": report.status,
               "counts": counts, "chunks": report.counts.get("chunks", 0),
               "index_build_s": report.index_build_s,
               "files": sum(counts[k] for k in ("indexed", "failed", "skipped")),
@@ -221,6 +231,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=None,
                     help="homerag's parse workers (default: the product's, one per core but one)")
     ap.add_argument("--profile", action="store_true", help="cProfile homerag's first run")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="also run the ingest code of this checkout (e.g. an export of main), "
+                         "interleaved, as homerag@baseline")
     ap.add_argument("--workdir", type=Path, default=None, help="keep corpus and database here")
     ap.add_argument("--only", choices=("homerag", "llamaindex"), default=None)
     # child mode (one homerag run in a fresh process)
@@ -230,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--originals", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         child(args)
@@ -256,11 +270,16 @@ def main(argv: list[str] | None = None) -> None:
         try:
             for r in range(args.rounds):
                 order = ["homerag", "llamaindex"] if r % 2 == 0 else ["llamaindex", "homerag"]
+                if args.baseline is not None:
+                    order.insert(1, "homerag@baseline")
                 for tool in order:
-                    if args.only and tool != args.only:
+                    if args.only and not tool.startswith(args.only):
                         continue
                     tag = f"{r}"
-                    if tool == "homerag":
+                    if tool == "homerag@baseline":
+                        res = run_homerag(admin, corpus, work, f"b{tag}", profile=None,
+                                          workers=None, code=args.baseline)
+                    elif tool == "homerag":
                         prof = work / "homerag.prof" if args.profile and r == 0 else None
                         res = run_homerag(admin, corpus, work, tag, profile=prof,
                                           workers=args.workers)
@@ -289,9 +308,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"{manifest['attachments']} mail attachments), every run",
                 rows, ["round", "tool", "s", "docs/s", "chunks", "index build s", "process s",
                        "CPU s (tool)", "CPU s (PostgreSQL)"])
-    h, li = median("homerag"), median("llamaindex")
+    h, li, base = median("homerag"), median("llamaindex"), median("homerag@baseline")
     summary: dict[str, Any] = {"documents": manifest["documents"], "runs": runs,
-                               "homerag_median_s": h, "llamaindex_median_s": li}
+                               "homerag_median_s": h, "llamaindex_median_s": li,
+                               "baseline_median_s": base}
     if peer is not None:
         summary["llamaindex_version"] = peer_version(peer)
     if h and li:
@@ -299,6 +319,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nmedian: homerag {manifest['documents'] / h:.1f} docs/s, LlamaIndex "
               f"{manifest['documents'] / li:.1f} docs/s: homerag is {li / h:.2f}x "
               f"LlamaIndex's throughput (target >= 3x)")
+    if base and li:
+        summary["baseline_ratio"] = round(li / base, 2)
+        print(f"baseline ({args.baseline}): {manifest['documents'] / base:.1f} docs/s, "
+              f"{li / base:.2f}x LlamaIndex's throughput")
     path = write_json("ingest_vs_llamaindex", summary)
     print(f"figures: {path}")
 
