@@ -15,6 +15,7 @@ from syncing the same source at once; a large import builds its vector indexes a
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -290,8 +291,8 @@ class Pipeline:
                                  chunk_overlap=self.options.chunk_overlap,
                                  originals_dir=self.options.originals_dir)
         workers = self.options.workers
-        if workers == 0:
-            return InlinePool(settings)
+        if workers == 0 or "fork" not in multiprocessing.get_all_start_methods():
+            return InlinePool(settings)  # asked for, or no fork (Windows): no budgets then
         return ParsePool(settings, size=workers or default_workers(),
                          timeout_s=self.options.parse_timeout_s,
                          memory_mb=self.options.parse_memory_mb)
