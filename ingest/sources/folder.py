@@ -150,10 +150,11 @@ def mail_items(path: Path, known: Mapping[str, LedgerEntry]) -> Iterator[RawItem
                 listed.add(item.origin)
                 yield item
     except Exception as exc:
-        logging.getLogger(__name__).warning("%s: mail store not read to its end (%s: %s)", path,
-                                            type(exc).__name__, exc)
+        logging.getLogger(__name__).warning("%s: mail store not read to its end (%s: %s)",
+                                            path_text(path), type(exc).__name__, exc)
+        here = path_text(path)
         for origin, entry in known.items():
-            inside = origin.startswith(f"{path}#") or origin.startswith(f"{path}/")
+            inside = origin.startswith(f"{here}#") or origin.startswith(f"{here}/")
             if inside and "#" in origin and origin not in listed:
                 yield RawItem(origin=origin, name=origin.rsplit("#", 1)[-1], size=entry.size,
                               mtime=entry.mtime)
