@@ -201,3 +201,17 @@ def test_a_worker_killed_for_time_is_replaced_and_the_queue_behind_it_is_parsed(
         pool.close()
     assert isinstance(results[0], ParseFailure) and "longer than 1 s" in results[0].message
     assert all(isinstance(results[k], Prepared) for k in (1, 2, 3))
+
+
+def test_a_pipeline_run_from_a_thread_forks_its_workers_too(clean_db, tmp_path):
+    """The scheduler runs syncs on a thread of its pool: the workers fork from there."""
+    import threading
+
+    folder = _folder(tmp_path, {**GOOD, "segv.hostile": "segv\n"})
+    reports = []
+    thread = threading.Thread(
+        target=lambda: reports.append(_pipeline(clean_db).run(FolderSource("docs", folder))))
+    thread.start()
+    thread.join(timeout=120)
+    assert reports and reports[0].status == "completed"
+    assert reports[0].counts["indexed"] == 3 and reports[0].counts["failed"] == 1
