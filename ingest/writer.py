@@ -114,7 +114,7 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
             with cur.copy(f"COPY chunks ({', '.join(_CHUNK_COLUMNS)}) FROM STDIN") as copy:
                 for row in chunk_rows:
                     copy.write_row(row)
-        if vector_rows:
+        if any(emb is not None for _, emb in vector_rows):
             with cur.copy("COPY chunk_embeddings (space_id, chunk_id, dense, sparse) "
                           "FROM STDIN WITH (FORMAT BINARY)") as copy:
                 for block in _vector_blocks(vector_rows, int(space.id), int(space.sparse_dim)):
@@ -237,6 +237,8 @@ def _vector_blocks(rows: Sequence[tuple[int, Any]], space_id: int, sparse_dim: i
     head = struct.pack(">hii", 4, 4, space_id)
     parts: list[bytes] = [_BINARY_HEADER]
     for n, (chunk_id, emb) in enumerate(rows, start=1):
+        if emb is None:  # queued: a `homerag worker` embeds it (ingest/queue.py)
+            continue
         if isinstance(emb, Embedding):
             dense, sparse = halfvec_binary(emb.dense), sparsevec_binary(emb.sparse, sparse_dim)
         else:  # reused (dense, sparse) as stored: pgvector's types or plain lists
