@@ -1,16 +1,15 @@
 """Writes and reads the index in PostgreSQL: sources, embedding spaces, documents, chunks, ledger.
 
-Every function takes a Session and never commits: the pipeline owns the transaction, one per
-document, so a failure leaves nothing half-written.
+Every function takes a Session and never commits: the pipeline owns the transaction (see
+ingest/writer.py for the batched document writes), so a failure leaves nothing half-written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -29,11 +28,6 @@ from app.core.models import (
     utcnow,
 )
 from app.core.protocols import Embedder, LedgerEntry
-from app.core.types import Embedding, ParsedDocument, TextChunk
-from app.core.vectors import to_halfvec, to_sparsevec
-
-if TYPE_CHECKING:
-    pass
 
 # pgvector's HNSW index takes at most 1,000 non-zero elements per sparsevec.
 RUNTIME_INDEX_PREFIX = "ix_chunk_embeddings_space_"
@@ -105,20 +99,20 @@ SPARSE_HNSW_WITH = "WITH (m = 8, ef_construction = 32)"
 
 def ensure_space_indexes(session: Session | Connection, space: EmbeddingSpace) -> None:
     """Partial HNSW indexes (inner product) on this space's dense and sparse vectors."""
+    for statement in space_index_sql(space):
+        session.execute(text(statement))
+
+
+def space_index_sql(space: EmbeddingSpace) -> list[str]:
+    """The CREATE INDEX statements of a space's dense and sparse HNSW indexes (in that order)."""
     sid, dim, vocab = int(space.id), int(space.dim), int(space.sparse_dim)
-    session.execute(
-        text(
-            f"CREATE INDEX IF NOT EXISTS {RUNTIME_INDEX_PREFIX}{sid}_dense ON chunk_embeddings "
-            f"USING hnsw ((dense::halfvec({dim})) halfvec_ip_ops) WHERE space_id = {sid}"
-        )
-    )
-    session.execute(
-        text(
-            f"CREATE INDEX IF NOT EXISTS {RUNTIME_INDEX_PREFIX}{sid}_sparse ON chunk_embeddings "
-            f"USING hnsw ((sparse::sparsevec({vocab})) sparsevec_ip_ops) {SPARSE_HNSW_WITH} "
-            f"WHERE space_id = {sid}"
-        )
-    )
+    return [
+        f"CREATE INDEX IF NOT EXISTS {RUNTIME_INDEX_PREFIX}{sid}_dense ON chunk_embeddings "
+        f"USING hnsw ((dense::halfvec({dim})) halfvec_ip_ops) WHERE space_id = {sid}",
+        f"CREATE INDEX IF NOT EXISTS {RUNTIME_INDEX_PREFIX}{sid}_sparse ON chunk_embeddings "
+        f"USING hnsw ((sparse::sparsevec({vocab})) sparsevec_ip_ops) {SPARSE_HNSW_WITH} "
+        f"WHERE space_id = {sid}",
+    ]
 
 
 def drop_space_indexes(session: Session | Connection, space_id: int) -> None:
@@ -142,26 +136,6 @@ def reusable_embeddings(
 
 
 # -- documents --------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
-    """Everything the store writes for one document (the pipeline fills it)."""
-
-    source_id: int
-    origin: str
-    sha256: str
-    size_bytes: int
-    media_type: str
-    parsed: ParsedDocument
-    content: str
-    chunks: Sequence[TextChunk]
-    # New vectors, stored ones reused, or None: queued for a worker (ingest/queue.py).
-    embeddings: Sequence[Embedding | tuple[Any, Any] | None]
-    parser: str
-    blob_path: str | None = None
-    parent_id: int | None = None
-    occurred_at: datetime | None = None
-
-
 def find_document_id(session: Session, source_id: int, origin: str) -> int | None:
     # A Core select on the table: compiled once and cached (an ORM select per item cost more
     # Python time than the query itself).
@@ -176,92 +150,13 @@ def delete_document(session: Session, document_id: int) -> None:
     session.execute(delete(Document).where(Document.id == document_id))
 
 
-def write_document(session: Session, record: DocumentRecord, space: EmbeddingSpace,
-                   existing_id: int | None = None) -> int:
-    """Insert the document (or rewrite `existing_id` in place, keeping its id) with its chunks
-    and their vectors; returns the document id. Old chunks and attachments of a rewritten
-    document are deleted first (their vectors go by cascade)."""
-    parsed = record.parsed
-    values = dict(
-        source_id=record.source_id,
-        parent_id=record.parent_id,
-        origin=record.origin,
-        kind=parsed.kind if parsed.kind in _KINDS else "other",
-        sha256=record.sha256,
-        size_bytes=record.size_bytes,
-        media_type=record.media_type,
-        title=(parsed.title or None),
-        occurred_at=record.occurred_at or parsed.occurred_at,
-        meta=_jsonable(parsed.metadata),
-        content=record.content,
-        page_count=parsed.page_count,
-        blob_path=record.blob_path,
-        parser=record.parser,
-    )
-    if existing_id is not None:
-        session.execute(delete(Document).where(Document.parent_id == existing_id))
-        session.execute(delete(Chunk).where(Chunk.document_id == existing_id))
-        session.execute(update(Document).where(Document.id == existing_id)
-                        .values(**values, updated_at=func.now()))
-        doc_id: int | None = existing_id
-    else:
-        # Core insert with parameters (speed, see _ledger_upsert); keys are column names.
-        docs = _table(Document)
-        row = {("metadata" if k == "meta" else k): v for k, v in values.items()}
-        doc_id = session.execute(insert(docs).returning(docs.c.id), row).scalar_one()
-    assert doc_id is not None
-    if not record.chunks:
-        return int(doc_id)
-    # Core inserts on the tables, not ORM bulk inserts (speed): the ORM path coerced every
-    # key of every row and rebuilt cache keys, about a third of ingest's Python time. Keys are
-    # column names here ("metadata", not the attribute "meta").
-    chunk_rows = [
-        {
-            "document_id": doc_id,
-            "ordinal": c.ordinal,
-            "text": c.text,
-            "heading": c.heading,
-            "page": c.page,
-            "page_end": c.page_end,
-            "char_start": c.char_start,
-            "char_end": c.char_end,
-            "token_count": c.token_count,
-            "content_hash": c.content_hash,
-            "fts_config": c.language,
-            "metadata": _jsonable(c.meta),
-        }
-        for c in record.chunks
-    ]
-    chunks_table = _table(Chunk)
-    chunk_ids = session.execute(
-        insert(chunks_table).returning(chunks_table.c.id, sort_by_parameter_order=True),
-        chunk_rows,
-    ).scalars().all()
-    vector_rows = []
-    for chunk_id, emb in zip(chunk_ids, record.embeddings, strict=True):
-        if emb is None:  # queued: a `homerag worker` embeds it (ingest/queue.py)
-            continue
-        if isinstance(emb, Embedding):
-            dense, sparse = to_halfvec(emb.dense), to_sparsevec(emb.sparse, space.sparse_dim)
-        else:  # reused (dense, sparse) as stored
-            dense, sparse = emb
-        vector_rows.append(
-            {"space_id": space.id, "chunk_id": chunk_id, "dense": dense, "sparse": sparse}
-        )
-    if vector_rows:
-        session.execute(insert(_table(ChunkEmbedding)), vector_rows)
-    return int(doc_id)
-
-
-_KINDS = frozenset(("note", "contract", "letter", "email", "statement", "message", "other"))
-
-
-def _jsonable(value: Any) -> Any:
+# Documents, chunks and vectors are written in batches by ingest/writer.py (COPY).
+def jsonable(value: Any) -> Any:
     """Metadata as JSON: datetimes to ISO strings, sets/tuples to lists, other objects to str."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if value is None or isinstance(value, bool | int | float | str):
@@ -301,12 +196,12 @@ def load_ledger(session: Session, source_id: int) -> dict[str, LedgerEntry]:
 
 
 def upsert_ledger(session: Session, source_id: int, origin: str, **values: Any) -> None:
-    session.execute(_ledger_upsert(tuple(sorted(values))),
+    session.execute(ledger_upsert_statement(tuple(sorted(values))),
                     {"source_id": source_id, "origin": origin, **values})
 
 
 @lru_cache(maxsize=16)
-def _ledger_upsert(keys: tuple[str, ...]) -> Any:
+def ledger_upsert_statement(keys: tuple[str, ...]) -> Any:
     """One Core upsert statement per set of columns, built once (speed: building an ORM
     insert().values() per item coerced every value and missed the compiled-statement cache)."""
     table = _table(SourceItem)
@@ -361,6 +256,11 @@ def finish_run(session: Session, run_id: int, status: str, counts: Mapping[str, 
         .where(IngestRun.id == run_id)
         .values(status=status, counts=dict(counts), finished_at=func.now(), error=error)
     )
+
+
+def ingest_items_insert() -> Any:
+    """The Core insert of `ingest_items` rows (one statement for a batch's rows)."""
+    return insert(_table(IngestItem))
 
 
 def record_item(session: Session, run_id: int, source_id: int | None, origin: str, status: str,

@@ -104,6 +104,7 @@ def ingest_cmd(paths: tuple[Path, ...], names: tuple[str, ...], as_json: bool, s
             _print_report(report)
     if not result.completed:
         sys.exit(1)
+    # Failures of earlier runs count too while those items are unchanged (not tried again).
     if strict and result.failed_items:
         sys.exit(EXIT_STRICT_FAILURES)
 
@@ -116,6 +117,9 @@ def _print_report(report: IngestReport) -> None:
             f"in {report.duration_s:.1f} s ({report.embedder.split(':')[0]})")
     if report.index_build_s is not None:
         line += f"; search index built in {report.index_build_s:.1f} s (bulk import)"
+    earlier = report.failing - c.get("failed", 0)
+    if earlier > 0:
+        line += f"; {earlier} still failing from earlier runs (homerag status)"
     click.echo(line)
     for p in report.problems:
         click.echo(f"  {p.status}: {p.message}", err=False)

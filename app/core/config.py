@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(default=200.0, gt=0, description="Larger files are skipped.")
     max_upload_mb: float = Field(
         default=200.0, gt=0, description="Largest file the web upload accepts (per file).")
+    # Parsing runs in worker processes (ingest/workers.py): a file past either budget fails alone.
+    ingest_workers: int | None = Field(
+        default=None, ge=0, description="Parser processes (default: one per core but one; 0: "
+        "parse in the ingest process itself, without budgets).")
+    parse_timeout_s: float = Field(default=60.0, ge=0, description="Wall-clock seconds one file "
+                                   "(with its attachments) may take to parse (0: no limit).")
+    parse_memory_mb: int = Field(default=2048, ge=0, description="Memory one parse may add, in "
+                                 "MB (0: no limit).")
     bulk_index_min_items: int = Field(
         default=2000, ge=0,
         description="New documents after which a large import builds its search index at the end "

@@ -46,7 +46,9 @@ class SyncResult:
 
     @property
     def failed_items(self) -> int:
-        return sum(r.counts.get("failed", 0) for r in self.reports)
+        """Items failing now: this run's failures and earlier ones whose items did not change
+        since (they are not tried again, and still fail `--strict`)."""
+        return sum(max(r.counts.get("failed", 0), r.failing) for r in self.reports)
 
     def to_json(self) -> dict[str, Any]:
         return {"runs": [r.to_json() for r in self.reports],
@@ -134,10 +136,19 @@ def sync(rt: Runtime, sources: Sequence[Source], *, trigger: str = "cli",
     started = datetime.now(UTC) - timedelta(minutes=1)  # a database clock a little behind
     result = SyncResult(reports=[pipeline.run(source) for source in sources])
     if result.changed:
+        from sqlalchemy.exc import OperationalError
+
         from app.services.contracts import refresh_contracts
         from app.services.evidence import refresh_evidence
 
-        refresh_contracts(rt)  # key terms and deadlines of new or changed contracts
+        try:
+            refresh_contracts(rt)  # key terms and deadlines of new or changed contracts
+        except OperationalError:
+            if result.completed:
+                raise
+            # The database went away during the sync: the failed run's report says so.
+            log.debug("contract refresh skipped after a failed sync", exc_info=True)
+            return result
         result.contracts_refreshed = True
         # Receipts, invoices and mails of this sync linked to their transactions (and new
         # transactions to the documents that state their amount).

@@ -29,7 +29,11 @@ def _item(path: Path, st: os.stat_result) -> RawItem:
 
 
 class FolderSource:
-    """Every file below `root` (recursively). Files that disappear are removed from the index."""
+    """Every file below `root` (recursively). Files that disappear are removed from the index.
+
+    Mail stores inside the folder (an mbox file, a maildir tree) are read as what they are:
+    each message an item of its own, as an mbox or maildir source would list it.
+    """
 
     kind = "folder"
     full_scan = True
@@ -51,6 +55,10 @@ class FolderSource:
             # A vanished or unmounted folder must not be read as "everything was deleted".
             raise FileNotFoundError(f"{path_text(self.root)}: folder not found (not mounted?)")
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=self.follow_symlinks):
+            if is_mail_store(Path(dirpath)):  # a maildir: its messages, not its files
+                dirnames[:] = []
+                yield from mail_items(Path(dirpath), known)
+                continue
             dirnames[:] = sorted(d for d in dirnames if not _excluded(d, self.exclude))
             for fname in sorted(filenames):
                 if _excluded(fname, self.exclude) or not any(
@@ -63,6 +71,9 @@ class FolderSource:
                 except OSError:
                     continue
                 if not path.is_file() or (path.is_symlink() and not self.follow_symlinks):
+                    continue
+                if is_mbox_file(path):  # an mbox: its messages, each an item of its own
+                    yield from mail_items(path, known)
                     continue
                 yield _item(path, st)
 
@@ -87,3 +98,64 @@ class FilesSource:
             except OSError as exc:
                 raise FileNotFoundError(f"{path_text(path)}: {exc.strerror or 'cannot read'}") from exc
             yield _item(path, st)
+
+
+# -- mail stores inside a folder (issue 10): the same items as an mbox or maildir source -------
+def is_mail_store(path: Path) -> bool:
+    """A maildir folder (cur/ and new/)."""
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def is_mbox_file(path: Path) -> bool:
+    """An mbox file: named .mbox/.mbx, or without extension (Thunderbird's "Inbox") whose first
+    line is an mbox "From sender date" separator (so a note starting "From the ..." is not)."""
+    from ingest.sources.mbox import looks_like_mbox
+
+    suffix = path.suffix.lower()
+    if suffix not in ("", ".mbox", ".mbx") or not looks_like_mbox(path):
+        return False
+    if suffix:
+        return True
+    import email.utils
+
+    try:
+        with path.open("rb") as fh:
+            first = fh.readline(1024).decode("ascii", errors="replace").split(None, 2)
+    except OSError:
+        return False
+    return len(first) == 3 and email.utils.parsedate_tz(first[2]) is not None
+
+
+def mail_items(path: Path, known: Mapping[str, LedgerEntry]) -> Iterator[RawItem]:
+    """The messages of an mbox file or a maildir tree, as their own sources would list them.
+
+    If the store cannot be read to its end, its messages not listed keep their place in the
+    index (listed under their last known stat, so they count as unchanged) rather than being
+    taken for deleted; the problem is logged.
+    """
+    import logging
+
+    listed: set[str] = set()
+    try:
+        if path.is_dir():
+            from ingest.sources.maildir import MaildirSource
+
+            source: Any = MaildirSource(str(path), path)
+        else:
+            from ingest.sources.mbox import MboxSource
+
+            source = MboxSource(str(path), path)
+        for item in source.scan({}):
+            if isinstance(item, RawItem):
+                listed.add(item.origin)
+                yield item
+    except Exception as exc:
+        logging.getLogger(__name__).warning("%s: mail store not read to its end (%s: %s)",
+                                            path_text(path), type(exc).__name__, exc)
+        here = path_text(path)
+        for origin, entry in known.items():
+            inside = origin.startswith(f"{here}#") or origin.startswith(f"{here}/")
+            if inside and "#" in origin and origin not in listed:
+                yield RawItem(origin=origin, name=origin.rsplit("#", 1)[-1], size=entry.size,
+                              mtime=entry.mtime)
+

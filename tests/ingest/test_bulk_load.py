@@ -153,3 +153,30 @@ def test_missing_indexes_names_exactly_the_dropped_one(clean_db, tmp_path):
         assert bulk.missing_indexes(conn, space_id) == [
             f"ix_chunk_embeddings_space_{space_id}_dense"]
         conn.rollback()
+
+
+def test_first_import_into_an_empty_space_builds_the_indexes_at_the_end(clean_db, tmp_path):
+    """No graph to keep current: the first batch already goes the bulk way, whatever the
+    threshold, and search uses the indexes built at the end."""
+    folder = _notes(tmp_path / "notes", 30)
+    report = _pipeline(clean_db, bulk_min_items=2000).run(FolderSource("notes", folder))
+    assert report.status == "completed" and report.counts["indexed"] == 30
+    assert report.index_build_s is not None
+    space_id = _space_id(clean_db)
+    assert len(_index_oids(clean_db, space_id)) == 2
+    with clean_db.session() as s:
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+        hits = search(s, LexicalHashEmbedder(), "HR-00017 vendor17", top_k=3)
+        assert hits and hits[0].path.endswith("note-017.md")
+
+    _notes(folder, 5, start=30)  # then a small update to the now larger index stays live
+    before = _index_oids(clean_db, space_id)
+    again = _pipeline(clean_db, bulk_min_items=2000).run(FolderSource("notes", folder))
+    assert again.counts["indexed"] == 5 and again.index_build_s is None
+    assert _index_oids(clean_db, space_id) == before
+
+
+def test_bulk_load_off_keeps_the_indexes_even_for_a_first_import(clean_db, tmp_path):
+    report = _pipeline(clean_db, bulk_min_items=0).run(
+        FolderSource("notes", _notes(tmp_path / "notes", 12)))
+    assert report.counts["indexed"] == 12 and report.index_build_s is None

@@ -26,13 +26,14 @@ class CountingEmbedder(LexicalHashEmbedder):
 
 
 class CountingParsers:
-    """Wraps the default parsers and counts parse() calls."""
+    """Wraps the default parsers and counts parse() calls (in a file: parsing runs in worker
+    processes, which append one line per call)."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: Path) -> None:
         from ingest.parsers import DEFAULT_PARSERS
 
-        self.calls: list[str] = []
-        outer = self
+        self.log = log
+        log.touch()
 
         class Wrapped:
             def __init__(self, inner) -> None:
@@ -43,10 +44,15 @@ class CountingParsers:
                 return self.inner.score(inp)
 
             def parse(self, inp):
-                outer.calls.append(inp.item.origin)
+                with open(log, "a", encoding="utf-8") as fh:
+                    fh.write(inp.item.origin + "\n")
                 return self.inner.parse(inp)
 
         self.parsers = [Wrapped(p) for p in DEFAULT_PARSERS]
+
+    @property
+    def calls(self) -> list[str]:
+        return self.log.read_text(encoding="utf-8").splitlines()
 
 
 @pytest.fixture
@@ -70,7 +76,7 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def run(clean_db, tmp_path: Path):
     embedder = CountingEmbedder()
-    counting = CountingParsers()
+    counting = CountingParsers(tmp_path / "parse-calls.log")
 
     def _run(folder: Path, **opts):
         options = IngestOptions(originals_dir=tmp_path / "originals", **opts)
@@ -247,3 +253,45 @@ def test_a_new_parser_version_parses_its_documents_again(run, folder):
 def test_reparse_option_parses_everything_again(run, folder):
     run(folder)
     assert run(folder, reparse=True).counts["indexed"] == 3
+
+
+def test_mbox_in_a_folder_read_only_in_part_keeps_its_other_messages(clean_db, tmp_path,
+                                                                     monkeypatch, caplog):
+    """A mail store that cannot be read to its end is not taken for deleted mail."""
+    import mailbox
+
+    from ingest.sources.mbox import MboxSource
+    from tests.mail.mailgen import build_message
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    box = mailbox.mbox(folder / "Archive.mbox")
+    for i in range(3):
+        msg = mailbox.mboxMessage(build_message(subject=f"Invoice {i}",
+                                                message_id=f"<inv{i}@example.org>",
+                                                body=f"Invoice number {i} for 4{i} euros."))
+        msg.set_from("shop@example.org", (2024, 5, 1 + i, 9, 0, 0, 0, 1, 0))
+        box.add(msg)
+    box.flush()
+    box.close()
+
+    def pipeline():
+        return Pipeline(clean_db, embedder=LexicalHashEmbedder(), options=IngestOptions())
+
+    first = pipeline().run(FolderSource("docs", folder))
+    assert first.counts["indexed"] == 3
+
+    real_scan = MboxSource.scan
+
+    def scan_then_break(self, known):
+        for n, item in enumerate(real_scan(self, known)):
+            if n == 1:
+                raise OSError("disk read error")
+            yield item
+
+    monkeypatch.setattr(MboxSource, "scan", scan_then_break)
+    again = pipeline().run(FolderSource("docs", folder))
+    assert again.status == "completed"
+    assert again.counts["unchanged"] == 3 and again.counts["removed"] == 0
+    assert "not read to its end" in caplog.text
+    assert _count(clean_db, Document) == 3
