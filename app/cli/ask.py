@@ -1,4 +1,9 @@
-"""`homerag ask QUESTION`: a streamed, cited answer, then its sources."""
+"""`homerag ask QUESTION`: a streamed, cited answer, then its sources.
+
+`--new-conversation` stores the question as the first turn of a conversation and prints its id;
+`--conversation ID` asks a follow-up in that stored conversation (read against its earlier turns,
+as on the web page and over the API; `homerag conversations` lists, shows and exports them).
+"""
 
 from __future__ import annotations
 
@@ -41,9 +46,14 @@ def _print_sources(result: Any) -> None:
               help="JSON: {answer, mode, citations: [{n, chunk_id, document_id, path, title, "
                    "page, text}], ...}.")
 @click.option("--show-reasoning", is_flag=True, help="Also print the model's reasoning.")
+@click.option("--conversation", "conversation_id", type=click.IntRange(1), default=None,
+              metavar="ID", help="Ask a follow-up in stored conversation ID (its earlier turns "
+                                 "say what 'those', 'and in October?' mean).")
+@click.option("--new-conversation", is_flag=True,
+              help="Start a stored conversation with this question; its id is printed.")
 @filter_options
 def ask_cmd(question: str, top_k: int | None, as_json: bool, show_reasoning: bool,
-            **kwargs: Any) -> None:
+            conversation_id: int | None, new_conversation: bool, **kwargs: Any) -> None:
     """Answer QUESTION from your documents, citing passages as [n].
 
     Without a reachable language model the answer is retrieval-only: the best passages with
@@ -52,7 +62,13 @@ def ask_cmd(question: str, top_k: int | None, as_json: bool, show_reasoning: boo
     from app.services.ask import ask, ask_stream
     from app.services.runtime import open_runtime
 
+    if conversation_id is not None and new_conversation:
+        raise click.UsageError("--conversation and --new-conversation: give one of them")
     filters = filters_from(kwargs)
+    if conversation_id is not None or new_conversation:
+        _ask_turn(question, conversation_id=conversation_id, filters=filters, top_k=top_k,
+                  as_json=as_json, show_reasoning=show_reasoning)
+        return
     with open_runtime() as ctx:
         if as_json or not sys.stdout.isatty():
             result = ask(ctx, question, filters=filters, top_k=top_k)
@@ -67,6 +83,56 @@ def ask_cmd(question: str, top_k: int | None, as_json: bool, show_reasoning: boo
         result = _stream_to_terminal(ask_stream(ctx, question, filters=filters, top_k=top_k),
                                      show_reasoning)
     _print_sources(result)
+
+
+def _ask_turn(question: str, *, conversation_id: int | None, filters: Any, top_k: int | None,
+              as_json: bool, show_reasoning: bool) -> None:
+    """One stored turn: a new conversation (`conversation_id` None) or a follow-up in one."""
+    from app.services.ask import TurnEvent, ask_turn, ask_turn_stream
+    from app.services.runtime import open_runtime
+
+    turn = {"conversation_id": conversation_id, "filters": filters, "top_k": top_k,
+            "origin": "cli"}
+    with open_runtime() as ctx:
+        if as_json or not sys.stdout.isatty():
+            result, rewrite, stored = ask_turn(ctx, question, **turn)
+            if as_json:
+                click.echo(json.dumps({**result.to_json(), "conversation": stored,
+                                       "understood_as": rewrite.get("standalone"),
+                                       "carried": rewrite.get("carried", [])},
+                                      indent=2, ensure_ascii=False))
+                return
+            _print_understood(rewrite)
+            if show_reasoning and result.reasoning:
+                click.echo(f"[reasoning]\n{result.reasoning}\n[/reasoning]\n")
+            click.echo(result.answer)
+        else:
+            turn_events: dict[str, Any] = {}
+
+            def answer_events() -> Any:
+                for event in ask_turn_stream(ctx, question, **turn):
+                    if isinstance(event, TurnEvent):
+                        turn_events[event.type] = dict(event.data)
+                        if event.type == "rewrite":
+                            _print_understood(event.data)
+                    else:
+                        yield event
+
+            result = _stream_to_terminal(answer_events(), show_reasoning)
+            stored = turn_events.get("conversation")
+    _print_sources(result)
+    if stored:
+        click.echo(f"\nConversation {stored['id']}, turn {stored['turn']}: ask a follow-up with "
+                   f"homerag ask --conversation {stored['id']} \"...\"")
+
+
+def _print_understood(rewrite: Any) -> None:
+    """How a follow-up was understood (nothing for a question read as asked)."""
+    standalone = rewrite.get("standalone")
+    if standalone and standalone != rewrite.get("question"):
+        carried = "; ".join(rewrite.get("carried") or [])
+        click.echo(click.style("understood as", fg="cyan") + f": {standalone}"
+                   + (f" (carried over: {carried})" if carried else ""))
 
 
 def _stream_to_terminal(events: Any, show_reasoning: bool) -> Any:
