@@ -166,16 +166,20 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         ctes.append("""q AS (
   SELECT to_tsquery('english', :terms) || to_tsquery('german', :terms)
          || to_tsquery('simple', :terms_simple) AS q)""")
-        # Speed (bench/README.md): ts_rank_cd detoasts every matching tsvector (~5-10 µs a row),
+        # Speed (bench/README.md): ranking detoasts every matching tsvector (~1 µs a row),
         # and an OR with a word found in most chunks ("eur", "vertrag") matched nearly the
         # whole table: 0.5 s at 100k chunks. So rows are matched on the query's selective
         # lexemes (MATCH_QUERY_SQL), ranked with the whole query, and at most :fts_pool
         # matches are ranked at all. The documents join is only there when a filter needs it.
+        # ts_rank, not ts_rank_cd: cover density cost ~3 µs more a row (1.6 ms of the ~3 ms
+        # the stage took on a 4,400-chunk index) and ranked worse on bench/eval_quality.py
+        # (2,000 documents, 320 questions, seeds 1 and 2: full-text MRR@10 0.57/0.61 -> 0.78/
+        # 0.79, hybrid 0.80/0.81 -> 0.90/0.90).
         params["fts_pool"] = int(fts_pool)
         ctes.append(MATCH_QUERY_SQL)
         ctes.append(f"""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
-    SELECT p.id AS chunk_id, ts_rank_cd(p.tsv, q.q) AS r
+    SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r
     FROM q, (SELECT c.id, c.tsv FROM mq, chunks c {joins if filtered else ""}
              WHERE c.tsv @@ mq.q{where} LIMIT :fts_pool) p
     ORDER BY r DESC, p.id LIMIT :cand) x)""")
