@@ -23,6 +23,7 @@ from ingest.mediatypes import PDF
 from ingest.ocr import OcrPage, read_scored
 from ingest.ocr import ocr_quality as ocr_quality_of
 from ingest.parsers.common import display_name, guess_kind, parse_pdf_date
+from ingest.pdftext import take
 from ingest.titles import candidates, choose_title, running_lines
 
 if TYPE_CHECKING:
@@ -78,11 +79,16 @@ class PdfParser(WithLimits):
                 raise EncryptedDocumentError(f"{name}: the PDF is protected by a password") from exc
             raise CorruptDocumentError(f"{name}: not a readable PDF ({_reason(exc)})") from exc
         try:
-            return self._parse_open(pdf, name, self.limits)
+            return self._parse_open(pdf, name, self.limits,
+                                    known=take(inp.data, key=inp.sha256))
         finally:
             pdf.close()
 
-    def _parse_open(self, pdf: Any, name: str, limits: Limits) -> ParsedDocument:
+    def _parse_open(self, pdf: Any, name: str, limits: Limits, *,
+                    known: tuple[str, ...] | None = None) -> ParsedDocument:
+        """`known`: the pages' texts as the statement parser's score read them (the same file,
+        just before): a page with text is not loaded again (speed: extraction is most of the
+        cost of a PDF)."""
         import pypdfium2 as pdfium
 
         page_count = len(pdf)
@@ -97,10 +103,13 @@ class PdfParser(WithLimits):
         page_texts: list[str] = []
         for index in range(page_count):
             number = index + 1
+            text = _clean_text(known[index]) if known and index < len(known) else ""
             try:
-                page = pdf[index]
+                # A page whose text the statement parser's score read is not loaded again.
+                page = None if text.strip() else pdf[index]
                 try:
-                    text = _page_text(page)
+                    if page is not None:
+                        text = _page_text(page)
                     if not text.strip() and self.ocr is not None:
                         read = OcrPage("")
                         try:
@@ -114,7 +123,8 @@ class PdfParser(WithLimits):
                             ocr_pages.append(number)
                             ocr_quality[number] = ocr_quality_of(text, read.confidence)
                 finally:
-                    page.close()
+                    if page is not None:
+                        page.close()
             except pdfium.PdfiumError as exc:
                 raise CorruptDocumentError(
                     f"{name}: page {number} cannot be read ({_reason(exc)})") from exc
@@ -201,6 +211,10 @@ def _page_text(page: Any) -> str:
         text: str = textpage.get_text_range()
     finally:
         textpage.close()
+    return _clean_text(text)
+
+
+def _clean_text(text: str) -> str:
     # pdfium marks soft hyphens and some line ends with control characters.
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "-").replace("\ufffe", "-")
 

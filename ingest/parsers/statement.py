@@ -84,22 +84,58 @@ class StatementParser:
 
             return 35 if hinted or looks_like_text_export(inp.data) else None
         if inp.media_type == PDF:
-            result = self._parsed(inp)
+            pages = self._pdf_pages(inp) if fmt == "pdf" else None
+            if pages is not None and not self._pdf_may_be_statement(pages):
+                return None
+            result = self._parsed(inp, pages)
             # A PDF that reads as a statement, or that is one (statement wording and lines of
             # dates and amounts) but no layout reads: claimed, so that it fails visibly.
             if isinstance(result, StatementFile | UnreadableStatementError):
                 return 30
         return None
 
-    def _parsed(self, inp: ParseInput) -> StatementFile | IngestError:
+    @staticmethod
+    def _pdf_pages(inp: ParseInput) -> list[str] | None:
+        """The PDF's page texts as the statement reader sees them, read once for this file:
+        the PDF parser takes the same texts when it parses the file next (ingest/pdftext.py).
+        None when pdfium fails on the file (the full statement read then says why)."""
+        from ingest.pdftext import page_texts
+
+        texts = page_texts(inp.data, key=inp.sha256)
+        if texts is None:
+            return None
+        return [t.replace("\r\n", "\n").replace("\r", "\n") for t in texts]
+
+    def _pdf_may_be_statement(self, pages: list[str]) -> bool:
+        """The first test of `parse_pdf_text` on its own: statement wording, or an owner
+        profile's `detect` naming its bank. Most PDFs fail it; they are not read further."""
+        from ingest.money.pdfparse import looks_like_statement_text
+
+        full = "\n".join(pages)
+        return looks_like_statement_text(full) or any(
+            p.detect is not None and p.detect.search(full)
+            for p in self.csv_options().pdf_profiles)
+
+    def _parsed(self, inp: ParseInput, pages: list[str] | None = None) -> StatementFile | IngestError:
         cached = self._cache.get(inp.sha256)
         if cached is not None:
             return cached
         try:
-            result: StatementFile | IngestError = parse_statement_file(
-                inp.data, name=display_name(inp), media_type=inp.media_type,
-                csv_options=self.csv_options(),
-            )
+            result: StatementFile | IngestError
+            if pages is not None:  # a PDF whose text was read for the score
+                from ingest.money.detect import with_default_currency
+                from ingest.money.pdfparse import parse_pdf_text
+
+                options = self.csv_options()
+                result = with_default_currency(
+                    parse_pdf_text(pages, name=display_name(inp),
+                                   owner_profiles=options.pdf_profiles),
+                    options.default_currency)
+            else:
+                result = parse_statement_file(
+                    inp.data, name=display_name(inp), media_type=inp.media_type,
+                    csv_options=self.csv_options(),
+                )
         except IngestError as exc:
             result = exc
         self._cache[inp.sha256] = result
