@@ -313,6 +313,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--ef", default="20,40,60,80,160,320", help="hnsw.ef_search values")
     ap.add_argument("--exact-queries", type=int, default=0,
                     help="queries per mode with exact ground truth (0: all)")
+    ap.add_argument("--modes", default=",".join(MODES), help="filter modes to measure")
+    ap.add_argument("--merge", action="store_true",
+                    help="add these modes to an existing result file instead of replacing it")
     ap.add_argument("--api-rss", action="store_true",
                     help="also start `homerag serve` on this database and report its RSS")
     ap.add_argument("--out", help="result name (default search_scale_<chunks>)")
