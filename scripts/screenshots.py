@@ -5,9 +5,11 @@
 Builds the demo's data in a temporary directory (embedded PostgreSQL, the bundled synthetic
 household, the lexical embedder: fully offline), adds an upload with a broken file (so the
 upload and ingest-health pages show a failure with its reason), a logged answer (so a document
-shows what cited it) and a monthly report; serves the app on a free loopback port and captures
-each page with headless Chromium. PNGs are reduced to a 256-colour palette (UI screenshots stay
-sharp at a fraction of the size) and cut at MAX_HEIGHT pixels.
+shows what cited it), a stored two-turn conversation and a monthly report; serves the app on a free loopback port and captures each page with headless
+Chromium (a cited PDF page once pdf.js has marked it). The login page is captured last, after a
+user is added (from then on every other page asks for a login). PNGs are reduced to a
+256-colour palette (UI screenshots stay sharp at a fraction of the size) and cut at MAX_HEIGHT
+pixels.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ def prepare(data_dir: Path) -> tuple[Any, dict[str, str]]:
     """The demo household indexed, plus the extras the pages show; the pages to capture."""
     from app.core.config import load_settings
     from app.services import library, report, uploads
-    from app.services.ask import ask
     from app.services.jobs import wait_for_jobs
     from app.services.runtime import build_runtime
     from app.services.sync import sample_source, sync
@@ -53,8 +54,17 @@ def prepare(data_dir: Path) -> tuple[Any, dict[str, str]]:
         uploads.record_saved(batch, writer.commit())
     uploads.ingest_batch(rt, batch)
     wait_for_jobs(rt)
-    ask(rt, "When can I cancel the gym membership?")
+    from app.services.ask import ask_turn
+
+    gym, _, _ = ask_turn(rt, "When can I cancel the gym membership?", origin="web")
     report.build_report(rt, month="2026-10")
+
+    money_q = "How much did I spend at Rewe in September 2026?"
+    rewe, _, stored = ask_turn(rt, money_q, origin="web")
+    ask_turn(rt, "and in October 2026?", conversation_id=stored["id"], origin="web")
+    row_url = next(c.url for c in rewe.citations if c.citable.kind == "transaction")
+    pdf_url = next(c.url for c in gym.citations if (c.citable.path or "").endswith(".pdf"))
+    tx_id, evidence_doc = evidence_example(rt)
     docs = library.list_documents(rt, library.make_filter(kind="contract")).documents
     from app.services.contracts import list_contracts
 
@@ -74,8 +84,29 @@ def prepare(data_dir: Path) -> tuple[Any, dict[str, str]]:
         "report-empty": "/reports/period?month=2026-12",
         "contracts": "/contracts",
         "contract": f"/contracts/{contract}",
+        "document-citation": pdf_url,
+        "statement-row": row_url,
+        "conversation": f"/?c={stored['id']}",
+        "conversations": "/conversations",
+        "transaction-evidence": f"/reports/transactions/{tx_id}",
+        "document-evidence": f"/documents/{evidence_doc}",
+        "stats": "/stats",
     }
     return rt, pages
+
+
+def evidence_example(rt: Any) -> tuple[int, int]:
+    """(transaction, document) of the best evidence link of the demo (its electricity bill)."""
+    from sqlalchemy import select
+
+    from app.core.models import Evidence
+
+    with rt.db.session() as s:
+        best = s.execute(select(Evidence.transaction_id, Evidence.document_id)
+                         .order_by(Evidence.score.desc(), Evidence.id)).first()
+    if best is None:
+        raise SystemExit("the demo household has no evidence link to show")
+    return best[0], best[1]
 
 
 def serve(rt: Any) -> tuple[str, Any, threading.Thread]:
@@ -107,7 +138,7 @@ def shrink(path: Path) -> None:
         img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
-def capture(base: str, pages: dict[str, str], out: Path) -> list[Path]:
+def capture(base: str, pages: dict[str, str], out: Path, rt: Any = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -125,10 +156,21 @@ def capture(base: str, pages: dict[str, str], out: Path) -> list[Path]:
                         page.press("#question", "Enter")
                         page.wait_for_selector("#answer-text", timeout=20_000)
                         page.wait_for_load_state("networkidle")
+                        asked = page.input_value("#conversation-id")
+                    if page.locator("#pdf-view").count():  # pdf.js renders, then marks
+                        page.wait_for_selector("#pdf-view[data-marked]", timeout=20_000)
+                    if "#" in path:  # a citation: the page as it lands, scrolled to the mark
+                        page.wait_for_timeout(300)
                     target = out / f"{name}-{device}-{scheme}.png"
-                    page.screenshot(path=str(target), full_page=True)
+                    page.screenshot(path=str(target), full_page="#" not in path)
                     shrink(target)
                     written.append(target)
+                    if name == "ask" and rt is not None and asked.isdigit():
+                        # One conversation per capture otherwise: /conversations stays as
+                        # prepared whichever pages come after.
+                        from app.services.conversations import delete_conversation
+
+                        delete_conversation(rt, int(asked))
                 page.close()
         browser.close()
     return written
@@ -145,7 +187,12 @@ def main() -> None:
             pages = {k: v for k, v in pages.items() if k in args.only.split(",")}
         base, server, thread = serve(rt)
         try:
-            written = capture(base, pages, args.out)
+            written = capture(base, pages, args.out, rt)
+            if not args.only or "login" in args.only.split(","):
+                from app.services.users import add_user
+
+                add_user(rt, "alex", "a long demo password")  # the app now asks for a login
+                written += capture(base, {"login": "/login?next=%2F"}, args.out)
         finally:
             server.should_exit = True
             thread.join(timeout=10)

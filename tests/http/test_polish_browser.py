@@ -85,3 +85,36 @@ def test_a_streamed_retrieval_only_answer_says_the_notice_once(browser, serve):
     assert page.request.get(base + "/favicon.ico").ok
     assert not errors, errors
     assert all(status == 200 for status in icon), icon
+
+
+def test_pages_with_long_paths_fit_a_phone(browser, serve):
+    """The transaction page (its statement's full path) and an upload whose broken file's
+    message names the inbox path: both used to push the page past 390 px."""
+    import time
+
+    base = serve()
+    page, errors = _page(browser, viewport=PHONE)
+    api = page.request  # the browser's own requests: CSRF header from the page's token
+    page.goto(base + "/upload")
+    token = page.get_attribute("meta[name=csrf-token]", "content")
+    headers = {"X-CSRF-Token": token, "Origin": base}
+    batch = api.post(base + "/api/uploads", headers=headers).json()["batch"]
+    assert api.put(f"{base}/api/uploads/{batch}/files", headers=headers,
+                   params={"name": "scans/a-rather-long-folder-name/broken-scan.pdf"},
+                   data=b"%PDF-1.7\nthis file was cut off\n").ok
+    api.post(f"{base}/api/uploads/{batch}/ingest", headers=headers)
+    deadline = time.monotonic() + 30
+    while not api.get(f"{base}/api/uploads/{batch}").json().get("finished"):
+        assert time.monotonic() < deadline, "the upload was not indexed"
+        time.sleep(0.2)
+    tx = api.get(base + "/api/transactions", params={"payee": "Stadtwerke", "limit": "1"}).json()
+    tx_id = (tx["transactions"] if isinstance(tx, dict) else tx)[0]["id"]
+    for path in (f"/reports/transactions/{tx_id}", f"/upload?batch={batch}",
+                 "/reports?q=How+much+did+I+spend+on+groceries+in+October+2026%3F",
+                 "/reports/period?month=2026-10", "/login"):
+        page.goto(base + path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (path, width)
+        if path.startswith("/upload"):
+            assert "not a readable PDF" in page.inner_text("#upload-status")
+    assert not errors, errors
