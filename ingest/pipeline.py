@@ -304,6 +304,8 @@ class Pipeline:
                 log.debug("%s\n%s", result.message, result.detail)
             ctx.ledger.fail(item, code=result.code, message=result.message, started=t0,
                             transient=result.transient)
+            if result.code == ErrorCode.disk_full.value:  # every next file would fail alike
+                raise RunStoppedError(result.message)
             return
         result.started = t0
         duplicate = self._duplicate_of(ctx, result)

@@ -141,6 +141,19 @@ def first_line(exc: object) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+def original_not_kept(origin: str, originals_dir: Path | None, exc: OSError) -> ParseFailure:
+    """The copy of the original could not be written: a full disk stops the run (every next
+    file would fail the same way), anything else fails this item and is retried next time."""
+    from app.core.disk import disk_full
+
+    full = disk_full(originals_dir, exc) if originals_dir is not None else None
+    if full is not None:
+        return ParseFailure(ErrorCode.disk_full.value, full, transient=True)
+    return ParseFailure(ErrorCode.unreadable.value,
+                        f"{origin}: could not keep a copy of the original "
+                        f"({exc.strerror or exc})", transient=True)
+
+
 def crash_message(origin: str, exc: BaseException) -> str:
     return f"{origin}: parser crashed ({type(exc).__name__}: {first_line(exc)[:200]})"
 
@@ -170,6 +183,8 @@ def run_job(item: RawItem, sha: str | None, settings: ParseSettings,
         return ParseFailure(str(exc.code), message, transient=exc.transient)
     except MemoryError:
         return memory_failure(item.origin, memory_mb)
+    except OSError as exc:  # keeping the copy of the original (the only write here)
+        return original_not_kept(item.origin, settings.originals_dir, exc)
     except RecursionError:
         return ParseFailure(ErrorCode.corrupt.value,
                             f"{item.origin}: nested too deeply to parse")

@@ -44,6 +44,7 @@ from ingest.preparing import (
     Prepared,
     crash_message,
     memory_failure,
+    original_not_kept,
     run_job,
     timeout_failure,
 )
@@ -180,10 +181,7 @@ class _Keeper:
                 try:
                     write.result()
                 except OSError as exc:
-                    failure = ParseFailure(ErrorCode.unreadable.value,
-                                           f"{origin}: could not keep a copy of the original "
-                                           f"({exc.strerror or exc})", transient=True)
-                    payload = pickle.dumps((key, failure))
+                    payload = pickle.dumps((key, original_not_kept(origin, self.root, exc)))
                     break
             self.outbox.put(payload)
 

@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     undecodable = "undecodable"
     too_large = "too_large"
     unreadable = "unreadable"
+    disk_full = "disk_full"  # nothing more can be stored until there is room: the run stops
     duplicate = "duplicate"
     # Load shedding (503 + Retry-After): the request may succeed unchanged a little later.
     overloaded = "overloaded"

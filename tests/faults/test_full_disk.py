@@ -71,3 +71,29 @@ def test_backup_onto_a_full_disk_says_so_and_leaves_nothing(pg_url, clean_db, ro
         assert line == f"Error: backup to {disk} failed: the disk holding {disk} is full", (
             what, line)
         assert list(disk.iterdir()) == [], f"{what}: a partial backup was left"
+
+
+def test_ingest_whose_originals_disk_is_full_stops_in_one_line_and_loses_nothing(
+        pg_url, clean_db, root):
+    docs = root / "docs"
+    docs.mkdir()
+    for i in range(6):  # ~0.4 MB each: the second or third copy no longer fits
+        (docs / f"note{i}.txt").write_text(f"Household note {i} about the boiler. " * 10_000)
+    data = root / "data"
+    env = {"HOMERAG_DATABASE_URL": pg_url, "HOMERAG_DATA_DIR": str(data)}
+    with small_disk(data / "originals", "1m"):
+        done = homerag("ingest", str(docs), env=env, cwd=root)
+        assert done.returncode == 1, done.stdout + done.stderr
+        errors = [ln for ln in done.stderr.splitlines() if ln.strip()]
+        assert "Traceback" not in done.stderr
+        assert errors == [f"error: {docs}: run failed: the disk holding {data / 'originals'} "
+                          f"is full"], errors
+    # Room again: the next run indexes every file once; nothing was lost or stored twice.
+    again = homerag("ingest", str(docs), env=env, cwd=root)
+    assert again.returncode == 0 and "0 failed" in again.stdout, again.stdout + again.stderr
+    from sqlalchemy import func, select
+
+    from app.core.models import Document
+
+    with clean_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Document)) == 6
