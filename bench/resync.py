@@ -411,18 +411,20 @@ def main(argv: list[str] | None = None) -> None:
         fresh = not (work / "pg").exists()
         steps: list[dict[str, Any]] = []
         changes: list[dict[str, int]] = []
+        # A later run on a kept database changes other files than the first run did.
+        change_seed = args.seed * 1000 + (0 if fresh else 100 + len(list(work.glob("*.json"))))
         with database(work) as url:
             if not fresh:
                 print(f"reusing the database in {work / 'pg'} (no full ingest timed)")
             else:
                 steps.append(run_child(url, corpus, work, "full"))
             steps.append(run_child(url, corpus, work, "unchanged"))
-            changes.append(change(corpus, args.change, seed=args.seed * 1000 + len(steps),
+            changes.append(change(corpus, args.change, seed=change_seed + len(steps),
                                   size=args.size))
             print(f"changed: {changes[-1]}", flush=True)
             steps.append(run_child(url, corpus, work, "resync"))
             if args.profile:
-                changes.append(change(corpus, args.change, seed=args.seed * 1000 + len(steps),
+                changes.append(change(corpus, args.change, seed=change_seed + len(steps),
                                       size=args.size))
                 steps.append(run_child(url, corpus, work, "profiled", profile=work / "resync.prof"))
             check = check_index(url, corpus)

@@ -166,33 +166,21 @@ def jsonable(value: Any) -> Any:
 
 # -- ledger and runs --------------------------------------------------------------------------
 def load_ledger(session: Session, source_id: int) -> dict[str, LedgerEntry]:
-    rows = session.execute(
-        select(
-            SourceItem.origin,
-            SourceItem.status,
-            SourceItem.sha256,
-            SourceItem.size_bytes,
-            SourceItem.mtime,
-            SourceItem.transient,
-            SourceItem.cursor,
-            Document.parser,
-        )
-        .outerjoin(Document, Document.id == SourceItem.document_id)
-        .where(SourceItem.source_id == source_id)
-    ).all()
+    # Plain rows on the session's connection, not ORM rows, and the empty cursor of most items
+    # not decoded as JSON row by row (speed: a sync reads its source's whole ledger; 20,000
+    # items took 0.33 s through the ORM, 0.17 s so; see bench/resync.py).
+    rows = session.connection().execute(_LEDGER_SQL, {"source": source_id})
     return {
-        r.origin: LedgerEntry(
-            origin=r.origin,
-            status=r.status,
-            sha256=r.sha256,
-            size=r.size_bytes,
-            mtime=r.mtime,
-            transient=r.transient,
-            cursor=r.cursor or {},
-            parser=r.parser,
-        )
-        for r in rows
+        origin: LedgerEntry(origin, status, sha256, size, mtime, transient, cursor or {}, parser)
+        for origin, status, sha256, size, mtime, transient, cursor, parser in rows
     }
+
+
+_LEDGER_SQL = text(
+    "SELECT si.origin, si.status, si.sha256, si.size_bytes, si.mtime, si.transient, "
+    "NULLIF(si.cursor, '{}'::jsonb), d.parser FROM source_items si "
+    "LEFT JOIN documents d ON d.id = si.document_id WHERE si.source_id = :source"
+)
 
 
 def upsert_ledger(session: Session, source_id: int, origin: str, **values: Any) -> None:

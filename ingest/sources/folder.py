@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import re
+import stat
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,16 @@ DEFAULT_EXCLUDES = (
 
 
 def _excluded(name: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(name, p) for p in patterns)
+    return _matcher(tuple(patterns))(name) is not None
+
+
+@functools.lru_cache(maxsize=32)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One regex for a list of shell patterns (speed: a sync asks it of every file; fnmatch per
+    pattern cost ~35 µs a file with the default excludes). Same matches as fnmatch on POSIX."""
+    if not patterns:
+        return lambda name: None
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
 
 
 def _item(path: Path, st: os.stat_result) -> RawItem:
@@ -60,17 +72,18 @@ class FolderSource:
                 yield from mail_items(Path(dirpath), known)
                 continue
             dirnames[:] = sorted(d for d in dirnames if not _excluded(d, self.exclude))
+            excluded, included = _matcher(self.exclude), _matcher(self.include)
             for fname in sorted(filenames):
-                if _excluded(fname, self.exclude) or not any(
-                    fnmatch.fnmatch(fname, p) for p in self.include
-                ):
+                if excluded(fname) is not None or included(fname) is None:
                     continue
                 path = Path(dirpath) / fname
                 try:
                     st = path.stat() if self.follow_symlinks else path.lstat()
                 except OSError:
                     continue
-                if not path.is_file() or (path.is_symlink() and not self.follow_symlinks):
+                # A regular file (lstat: a symlink is none unless links are followed); from the
+                # stat already taken, not two more.
+                if not stat.S_ISREG(st.st_mode):
                     continue
                 if is_mbox_file(path):  # an mbox: its messages, each an item of its own
                     yield from mail_items(path, known)
