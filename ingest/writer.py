@@ -108,7 +108,7 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
                                chunk.token_count, chunk.content_hash, chunk.language,
                                Jsonb(store.jsonable(chunk.meta))))
             vector_rows.append((cid, emb))
-    raw = session.connection().connection.driver_connection
+    raw = _psycopg(session)
     with raw.cursor() as cur:
         if chunk_rows:
             with cur.copy(f"COPY chunks ({', '.join(_CHUNK_COLUMNS)}) FROM STDIN") as copy:
@@ -179,12 +179,19 @@ def _document_values(p: Prepared, source_id: int, parent_id: int | None,
     }
 
 
+def _psycopg(session: Session) -> Any:
+    """The session's psycopg connection (COPY is not in SQLAlchemy's API)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None  # an open session always has its DBAPI connection
+    return raw
+
+
 def _copy_documents(session: Session,
                     rows: list[tuple[Prepared, int, int | None, datetime | None]],
                     source_id: int) -> None:
     if not rows:
         return
-    raw = session.connection().connection.driver_connection
+    raw = _psycopg(session)
     with raw.cursor() as cur, cur.copy(
             f"COPY documents ({', '.join(_DOC_COLUMNS)}) FROM STDIN") as copy:
         for p, doc_id, parent_id, occurred in rows:
