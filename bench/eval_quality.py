@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     from app.core.config import load_settings
-    from app.services.eval import ContextRetriever, load_questions, run_eval
+    from app.services.eval import RuntimeRetriever, load_questions, run_eval
     from app.services.runtime import Runtime
     from ingest.pipeline import IngestOptions, Pipeline
     from ingest.sources.folder import FolderSource
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         ctx = Runtime(settings=settings, db=db)
         ctx.set_embedder(embedder)
         questions = load_questions(work / "synth" / "QUESTIONS.jsonl")
-        results = run_eval(questions, ContextRetriever(ctx), modes=args.modes.split(","))
+        results = run_eval(questions, RuntimeRetriever(ctx), modes=args.modes.split(","))
     cols = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
     rows = []
     for r in results:

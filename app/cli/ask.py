@@ -69,9 +69,9 @@ def ask_cmd(question: str, top_k: int | None, as_json: bool, show_reasoning: boo
         _ask_turn(question, conversation_id=conversation_id, filters=filters, top_k=top_k,
                   as_json=as_json, show_reasoning=show_reasoning)
         return
-    with open_runtime() as ctx:
+    with open_runtime() as rt:
         if as_json or not sys.stdout.isatty():
-            result = ask(ctx, question, filters=filters, top_k=top_k)
+            result = ask(rt, question, filters=filters, top_k=top_k)
             if as_json:
                 click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
                 return
@@ -80,7 +80,7 @@ def ask_cmd(question: str, top_k: int | None, as_json: bool, show_reasoning: boo
             click.echo(result.answer)
             _print_sources(result)
             return
-        result = _stream_to_terminal(ask_stream(ctx, question, filters=filters, top_k=top_k),
+        result = _stream_to_terminal(ask_stream(rt, question, filters=filters, top_k=top_k),
                                      show_reasoning)
     _print_sources(result)
 
@@ -93,9 +93,9 @@ def _ask_turn(question: str, *, conversation_id: int | None, filters: Any, top_k
 
     turn = {"conversation_id": conversation_id, "filters": filters, "top_k": top_k,
             "origin": "cli"}
-    with open_runtime() as ctx:
+    with open_runtime() as rt:
         if as_json or not sys.stdout.isatty():
-            result, rewrite, stored = ask_turn(ctx, question, **turn)
+            result, rewrite, stored = ask_turn(rt, question, **turn)
             if as_json:
                 click.echo(json.dumps({**result.to_json(), "conversation": stored,
                                        "understood_as": rewrite.get("standalone"),
@@ -110,7 +110,7 @@ def _ask_turn(question: str, *, conversation_id: int | None, filters: Any, top_k
             turn_events: dict[str, Any] = {}
 
             def answer_events() -> Any:
-                for event in ask_turn_stream(ctx, question, **turn):
+                for event in ask_turn_stream(rt, question, **turn):
                     if isinstance(event, TurnEvent):
                         turn_events[event.type] = dict(event.data)
                         if event.type == "rewrite":

@@ -18,6 +18,6 @@ def db_upgrade(revision: str) -> None:
     """Create or migrate the schema to the latest version."""
     from app.services.runtime import open_runtime
 
-    with open_runtime(migrate=False) as ctx:
-        ctx.db.upgrade(revision)
-        click.echo(f"database at {revision} ({ctx.db_label})")
+    with open_runtime(migrate=False) as rt:
+        rt.db.upgrade(revision)
+        click.echo(f"database at {revision} ({rt.db_label})")

@@ -84,21 +84,21 @@ def eval_cmd(
     Each line: {"question": ..., "expected": [file name, path suffix or text snippet],
     "answer": optional exact answer}. Modes: dense, sparse, fts, hybrid, hybrid+colbert, rerank.
     """
-    from app.services.eval import ContextRetriever, context_ask, load_questions, run_eval
+    from app.services.eval import RuntimeRetriever, runtime_ask, load_questions, run_eval
     from app.services.runtime import open_runtime
 
     chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
     if not chosen:
         raise click.BadParameter("name at least one mode", param_hint="--modes")
     questions = load_questions(questions_file)
-    with open_runtime() as ctx:
+    with open_runtime() as rt:
         results = run_eval(
             questions,
-            ContextRetriever(ctx),
+            RuntimeRetriever(rt),
             modes=chosen,
-            ask=context_ask(ctx) if with_ask else None,
+            ask=runtime_ask(rt) if with_ask else None,
         )
-        embedder = f"{ctx.embedder().name}:{ctx.embedder().model_id}"
+        embedder = f"{rt.embedder().name}:{rt.embedder().model_id}"
     if as_json:
         click.echo(
             json.dumps(

@@ -34,13 +34,13 @@ def serve_cmd(host: str | None, port: int | None, log_level: str) -> None:
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    with open_runtime(settings) as ctx:  # starts/opens the database and migrates to head
-        check_bind(ctx, host)
-        click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {ctx.db_label})")
-        run_server(ctx, host=host, port=port, log_level=log_level)
+    with open_runtime(settings) as rt:  # starts/opens the database and migrates to head
+        check_bind(rt, host)
+        click.echo(f"homerag on http://{host}:{port}/  (API docs /docs; {rt.db_label})")
+        run_server(rt, host=host, port=port, log_level=log_level)
 
 
-def check_bind(ctx: Runtime, host: str, *, quiet: bool = False,
+def check_bind(rt: Runtime, host: str, *, quiet: bool = False,
                add_user: str = "homerag user add NAME") -> None:
     """Refuse to listen beyond loopback while no user exists (nobody could log in, and the
     documents must not be open to the network); say so when the server is exposed."""
@@ -48,7 +48,7 @@ def check_bind(ctx: Runtime, host: str, *, quiet: bool = False,
 
     if is_loopback(host):
         return
-    if not users_exist(ctx):
+    if not users_exist(rt):
         raise click.ClickException(
             f"refusing to listen on {host} without a user: add one with `{add_user}` (or "
             "listen on 127.0.0.1)")
@@ -57,7 +57,7 @@ def check_bind(ctx: Runtime, host: str, *, quiet: bool = False,
                    "token", err=True)
 
 
-def run_server(ctx: Runtime, *, host: str, port: int, log_level: str = "info") -> None:
+def run_server(rt: Runtime, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve the app for this context until stopped (Ctrl-C or SIGTERM), then return normally
     so the caller closes the context (and the embedded PostgreSQL with it)."""
     import logging
@@ -66,10 +66,10 @@ def run_server(ctx: Runtime, *, host: str, port: int, log_level: str = "info") -
 
     from app.http.app import create_app
 
-    check_bind(ctx, host, quiet=True)  # demo comes here directly
+    check_bind(rt, host, quiet=True)  # demo comes here directly
     # The embedded PostgreSQL is restarted if it dies while serving (app/core/dbwatch.py);
     # closing the context stops the supervisor, then the server.
-    ctx.db.supervise()
+    rt.db.supervise()
     if log_level == "debug":  # only then does the access log show query strings (questions)
         logging.getLogger("app.http.access").setLevel(logging.DEBUG)
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -77,7 +77,7 @@ def run_server(ctx: Runtime, *, host: str, port: int, log_level: str = "info") -
         # uvicorn's own access log prints the full URL (?q=the question): ours leaves it out
         # (app/http/security.py); X-Forwarded-* are read by our middleware, from trusted
         # proxies only (HOMERAG_TRUSTED_PROXIES).
-        uvicorn.run(create_app(ctx.settings, runtime=ctx, bind=host), host=host, port=port,
+        uvicorn.run(create_app(rt.settings, runtime=rt, bind=host), host=host, port=port,
                     log_level=log_level, server_header=False, proxy_headers=False,
                     access_log=False)
     except SystemExit as exc:

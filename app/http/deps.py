@@ -42,7 +42,6 @@ def current_user(request: Request) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
-ContextDep = RuntimeDep  # the name before the services layer (issue 10); being phased out
 
 
 def get_session(rt: RuntimeDep) -> Iterator[Session]:

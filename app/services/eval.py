@@ -5,7 +5,7 @@ Modes switch retrieval stages per query:
     hybrid                    dense + sparse + full text fused by RRF
     hybrid+colbert            hybrid, shortlist re-scored by BGE-M3 dense+sparse+ColBERT
     rerank                    hybrid+colbert (when BGE-M3) then the cross-encoder
-The retriever is a seam (`Retriever`); `ContextRetriever` is the real one over an Runtime.
+The retriever is a seam (`Retriever`); `RuntimeRetriever` is the real one over an Runtime.
 """
 
 from __future__ import annotations
@@ -200,11 +200,11 @@ def run_eval(
 
 
 # -- the real retriever and ask over an Runtime ------------------------------------------------
-class ContextRetriever:
+class RuntimeRetriever:
     """Runs `app.retrieval.search_detailed` with the stages and rescorers of each mode."""
 
-    def __init__(self, ctx: Runtime) -> None:
-        self.ctx = ctx
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
         self._rescorers: dict[str, Any] = {}
 
     def _rescorer(self, mode: str) -> Any:
@@ -213,7 +213,7 @@ class ContextRetriever:
         if mode not in ("hybrid+colbert", "rerank"):
             return None
         if mode not in self._rescorers:
-            embedder = self.ctx.embedder()
+            embedder = self.rt.embedder()
             m3 = isinstance(embedder, M3Encoder)
             if mode == "hybrid+colbert" and not m3:
                 raise ModeUnavailableError(
@@ -221,7 +221,7 @@ class ContextRetriever:
                 )
             try:
                 self._rescorers[mode] = make_rescorer(
-                    self.ctx.settings, embedder, m3=m3, rerank=mode == "rerank"
+                    self.rt.settings, embedder, m3=m3, rerank=mode == "rerank"
                 )
             except HomeragError as exc:
                 raise ModeUnavailableError(f"{mode}: {exc}") from exc
@@ -234,11 +234,11 @@ class ContextRetriever:
 
         stages = (mode,) if mode in STAGES else STAGES
         rescorer = self._rescorer(mode)
-        s = self.ctx.settings
-        with self.ctx.db.session() as session:
+        s = self.rt.settings
+        with self.rt.db.session() as session:
             res = search_detailed(
                 session,
-                self.ctx.embedder(),
+                self.rt.embedder(),
                 question,
                 top_k=top_k,
                 candidates=max(s.candidates, top_k),
@@ -249,11 +249,11 @@ class ContextRetriever:
         return [Passage(h.path, passage_text(h)) for h in res.hits]
 
 
-def context_ask(ctx: Runtime) -> AskFn:
+def runtime_ask(rt: Runtime) -> AskFn:
     from app.services.ask import ask
 
     def run(question: str) -> AskOutcome:
-        result = ask(ctx, question)
+        result = ask(rt, question)
         cited = [Passage(c.citable.path, c.citable.text) for c in result.citations]
         return AskOutcome(result.answer, cited, result.mode)
 

@@ -12,7 +12,7 @@ from app.core.errors import InvalidInputError
 from app.eval.metrics import Passage
 from app.services.eval import (
     AskOutcome,
-    ContextRetriever,
+    RuntimeRetriever,
     EvalQuestion,
     ModeUnavailableError,
     load_questions,
@@ -129,7 +129,7 @@ def test_end_to_end_on_the_synthetic_corpus(indexed, synth_dir):
     results = {
         r.mode: r
         for r in run_eval(
-            questions, ContextRetriever(indexed), modes=("dense", "fts", "hybrid", "hybrid+colbert")
+            questions, RuntimeRetriever(indexed), modes=("dense", "fts", "hybrid", "hybrid+colbert")
         )
     }
     hybrid = results["hybrid"]
