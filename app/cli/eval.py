@@ -84,7 +84,7 @@ def eval_cmd(
     Each line: {"question": ..., "expected": [file name, path suffix or text snippet],
     "answer": optional exact answer}. Modes: dense, sparse, fts, hybrid, hybrid+colbert, rerank.
     """
-    from app.services.eval import RuntimeRetriever, runtime_ask, load_questions, run_eval
+    from app.services.eval import RuntimeRetriever, load_questions, run_eval, runtime_ask
     from app.services.runtime import open_runtime
 
     chosen = tuple(m.strip() for m in modes.split(",") if m.strip())

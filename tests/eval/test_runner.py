@@ -12,9 +12,9 @@ from app.core.errors import InvalidInputError
 from app.eval.metrics import Passage
 from app.services.eval import (
     AskOutcome,
-    RuntimeRetriever,
     EvalQuestion,
     ModeUnavailableError,
+    RuntimeRetriever,
     load_questions,
     run_eval,
 )
