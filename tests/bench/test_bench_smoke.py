@@ -79,7 +79,9 @@ def test_core_bench_runs_every_phase_on_a_tiny_corpus(clean_db, tmp_path: Path, 
     search = results["search"]
     assert search["search_ex_embed"]["n"] == 8 and search["query_embedding"]["n"] == 8
     ask = results["ask"]
-    assert ask["modes"] == {"llm": 3}  # the stub answered every question, with citations
+    # Every question was answered: by the stub model, or (a money question over a corpus with no
+    # statements whose passages match nothing) retrieval-only, saying so, without a model call.
+    assert sum(ask["modes"].values()) == 3 and ask["modes"].get("llm", 0) >= 2, ask["modes"]
     assert ask["overhead"]["n"] == 3
     core.report(results)
     out = capsys.readouterr().out

@@ -14,13 +14,14 @@ import pytest
 
 from app.core.db import EmbeddedPostgres
 
+# Tier `slow`: starts servers or processes (`make test-fast` leaves it out).
+pytestmark = pytest.mark.slow
+
 SCRIPT = """
 import sys
 from pathlib import Path
 from app.core.db import Database
 
-# Tier `slow`: starts servers or processes (`make test-fast` leaves it out).
-pytestmark = pytest.mark.slow
 db = Database.open(None, pgdata=Path(sys.argv[1]), migrate=False)
 with db.engine.connect() as c:
     from sqlalchemy import text
