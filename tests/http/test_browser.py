@@ -2,87 +2,37 @@
 ask, watch the answer stream in, follow a citation to the highlighted passage; the
 retrieval-only badge when the LLM is down; the form without JavaScript.
 
-The app runs under uvicorn on a free 127.0.0.1 port in a thread. Chromium that cannot start
-fails these tests (it is installed by scripts/system-deps.sh); they are never skipped.
+The app runs under uvicorn on a free 127.0.0.1 port in a thread (tests/support/browser.py).
+Chromium that cannot start fails these tests (it is installed by scripts/system-deps.sh); they
+are never skipped.
 """
 
 from __future__ import annotations
 
-import os
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.http.corpus import make_context, make_settings
 from tests.openai_stub import Reply, offered_numbers
+from tests.support.browser import live_servers, shot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 PHONE = {"width": 390, "height": 760}
-# Screenshots go here when set (for looking at the page while developing; never committed).
-SHOTS = os.environ.get("HRT_SCREENSHOTS")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import Error, sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/system-deps.sh)")
-    with sync_playwright() as pw:
-        try:
-            chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=CHROMIUM_ARGS)
-        except Error as exc:
-            pytest.fail(f"headless Chromium did not start: {exc}")
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def serve(corpus, pg_url: str) -> Iterator[Callable[..., str]]:
     """Start the app (settings overrides as keywords) under uvicorn; returns its base URL."""
-    import uvicorn
-
     from app.http.app import create_app
 
     db, data_dir = corpus
-    running: list[tuple[Any, threading.Thread]] = []
-
-    def start(**overrides: object) -> str:
-        ctx = make_context(db, make_settings(pg_url, data_dir, **overrides))
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(create_app(runtime=ctx), log_level="warning", lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        running.append((server, thread))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def shot(page: Any, name: str, *, full_page: bool = True) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full_page)
+    with live_servers() as start:
+        yield lambda **overrides: start(create_app(
+            runtime=make_context(db, make_settings(pg_url, data_dir, **overrides))))
 
 
 def slow_cited_answer(request: dict[str, Any]) -> Reply:

@@ -6,79 +6,31 @@ mode follows prefers-color-scheme; no page overflows a 390 px wide phone screen.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.http.corpus import make_context, make_settings
-from tests.http.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import live_servers, page_with_errors
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 800}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import Error, sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/system-deps.sh)")
-    with sync_playwright() as pw:
-        try:
-            chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=CHROMIUM_ARGS)
-        except Error as exc:
-            pytest.fail(f"headless Chromium did not start: {exc}")
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def serve(household, pg_url: str) -> Iterator[Callable[..., str]]:
-    import uvicorn
-
+    """Serve the household app (settings overrides as keywords) under uvicorn; its base URL."""
     from app.http.app import create_app
 
     db, data_dir = household
-    running: list[tuple[Any, threading.Thread]] = []
-
-    def start(**overrides: object) -> str:
-        ctx = make_context(db, make_settings(pg_url, data_dir, **overrides))
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(create_app(runtime=ctx), log_level="warning",
-                                               lifespan="on"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        running.append((server, thread))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _page(browser, **kw: Any) -> tuple[Any, list[str]]:
-    page = browser.new_page(**kw)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    return page, errors
+    with live_servers() as start:
+        yield lambda **overrides: start(create_app(
+            runtime=make_context(db, make_settings(pg_url, data_dir, **overrides))))
 
 
 def test_upload_by_picker_and_by_drop_then_found_in_the_library(browser, serve, tmp_path):
     base = serve(category_rules_file=tmp_path / "categories.toml")
-    page, errors = _page(browser, viewport={"width": 1280, "height": 900})
+    page, errors = page_with_errors(browser, viewport={"width": 1280, "height": 900})
     page.goto(base + "/upload")
     note = tmp_path / "kayak-club.txt"
     note.write_text("Kayak club: the membership fee of 120 euros is due every March.\n")
@@ -121,7 +73,7 @@ def test_upload_by_picker_and_by_drop_then_found_in_the_library(browser, serve, 
 def test_category_edit_with_always_recategorises_the_payee(browser, serve, tmp_path):
     rules = tmp_path / "categories.toml"
     base = serve(category_rules_file=rules)
-    page, errors = _page(browser, viewport={"width": 1280, "height": 900})
+    page, errors = page_with_errors(browser, viewport={"width": 1280, "height": 900})
     page.goto(base + "/transactions?payee=Korn")
     rows = page.locator("#tx-table tbody tr")
     count = rows.count()
@@ -158,7 +110,7 @@ def _luminance(rgb: str) -> float:
 @pytest.mark.parametrize("scheme", ["dark", "light"])
 def test_dark_mode_follows_the_system(browser, serve, scheme):
     base = serve()
-    page, errors = _page(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page, errors = page_with_errors(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)
     for path in ("/transactions", "/library", "/reports/period?month=2026-10"):
         page.goto(base + path)
         colors = page.evaluate("""() => {
@@ -180,7 +132,7 @@ def test_dark_mode_follows_the_system(browser, serve, scheme):
 def test_no_page_overflows_a_phone_screen(browser, serve, tmp_path):
     base = serve(category_rules_file=tmp_path / "categories.toml",
                  sources_file=tmp_path / "sources.toml")
-    page, errors = _page(browser, viewport=PHONE)
+    page, errors = page_with_errors(browser, viewport=PHONE)
     page.goto(base + "/contracts")
     contract = page.locator("a[href^='/contracts/']").first.get_attribute("href")
     paths = ["/", "/search?q=gym+membership", "/library", "/upload", "/sources", "/health",
@@ -201,7 +153,7 @@ def test_no_page_overflows_a_phone_screen(browser, serve, tmp_path):
 
 def test_manifest_and_favicon_are_served(browser, serve):
     base = serve()
-    page, _ = _page(browser)
+    page, _ = page_with_errors(browser)
     page.goto(base + "/library")
     manifest = page.get_attribute("link[rel=manifest]", "href")
     data = page.request.get(base + manifest).json()

@@ -2,17 +2,14 @@
 ingest -> ask -> follow a citation -> the supporting sentence is marked and scrolled into view;
 a statement-row citation lands on its row; a PDF citation is marked on the page pdf.js renders.
 
-Recipe and browser fixture: tests/http/test_browser.py. Chromium that cannot start fails these
+Browser and server: tests/support/browser.py. Chromium that cannot start fails these
 tests; they are never skipped.
 """
 
 from __future__ import annotations
 
 import re
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -22,13 +19,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import truncate_all
-from tests.http import test_browser
 from tests.http.corpus import EMB, make_context, make_settings, write_corpus
-from tests.openai_stub import OpenAIStub, Reply, chat_text
+from tests.openai_stub import Reply, chat_text
+from tests.support.browser import live_servers, shot
 from tests.support.statements_synth import Tx, csv_signed
 
 pytestmark = pytest.mark.browser
-browser = test_browser.browser  # the module-scoped headless Chromium fixture
 
 DESKTOP = {"width": 1100, "height": 800}
 PHONE = {"width": 390, "height": 760}
@@ -102,40 +98,13 @@ class WithCsp:
 
 @pytest.fixture
 def serve(corpus, pg_url: str) -> Iterator[Callable[..., str]]:
-    import uvicorn
-
+    """Serve the app under CSP (settings overrides as keywords) under uvicorn; its base URL."""
     from app.http.app import create_app
 
     db, data_dir = corpus
-    running: list[tuple[Any, threading.Thread]] = []
-
-    def start(**overrides: object) -> str:
-        ctx = make_context(db, make_settings(pg_url, data_dir, **overrides))
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(WithCsp(create_app(runtime=ctx)), log_level="warning",
-                                lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        running.append((server, thread))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def openai_stub() -> Iterator[OpenAIStub]:
-    with OpenAIStub() as stub:
-        yield stub
+    with live_servers() as start:
+        yield lambda **overrides: start(WithCsp(create_app(
+            runtime=make_context(db, make_settings(pg_url, data_dir, **overrides)))))
 
 
 def watched_page(browser: Any, viewport: dict[str, int]) -> tuple[Any, list[str]]:
@@ -199,7 +168,7 @@ def test_an_answer_citation_lands_on_the_supporting_sentence(browser, serve, ope
     page.wait_for_selector("mark#span")
     assert "span=" in page.url and "chunk=" in page.url
     assert page.inner_text("mark#span") == CLAUSE
-    test_browser.shot(page, "answer-citation", full_page=False)
+    shot(page, "answer-citation", full_page=False)
     assert len(page.inner_text("mark#passage")) > len(CLAUSE)  # the passage, marked lightly
     page.wait_for_load_state("load")
     assert page.evaluate("window.scrollY") > 0 and in_view(page, "mark#span")
@@ -225,7 +194,7 @@ def test_a_statement_row_citation_lands_on_its_row(browser, serve):
     page.wait_for_selector("mark#span")
     marked = page.inner_text("mark#span")
     assert marked.startswith(f"[row {row}] 2026-10-20") and "Stadtwerke Strom" in marked
-    test_browser.shot(page, "row-citation", full_page=False)
+    shot(page, "row-citation", full_page=False)
     page.wait_for_load_state("load")
     assert page.evaluate("window.scrollY") > 0 and in_view(page, "mark#span")
     assert not problems and not csp_violations(page), (problems, csp_violations(page))
@@ -265,7 +234,7 @@ def test_a_pdf_citation_is_marked_on_the_rendered_page(browser, serve, client):
               gotTop: got[0].top, wantWidth: width(want), gotWidth: got[0].width,
               marks: got.length, lineLeft: node.parentElement.getBoundingClientRect().left};
     }""")
-    test_browser.shot(page, "pdf-citation", full_page=False)
+    shot(page, "pdf-citation", full_page=False)
     assert geometry is not None, page.evaluate(
         "[...document.querySelectorAll('.textLayer span')].slice(0, 6).map(s => s.textContent)")
     assert abs(geometry["gotLeft"] - geometry["wantLeft"]) < 3, geometry

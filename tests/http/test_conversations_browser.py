@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.http.test_browser import CHROMIUM_ARGS, browser, shot  # noqa: F401
 from tests.mcp.household import household, make_runtime, serve_app  # noqa: F401
+from tests.support.browser import shot
 
 pytestmark = pytest.mark.browser
 

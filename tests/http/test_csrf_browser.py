@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 
 from app.core.models import Answer, Report
 from app.services import users as users_service
-from tests.http.test_browser import browser, serve  # noqa: F401 - fixtures
+from tests.http.test_browser import serve  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.http import test_browser_household as household_browser
+from tests.support.browser import page_with_errors
 
-browser = household_browser.browser  # headless Chromium, one per module
 serve = household_browser.serve  # the sample household under uvicorn
 ORIGIN = "http://localhost"
 
@@ -143,7 +143,7 @@ def test_the_page_forms_judge_and_return_to_the_page(hh_client, link):
 @pytest.mark.browser
 def test_clicking_the_buttons_on_both_pages(browser, serve, link):
     base = serve()
-    page, errors = household_browser._page(browser, viewport=household_browser.PHONE)
+    page, errors = page_with_errors(browser, viewport=household_browser.PHONE)
     page.goto(f"{base}/reports/transactions/{link['tx']}")
     page.click(f"#evidence-reject-{link['id']}")
     page.wait_for_url(f"{base}/reports/transactions/{link['tx']}#evidence")

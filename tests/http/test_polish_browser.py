@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from tests.http import test_browser_household as household_browser
-from tests.http.test_browser_household import PHONE, _page
+from tests.http.test_browser_household import PHONE
+from tests.support.browser import page_with_errors
 
 pytestmark = pytest.mark.browser
-browser = household_browser.browser  # headless Chromium, one per module
 serve = household_browser.serve  # the sample household under uvicorn
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -33,7 +33,7 @@ def test_every_nav_page_including_stats_fits_and_the_nav_does_not_overlap(browse
                                                                          tmp_path, viewport):
     base = serve(category_rules_file=tmp_path / "categories.toml",
                  sources_file=tmp_path / "sources.toml")
-    page, errors = _page(browser, viewport=viewport)
+    page, errors = page_with_errors(browser, viewport=viewport)
     page.goto(base + "/")
     hrefs = [b["href"] for b in nav_boxes(page)]
     assert "/stats" in hrefs and "/health" in hrefs
@@ -63,7 +63,7 @@ def test_every_nav_page_including_stats_fits_and_the_nav_does_not_overlap(browse
 
 def test_a_streamed_retrieval_only_answer_says_the_notice_once(browser, serve):
     base = serve()
-    page, errors = _page(browser, viewport=PHONE)
+    page, errors = page_with_errors(browser, viewport=PHONE)
     icon = []
     page.on("response", lambda r: icon.append(r.status) if r.url.endswith("/favicon.ico")
             else None)
@@ -93,7 +93,7 @@ def test_pages_with_long_paths_fit_a_phone(browser, serve):
     import time
 
     base = serve()
-    page, errors = _page(browser, viewport=PHONE)
+    page, errors = page_with_errors(browser, viewport=PHONE)
     api = page.request  # the browser's own requests: CSRF header from the page's token
     page.goto(base + "/upload")
     token = page.get_attribute("meta[name=csrf-token]", "content")

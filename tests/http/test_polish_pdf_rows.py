@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import truncate_all
 from tests.http import test_citations_browser as cites
 from tests.http.corpus import EMB, make_settings
+from tests.support.browser import shot
 
-browser = cites.browser  # headless Chromium, one per module
 # The citations tests' server (a CSP on every response); it and conftest's `client` run on this
 # module's `corpus` below.
 serve = cites.serve
@@ -153,6 +153,6 @@ def test_a_pdf_statement_row_is_marked_on_the_rendered_page(browser, serve, clie
     assert not geometry["overlapsOthers"], geometry
     # And in the extracted text below.
     assert "Stadtwerke Strom" in page.inner_text("mark#span")
-    cites.test_browser.shot(page, "pdf-statement-row", full_page=False)
+    shot(page, "pdf-statement-row", full_page=False)
     assert not problems and not cites.csp_violations(page), (problems, cites.csp_violations(page))
     page.close()

@@ -6,10 +6,7 @@ MCP, /v1 and conversation tests; servers run under uvicorn on 127.0.0.1 in a thr
 
 from __future__ import annotations
 
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ import pytest
 from app.core.config import Settings, load_settings
 from app.services.runtime import Runtime
 from tests.conftest import truncate_all
+from tests.support.browser import live_servers
 
 # The last statement day of the sample: "today" for the money questions of the tests.
 SAMPLE_TODAY = "2026-11-20"
@@ -71,28 +69,7 @@ def make_runtime(household, pg_url: str) -> Callable[..., Runtime]:
 @pytest.fixture
 def serve_app() -> Iterator[Callable[[Runtime], str]]:
     """Serve `create_app(runtime=rt)` under uvicorn on a free loopback port; returns its URL."""
-    import uvicorn
-
     from app.http.app import create_app
 
-    running: list[tuple[Any, threading.Thread]] = []
-
-    def start(rt: Runtime) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(create_app(runtime=rt), log_level="warning", lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        running.append((server, thread))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_servers() as start:
+        yield lambda rt: start(create_app(runtime=rt))
