@@ -2,7 +2,8 @@
 docs/bench/: latency against corpus size (log-log) and recall@10 against latency per corpus
 size (points: hnsw.ef_search).
 
-    .venv/bin/python bench/search_scale_plot.py
+    .venv/bin/python bench/search_scale_plot.py            # the PNGs
+    .venv/bin/python bench/search_scale_plot.py --table    # the figures as a Markdown table
 """
 
 from __future__ import annotations
@@ -90,11 +91,32 @@ def recall_vs_latency(runs: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def table(runs: list[dict[str, Any]]) -> str:
+    """Markdown rows: per size, mode and ef_search, hybrid and dense-only figures."""
+    lines = ["| chunks | filter | ef_search | hybrid p50 / p95 / p99 ms | hybrid recall@10 | "
+             "k rows | exact fallbacks | dense-only p50 / p95 ms | dense recall@10 | load |",
+             "| ---: | --- | ---: | --- | ---: | ---: | ---: | --- | ---: | --- |"]
+    for r in runs:
+        for mode, rows in r["modes"].items():
+            for ef, row in sorted(rows["by_ef"].items(), key=lambda kv: int(kv[0])):
+                h, d = row["hybrid"], row["dense_only"]
+                lines.append(
+                    f"| {r['chunks']:,} | {mode} | {ef} | {h['p50_ms']:.0f} / {h['p95_ms']:.0f} / "
+                    f"{h['p99_ms']:.0f} | {h['recall_at_10']:.3f} | "
+                    f"{h['queries_with_k_rows']}/{rows['queries']} | {h['exact_fallbacks']} | "
+                    f"{d['p50_ms']:.0f} / {d['p95_ms']:.0f} | {d['recall_at_10']:.3f} | "
+                    f"{row['loadavg'][0]}-{row['loadavg'][1]} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     runs = load()
     if not runs:
         print("no bench/results/search_scale_<chunks>.json yet")
         return 1
+    if "--table" in sys.argv:
+        print(table(runs))
+        return 0
     DOCS.mkdir(parents=True, exist_ok=True)
     latency_vs_size(runs, DOCS / "search_latency_vs_size.png")
     recall_vs_latency(runs, DOCS / "search_recall_vs_latency.png")
