@@ -17,7 +17,7 @@ import subprocess
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from app.core.errors import ErrorCode, IngestError
 from app.core.text import STOPWORDS
@@ -157,12 +157,16 @@ class OcrPage:
 def read_scored(ocr: Any, image: Image) -> OcrPage:
     """An engine's reading with its confidence when it reports one (`read_page`), else the
     text alone (engines that only have the `PageOcr.ocr_page` method)."""
-    reader = getattr(ocr, "read_page", None)
-    if callable(reader):
-        page = reader(image)
-        if isinstance(page, OcrPage):
-            return page
+    if isinstance(ocr, ScoredOcr):
+        return ocr.read_page(image)
     return OcrPage(ocr.ocr_page(image), None)
+
+
+@runtime_checkable
+class ScoredOcr(Protocol):
+    """An OCR engine that reports its confidence with the text (Tesseract does)."""
+
+    def read_page(self, image: Image) -> OcrPage: ...
 
 
 _TOKEN = re.compile(r"\S+")

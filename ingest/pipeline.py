@@ -28,7 +28,15 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from app.core.db import Database
 from app.core.errors import DatabaseError, ErrorCode, HomeragError
 from app.core.models import IngestRun
-from app.core.protocols import DocumentHook, Embedder, LedgerEntry, Parser, Source
+from app.core.protocols import (
+    CountedSource,
+    DocumentHook,
+    DuplicateCheck,
+    Embedder,
+    LedgerEntry,
+    Parser,
+    Source,
+)
 from app.core.types import RawItem, Removed, TextBlock, sha256_hex
 from ingest import store
 from ingest.batches import BatchWriter, RunStoppedError
@@ -319,13 +327,12 @@ class Pipeline:
     def _duplicate_of(self, ctx: _RunContext, prepared: Prepared) -> HomeragError | None:
         """A hook may declare an item a copy of one already indexed (mail by Message-ID)."""
         for hook in self.hooks:
-            check = getattr(hook, "check_duplicate", None)
-            if check is not None:
-                found = check(self.db.session, source_id=ctx.source_id,
-                              origin=prepared.item.origin, parsed=prepared.parsed,
-                              sha256=prepared.sha256)
+            if isinstance(hook, DuplicateCheck):
+                found = hook.check_duplicate(self.db.session, source_id=ctx.source_id,
+                                             origin=prepared.item.origin, parsed=prepared.parsed,
+                                             sha256=prepared.sha256)
                 if found is not None:
-                    return found  # type: ignore[no-any-return]
+                    return found
         return None
 
     # -- embedding and writing ----------------------------------------------------------------
@@ -344,9 +351,7 @@ class Pipeline:
     def _end_bulk_load(self, ctx: _RunContext) -> None:
         if ctx.bulk is None or not ctx.bulk.active:
             return
-        note = getattr(self.progress, "note", None)
-        if callable(note):
-            note("building the search index")
+        self.progress.note("building the search index")
         t0 = time.perf_counter()
         try:
             ctx.bulk.finish()
@@ -383,13 +388,12 @@ class Pipeline:
 
 
 def _count(source: Source) -> int | None:
-    count = getattr(source, "count", None)
-    if callable(count):
-        try:
-            return int(count())
-        except (OSError, TypeError, ValueError):
-            return None
-    return None
+    if not isinstance(source, CountedSource):
+        return None
+    try:
+        return source.count()
+    except OSError:  # the scan itself reports an unreadable source
+        return None
 
 
 def ingest_sources(db: Database, sources: Iterable[Source], **kwargs: Any) -> list[IngestReport]:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -104,3 +105,12 @@ class ChatClient(Protocol):
     def ping(self, *, timeout: float = PING_TIMEOUT) -> list[str]:
         """The model ids the server lists (a cheap reachability check for /api/health)."""
         ...
+
+
+@runtime_checkable
+class GatedChatClient(ChatClient, Protocol):
+    """A ChatClient behind a concurrency gate: `hold()` takes one slot for several calls (an
+    answer's rewrite, tool rounds and reply) and yields the client to make them with; it raises
+    LLMBusyError when no slot can be had."""
+
+    def hold(self) -> AbstractContextManager[ChatClient]: ...

@@ -1,8 +1,11 @@
-"""The seams of ingest: Source, Parser, Embedder, DocumentHook (typing.Protocol, no I/O here)."""
+"""The seams of ingest: Source, Parser, Embedder, DocumentHook (typing.Protocol, no I/O here),
+and the optional abilities a seam may add (CountedSource, DuplicateCheck), declared here so the
+pipeline asks `isinstance(x, Ability)` instead of probing attributes by name."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -10,6 +13,8 @@ from app.core.types import Embedding, ParsedDocument, ParseInput, RawItem, Remov
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from app.core.errors import HomeragError
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +123,22 @@ class DocumentHook(Protocol):
     def on_stored(self, session: Session, document_id: int, parsed: ParsedDocument) -> None: ...
 
     def on_removed(self, session: Session, document_id: int) -> None: ...
+
+
+@runtime_checkable
+class CountedSource(Protocol):
+    """A Source that knows before its scan how many items the scan lists (the progress bar's
+    total; sources without it show a running count)."""
+
+    def count(self) -> int: ...
+
+
+@runtime_checkable
+class DuplicateCheck(Protocol):
+    """A DocumentHook that can call a parsed item a copy of one already indexed (mail by
+    Message-ID). The item is then skipped with the returned error as its reason, before
+    anything of it is written."""
+
+    def check_duplicate(self, session_scope: Callable[[], AbstractContextManager[Session]], *,
+                        source_id: int, origin: str, parsed: ParsedDocument,
+                        sha256: str) -> HomeragError | None: ...

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from app.answer.citations import MARKER_RE, marker_numbers
 from app.answer.service import stream_answer
 from app.answer.types import AnswerEvent, AnswerResult
+from app.core.chat import GatedChatClient
 from app.retrieval.types import SearchFilters
 from app.services.conversations import TurnEvent
 
@@ -69,11 +70,10 @@ def _llm_slot(client: ChatClient | None) -> Iterator[ChatClient | None]:
     """One slot of the model's gate for the whole answer (rewrite, tool rounds, reply), taken
     before any database work: a full queue is LLMBusyError (503 + Retry-After) before the first
     event, and queued answers hold no connection."""
-    hold = getattr(client, "hold", None)
-    if hold is None:
+    if not isinstance(client, GatedChatClient):
         yield client
         return
-    with hold() as held:
+    with client.hold() as held:
         yield held
 
 

@@ -100,6 +100,9 @@ class _JobProgress:
                 "status": outcome.status, "code": outcome.code, "message": outcome.message,
                 "document_id": outcome.document_id}
 
+    def note(self, message: str) -> None:
+        self.job.current = message
+
     def finish(self, report: IngestReport) -> None:
         self.job.runs.append({"run_id": report.run_id, "status": report.status,
                               "error": report.error})

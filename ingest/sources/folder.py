@@ -104,6 +104,9 @@ class FilesSource:
     def config(self) -> Mapping[str, Any]:
         return {}
 
+    def count(self) -> int:
+        return len(self.paths)
+
     def scan(self, known: Mapping[str, LedgerEntry]) -> Iterator[RawItem | Removed]:
         for path in self.paths:
             try:
