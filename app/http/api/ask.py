@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -52,7 +52,13 @@ def event_stream(rt: Runtime, question: str, *, filters: SearchFilters,
                  top_k: int | None) -> StreamingResponse:
     """Start the answer and stream it. The first event is taken before the response starts, so
     an empty question, a bad filter or an empty index is still an ordinary error response."""
-    events = answer_events(rt, question, filters=filters, top_k=top_k)
+    return sse_response(answer_events(rt, question, filters=filters, top_k=top_k))
+
+
+def sse_response(events: Iterator[Any]) -> StreamingResponse:
+    """Server-sent events of an answer's event iterator (`.type`, `.to_json()`). The first
+    event is taken here, before the response starts, so a failure that comes before any
+    output is an ordinary error response; a later one goes out as an `error` event."""
     first = next(events, None)
 
     def frames() -> Iterator[str]:
@@ -62,9 +68,8 @@ def event_stream(rt: Runtime, question: str, *, filters: SearchFilters,
         except Exception as exc:  # the status line is sent: the failure goes out as an event
             yield sse("error", {**stream_failure(exc), "type": "error"})
         finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
+            if isinstance(events, Generator):
+                events.close()  # ends the answer (and frees its LLM slot) on a dropped client
 
     return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)
 

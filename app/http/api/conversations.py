@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import Field
 
-from app.http.api.ask import SSE_HEADERS, sse, wants_stream
+from app.http.api.ask import sse_response, wants_stream
 from app.http.deps import FilterFields, RuntimeDep
 from app.services import conversations as service
 
@@ -29,29 +29,11 @@ class TurnBody(FilterFields):
 def turn_stream(rt: Any, body: TurnBody) -> Response:
     """Stream the turn; the first event (the rewrite) is taken before the response starts, so an
     unknown conversation or an empty question is an ordinary error response."""
-    import itertools
-
-    from fastapi.responses import StreamingResponse
-
-    from app.http.errors import stream_failure
     from app.services.ask import ask_turn_stream
 
-    events = ask_turn_stream(rt, body.question, conversation_id=body.conversation_id,
-                             filters=body.to_filters(), top_k=body.top_k, origin="web")
-    first = next(events)
-
-    def frames() -> Any:
-        try:
-            for event in itertools.chain([first], events):
-                yield sse(event.type, event.to_json())
-        except Exception as exc:  # the status line is sent: the failure goes out as an event
-            yield sse("error", {**stream_failure(exc), "type": "error"})
-        finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
-
-    return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)
+    return sse_response(ask_turn_stream(rt, body.question, conversation_id=body.conversation_id,
+                                        filters=body.to_filters(), top_k=body.top_k,
+                                        origin="web"))
 
 
 @router.post("/ask", summary="Ask within a conversation (JSON, or server-sent events)",
