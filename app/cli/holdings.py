@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from app.cli import cli
-from app.cli.money import tx_group
+from app.cli.money import call_service, tx_group
 from app.services import holdings
 
 
@@ -19,15 +19,6 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from app.core.errors import InvalidInputError
-    from app.services.runtime import open_runtime
-
-    with open_runtime() as rt:
-        try:
-            return fn(rt, *args, **kwargs)
-        except InvalidInputError as exc:
-            raise click.UsageError(str(exc)) from exc
 
 
 def _source(src: dict[str, Any]) -> str:
@@ -46,7 +37,7 @@ def holdings_group(ctx: click.Context, at: str | None, account: str | None,
     """Securities held, from investment statements (OFX, QIF, broker CSV exports)."""
     if ctx.invoked_subcommand is not None:
         return
-    result = _call(holdings.portfolio, at=at, account=account, security=security).to_json()
+    result = call_service(holdings.portfolio, at=at, account=account, security=security).to_json()
     if as_json:
         _echo_json(result)
         return
@@ -69,7 +60,7 @@ def _view(view: str, title: str) -> Any:
     @click.option("--account", help="Part of the account number or name.")
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
     def command(as_json: bool, **kw: Any) -> None:
-        result = _call(holdings.investments, view, **kw).to_json()
+        result = call_service(holdings.investments, view, **kw).to_json()
         if as_json:
             _echo_json(result)
             return

@@ -43,7 +43,7 @@ def filter_options(fn: Any) -> Any:
     return fn
 
 
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+def call_service(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a money service in a runtime; a bad filter value is a usage error (exit 2)."""
     from app.core.errors import InvalidInputError
     from app.services.runtime import open_runtime
@@ -68,7 +68,7 @@ def tx_group() -> None:
 @click.option("--order", type=click.Choice(money.ORDERS), default="-date", show_default=True)
 def tx_list(as_json: bool, limit: int, offset: int, order: str, **kw: Any) -> None:
     """List matching transactions (newest first), each with the statement row it comes from."""
-    page = _call(money.list_transactions, money.TransactionFilterInput(**kw), limit=limit,
+    page = call_service(money.list_transactions, money.TransactionFilterInput(**kw), limit=limit,
                  offset=offset, order=order)
     if as_json:
         _echo_json(page.to_json())
@@ -88,7 +88,7 @@ def tx_list(as_json: bool, limit: int, offset: int, order: str, **kw: Any) -> No
 @filter_options
 def tx_sum(as_json: bool, **kw: Any) -> None:
     """Total of matching transactions, per currency (never added across currencies)."""
-    result = _call(money.sum_transactions, money.TransactionFilterInput(**kw))
+    result = call_service(money.sum_transactions, money.TransactionFilterInput(**kw))
     if as_json:
         _echo_json(result.to_json())
         return
@@ -107,7 +107,7 @@ def tx_sum(as_json: bool, **kw: Any) -> None:
               type=click.IntRange(1, money.MAX_TOP_LIMIT))
 def tx_top(as_json: bool, by: str, limit: int, **kw: Any) -> None:
     """Largest groups (by merchant, category, month ...); spending only unless --direction."""
-    result = _call(money.top_transactions, money.TransactionFilterInput(**kw), by=by,
+    result = call_service(money.top_transactions, money.TransactionFilterInput(**kw), by=by,
                    limit=limit)
     if as_json:
         _echo_json(result.to_json())
@@ -121,7 +121,7 @@ def tx_top(as_json: bool, by: str, limit: int, **kw: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def tx_statements(problems: bool, as_json: bool) -> None:
     """Imported statements with their balance check (opening + transactions = closing)."""
-    rows = [s.to_json() for s in _call(money.list_statements, problems=problems)]
+    rows = [s.to_json() for s in call_service(money.list_statements, problems=problems)]
     if as_json:
         _echo_json(rows)
         return
@@ -139,7 +139,7 @@ def tx_categorise(llm: bool, as_json: bool) -> None:
     """Re-apply the category rules (HOMERAG_CATEGORY_RULES_FILE, then the built-ins)."""
     from app.services.money_rules import categorize
 
-    result = _call(categorize, llm=llm)
+    result = call_service(categorize, llm=llm)
     if as_json:
         _echo_json(result.to_json())
         return
@@ -154,7 +154,7 @@ def tx_rules(as_json: bool) -> None:
     """The category rules in the order they are tried (your file first, then the built-ins)."""
     from app.services.money_rules import category_rules
 
-    rules = _call(category_rules)
+    rules = call_service(category_rules)
     if as_json:
         _echo_json(rules)
         return
@@ -185,5 +185,5 @@ def report_spending(week: str | None, month: str | None, fmt: str, llm: bool,
     """Spending by category vs. usual, top merchants, unusual items, what you could do."""
     from app.services.report import build_report
 
-    built = _call(build_report, week=week, month=month, llm=llm, store=store)
+    built = call_service(build_report, week=week, month=month, llm=llm, store=store)
     click.echo(built.render(fmt))
