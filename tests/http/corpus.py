@@ -7,10 +7,12 @@ markup, and a mail with a text attachment; the lexical embedder keeps rankings s
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -134,9 +136,18 @@ def corpus(db, pg_url: str) -> Iterator[tuple[object, Path]]:
 @pytest.fixture
 def make_client(corpus, pg_url: str) -> Iterator[Callable[..., TestClient]]:
     """Build a TestClient for an app whose context has these settings overrides."""
-    from app.http.app import create_app
 
     db, data_dir = corpus
+    with client_factory(db, data_dir, pg_url) as build:
+        yield build
+
+
+@contextlib.contextmanager
+def client_factory(db: Any, data_dir: Path, pg_url: str) -> Iterator[Callable[..., TestClient]]:
+    """`build(**settings overrides)` makes a started TestClient on this database and data dir;
+    every client built is closed on leaving."""
+    from app.http.app import create_app
+
     opened: list[TestClient] = []
 
     def build(**overrides: object) -> TestClient:
@@ -147,9 +158,11 @@ def make_client(corpus, pg_url: str) -> Iterator[Callable[..., TestClient]]:
         opened.append(client)
         return client
 
-    yield build
-    for client in opened:
-        client.__exit__(None, None, None)
+    try:
+        yield build
+    finally:
+        for client in opened:
+            client.__exit__(None, None, None)
 
 
 @pytest.fixture

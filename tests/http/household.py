@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import truncate_all
-from tests.http.corpus import BASE_URL, make_context, make_settings
+from tests.http.corpus import client_factory, make_context, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +34,7 @@ def household(db, pg_url: str) -> Iterator[tuple[object, Path]]:
 @pytest.fixture
 def hh_client(household, pg_url: str) -> Iterator[Callable[..., TestClient]]:
     """Build a TestClient on the household with these settings overrides."""
-    from app.http.app import create_app
 
     db, data_dir = household
-    opened: list[TestClient] = []
-
-    def build(**overrides: object) -> TestClient:
-        ctx = make_context(db, make_settings(pg_url, data_dir, **overrides))
-        client = TestClient(create_app(runtime=ctx), base_url=BASE_URL,
-                            raise_server_exceptions=False)
-        client.__enter__()
-        opened.append(client)
-        return client
-
-    yield build
-    for client in opened:
-        client.__exit__(None, None, None)
+    with client_factory(db, data_dir, pg_url) as build:
+        yield build
