@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -62,20 +62,17 @@ def tx_form(
                   min_amount=min_amount, max_amount=max_amount, direction=direction)
 
 
+# The table's filter fields as query parameters, read once for the page and its CSV export.
+FormDep = Annotated[TxForm, Depends(tx_form)]
+
+
 @router.get("/transactions", response_class=HTMLResponse)
 def transactions_page(
     request: Request, rt: RuntimeDep,
-    period: str = "", payee: str = "", category: str = "", account: str = "",
-    currency: str = "", direction: str = "",
-    date_from: Annotated[str, Query(alias="from")] = "",
-    date_to: Annotated[str, Query(alias="to")] = "",
-    min_amount: Annotated[str, Query(alias="min")] = "",
-    max_amount: Annotated[str, Query(alias="max")] = "",
+    form: FormDep,
     order: str = "-date", page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     saved: int | None = None, changed: int | None = None, rule: str = "",
 ) -> HTMLResponse:
-    form = tx_form(period, payee, category, account, currency, direction, date_from, date_to,
-                   min_amount, max_amount)
     values: dict[str, Any] = {
         "title": "Transactions", "form": form, "order": order, "orders": ORDERS,
         "choices": transactions.filter_choices(rt), "page": page, "rows": None,
@@ -101,16 +98,9 @@ def transactions_page(
 @router.get("/transactions.csv")
 def transactions_csv(
     rt: RuntimeDep,
-    period: str = "", payee: str = "", category: str = "", account: str = "",
-    currency: str = "", direction: str = "",
-    date_from: Annotated[str, Query(alias="from")] = "",
-    date_to: Annotated[str, Query(alias="to")] = "",
-    min_amount: Annotated[str, Query(alias="min")] = "",
-    max_amount: Annotated[str, Query(alias="max")] = "",
+    form: FormDep,
     order: str = "-date",
 ) -> StreamingResponse:
-    form = tx_form(period, payee, category, account, currency, direction, date_from, date_to,
-                   min_amount, max_amount)
     money.resolve_filters(rt, form.filters())  # a bad filter is a 400 before any byte is sent
     if order not in ORDERS:
         raise InvalidInputError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
