@@ -24,6 +24,10 @@ MAX_FTS_TERMS = 32
 # ~10 us a row at 100k chunks; 500 keeps the stage near 5 ms while leaving eight times the
 # 60 candidates a stage contributes (1,000 measured 12 ms on natural-language questions).
 FTS_POOL = 500
+# Full-text matches (on the selective lexemes) whose sparse vectors the sparse stage scores
+# when it takes its candidates from the other stages (see _pool_nearest): 500 gave recall@10
+# 0.71, 2,000 0.91, 5,000 0.96 at 10^5 chunks, at ~27 us a row.
+SPARSE_POOL = 2000
 
 # The full-text match query `mq`: the lexemes of `q` without those that alone would match more
 # rows than the ranking pool (by the planner's statistics on chunks.tsv: most common elements
@@ -50,6 +54,7 @@ class SpaceRef:
     id: int
     dim: int
     sparse_dim: int
+    vectors: float = -1  # stored vectors, the planner's estimate (-1: not yet analysed)
 
 
 def fts_terms(query: str, stopwords: frozenset[str]) -> list[str]:
@@ -113,6 +118,26 @@ def _nearest(dist: str, src: str, where: str) -> str:
             f"ORDER BY {dist} LIMIT :cand")
 
 
+def _pool_nearest(dist: str, sid: int, *, dense: bool, fts: bool) -> str:
+    """The :cand rows nearest by `dist` among the other stages' candidates (the dense stage's
+    nearest and up to :sparse_pool full-text matches), scored exactly by primary key.
+
+    Why not the sparse HNSW graph: a question's sparse vector has a dozen non-zeros and most
+    chunks share none of them (inner product 0), so HNSW's greedy walk starts on a plateau and
+    its top 60 agreed with exact sparse scoring on 0.33-0.58 of its rows (docs/scaling.md).
+    The chunks that score high on the sparse weights share the question's rarer words, which
+    the full-text stage matches exactly through its GIN index. This holds while the matches
+    fit the pool; on larger indexes the caller uses the graph (app.retrieval).
+    """
+    pools = (["SELECT chunk_id FROM dense"] if dense else []) + (
+        ["SELECT id FROM sparse_pool"] if fts else [])
+    if not pools:
+        return "SELECT NULL::bigint AS chunk_id, NULL::float8 AS dist WHERE false"
+    return (f"SELECT ce.chunk_id, {dist} AS dist FROM chunk_embeddings ce "
+            f"WHERE ce.space_id = {sid} AND ce.chunk_id IN ({' UNION '.join(pools)}) "
+            f"ORDER BY {dist}, ce.chunk_id LIMIT :cand")
+
+
 def _exact_nearest(column: str) -> str:
     """The :cand rows of the `scored` CTE nearest by one of its distance columns (no index)."""
     return f"SELECT chunk_id, {column} AS dist FROM scored ORDER BY {column}, chunk_id LIMIT :cand"
@@ -122,13 +147,15 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
                candidates: int, top_k: int, rrf_k: int, has_terms: bool,
                weights: Mapping[str, float] | None = None,
                exact: bool = False, fts_pool: int = FTS_POOL,
-               ocr_weighting: bool = True) -> tuple[str, dict[str, Any]]:
+               ocr_weighting: bool = True,
+               sparse_from_pool: bool = False) -> tuple[str, dict[str, Any]]:
     """The statement and its parameters (plus :qd, :qs, :terms supplied by the caller).
 
     `exact` scores dense and sparse candidates exactly over the rows the filters leave, without
     the HNSW indexes (the fallback when a filtered index scan comes up short). `fts_pool` caps
     the full-text matches that are ranked (see MATCH_QUERY_SQL). `ocr_weighting` False ranks
-    badly OCRed passages like any other (for comparisons).
+    badly OCRed passages like any other (for comparisons). `sparse_from_pool` scores the sparse
+    stage over the other stages' candidates instead of its HNSW graph (see _pool_nearest).
     """
     params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
     joins, where = filter_sql(filters, params)
@@ -154,15 +181,8 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
     {nearest}) x)""")
         params["w_dense"] = float(weights.get("dense", 1.0))
         unions.append("SELECT chunk_id, rank, 'dense' AS src, :w_dense AS w FROM dense")
-    if "sparse" in stages:
-        nearest = _exact_nearest("sd") if exact else _nearest(sparse_dist, src, vector_where)
-        ctes.append(f"""sparse AS (
-  SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
-    {nearest}) x
-  WHERE dist < 0)""")  # inner product 0: no shared token, not a candidate
-        params["w_sparse"] = float(weights.get("sparse", 1.0))
-        unions.append("SELECT chunk_id, rank, 'sparse' AS src, :w_sparse AS w FROM sparse")
-    if "fts" in stages and has_terms:
+    fts_on = "fts" in stages and has_terms
+    if fts_on:
         ctes.append("""q AS (
   SELECT to_tsquery('english', :terms) || to_tsquery('german', :terms)
          || to_tsquery('simple', :terms_simple) AS q)""")
@@ -177,14 +197,34 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         # 0.79, hybrid 0.80/0.81 -> 0.90/0.90).
         params["fts_pool"] = int(fts_pool)
         ctes.append(MATCH_QUERY_SQL)
-        ctes.append(f"""fts AS (
+        ctes.append(f"""fts_pool AS MATERIALIZED (
+  SELECT c.id, c.tsv FROM mq, chunks c {joins if filtered else ""}
+  WHERE c.tsv @@ mq.q{where} LIMIT :fts_pool)""")
+        if "sparse" in stages and sparse_from_pool and not exact:
+            params["sparse_pool"] = SPARSE_POOL
+            ctes.append(f"""sparse_pool AS (
+  SELECT c.id FROM mq, chunks c {joins if filtered else ""}
+  WHERE c.tsv @@ mq.q{where} LIMIT :sparse_pool)""")
+        ctes.append("""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
     SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r
-    FROM q, (SELECT c.id, c.tsv FROM mq, chunks c {joins if filtered else ""}
-             WHERE c.tsv @@ mq.q{where} LIMIT :fts_pool) p
+    FROM q, fts_pool p
     ORDER BY r DESC, p.id LIMIT :cand) x)""")
         params["w_fts"] = float(weights.get("fts", 1.0))
         unions.append("SELECT chunk_id, rank, 'fts' AS src, :w_fts AS w FROM fts")
+    if "sparse" in stages:
+        if exact:
+            nearest = _exact_nearest("sd")
+        elif sparse_from_pool and ("dense" in stages or fts_on):
+            nearest = _pool_nearest(sparse_dist, sid, dense="dense" in stages, fts=fts_on)
+        else:
+            nearest = _nearest(sparse_dist, src, vector_where)
+        ctes.append(f"""sparse AS (
+  SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
+    {nearest}) x
+  WHERE dist < 0)""")  # inner product 0: no shared token, not a candidate
+        params["w_sparse"] = float(weights.get("sparse", 1.0))
+        unions.append("SELECT chunk_id, rank, 'sparse' AS src, :w_sparse AS w FROM sparse")
     if not unions:
         raise ValueError("no retrieval stage enabled")
     # The fused score is multiplied by the passage's OCR weight (app/retrieval/quality.py): at
@@ -213,7 +253,7 @@ ORDER BY f.score DESC, f.best, f.chunk_id"""
     return _inline_ints(sql, params)
 
 
-_INLINED = ("cand", "top_k", "rrf_k", "fts_pool")
+_INLINED = ("cand", "top_k", "rrf_k", "fts_pool", "sparse_pool")
 _INLINED_RE = re.compile(r":(" + "|".join(_INLINED) + r")\b")
 
 
