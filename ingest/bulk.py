@@ -68,6 +68,11 @@ def _build(db: Database, conn: Connection, space: store.EmbeddingSpace) -> None:
             conn.commit()
         finally:
             other.result()
+    # The import's statistics now, not at autovacuum's next pass: search reads them (the
+    # full-text stage's selective words, queries.MATCH_QUERY_SQL; the index size that picks
+    # the sparse stage's source, app.retrieval).
+    conn.execute(text("ANALYZE documents, chunks, chunk_embeddings"))
+    conn.commit()
 
 
 def _build_one(db: Database, statement: str) -> None:

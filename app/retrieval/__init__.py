@@ -31,18 +31,23 @@ MAX_QUERY_CHARS = 2000
 # With a filter, an HNSW scan keeps going until enough rows pass it (iterative scan). Speed:
 # a filter that the nearest region of the graph hardly contains (mails about the garage) made
 # it walk up to pgvector's 20,000 tuples, twice (dense, sparse): 150-300 ms at 100k chunks. So
-# the walk stops after this many tuples; when that leaves fewer than top_k hits, the query runs
-# again with exact scoring over the filtered rows (hybrid_sql(exact=True)), so a filtered
-# search still returns k rows whenever k rows match.
+# the walk stops after this many tuples; when that leaves fewer than top_k hits, or the dense
+# stage short of its candidates, the query runs again with exact scoring over the filtered
+# rows (hybrid_sql(exact=True)), so a filtered search still returns k rows whenever k rows
+# match.
 FILTERED_MAX_SCAN_TUPLES = 1000
-# Below this many stored vectors an unfiltered search's sparse stage scores the other stages'
-# candidates exactly (queries._pool_nearest) instead of walking its HNSW graph. Measured with
-# bench/search_scale.py's BGE-M3-shaped chunks, ef_search 60, recall@10 of the fused top 10
-# against exact scoring, graph -> pool: 10^4 chunks 0.62 -> 0.95 (p95 13 -> 9 ms), 10^5
-# 0.55 -> 0.91 (same latency); 10^6 0.62 -> 0.60 at twice the latency, the pool then being a
-# small share of the matches. Filtered searches keep the graph: when it comes up short they
-# are scored exactly (above), which the pool would prevent.
+# The sparse stage scores the other stages' candidates exactly (queries._pool_nearest) instead
+# of walking its HNSW graph on every filtered search, and on unfiltered ones below this many
+# stored vectors. Measured with bench/sparse_pool.py on bench/search_scale.py's BGE-M3-shaped
+# chunks, ef_search 60, recall@10 of the fused top 10 against exact scoring, graph -> pool:
+# unfiltered 10^4 chunks 0.62 -> 0.95, 10^5 0.55 -> 0.91 (same latency), 10^6 0.62 -> 0.60 at
+# twice the latency (the pool is then a small share of the matches); one-year date filter
+# 10^5 0.57 -> 0.90, 10^6 0.45 -> 0.94 (p50 210 -> 152 ms): the filter shrinks the matches.
 SPARSE_POOL_MAX_VECTORS = 300_000
+# A filtered search on an index this small is scored exactly at once: as fast as the graph
+# walks (10^4 chunks, one-year date filter: p50 9 ms either way) and exact, where the graph
+# walk would often come up short and be followed by the exact statement anyway.
+EXACT_FILTERED_MAX_VECTORS = 50_000
 
 
 class Rescorer(Protocol):
@@ -145,8 +150,11 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
         "terms_simple": " | ".join(f"'{t}'" for t in simple_terms) or "''",
     }
 
+    if (not exact and not filters.is_empty and {"dense", "sparse"} & set(stages)
+            and space.vectors <= EXACT_FILTERED_MAX_VECTORS):
+        exact = True
     if sparse_from_pool is None:
-        sparse_from_pool = filters.is_empty and space.vectors <= SPARSE_POOL_MAX_VECTORS
+        sparse_from_pool = not filters.is_empty or space.vectors <= SPARSE_POOL_MAX_VECTORS
 
     def statement(*, exact: bool) -> tuple[str, dict[str, Any]]:
         sql, params = hybrid_sql(space, stages=stages, filters=filters, candidates=candidates,
@@ -163,10 +171,22 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
         session.execute(text(f"SELECT 1{sets}"), params)
     sql, params = statement(exact=exact)
     rows = session.execute(text(sql), params).mappings().all()
-    if not exact and len(rows) < top_k and not filters.is_empty and {"dense", "sparse"} & set(stages):
+    if (not exact and not filters.is_empty and {"dense", "sparse"} & set(stages)
+            and _came_up_short(rows, top_k=top_k, candidates=candidates)):
         sql, params = statement(exact=True)
         rows = session.execute(text(sql), params).mappings().all()
     return [_hit(r) for r in rows]
+
+
+def _came_up_short(rows: Sequence[Any], *, top_k: int, candidates: int) -> bool:
+    """Whether a filtered search is to be scored exactly: fewer than top_k hits, or a dense
+    stage that found fewer than `candidates` rows passing the filter (its bounded walk ended
+    first; then few rows pass the filter and exact scoring is cheap, or the graph holds them
+    far apart)."""
+    if len(rows) < top_k:
+        return True
+    dense_rows = rows[0].get("dense_rows")
+    return dense_rows is not None and dense_rows < candidates
 
 
 def _hit(r: Any) -> Hit:

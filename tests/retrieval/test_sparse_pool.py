@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
-from app.retrieval import SPARSE_POOL_MAX_VECTORS, hybrid_search, resolve_space
+from app.retrieval import (
+    EXACT_FILTERED_MAX_VECTORS,
+    SPARSE_POOL_MAX_VECTORS,
+    hybrid_search,
+    resolve_space,
+)
 from app.retrieval.queries import SpaceRef, hybrid_sql
 from app.retrieval.types import SearchFilters
 from ingest.embedders.lexical import LexicalHashEmbedder
@@ -60,8 +65,8 @@ def test_pool_scoring_ranks_as_exact_scoring_when_the_matches_fit(notes, query):
 
 
 def test_the_index_size_chooses_the_sparse_source(notes):
-    """Small index, no filter: the pool (no sparse graph scan); a filter, or an index past
-    SPARSE_POOL_MAX_VECTORS: the graph."""
+    """Unfiltered: the pool on a small index, the graph past SPARSE_POOL_MAX_VECTORS.
+    Filtered: exact scoring on a small index, the pool past EXACT_FILTERED_MAX_VECTORS."""
     statements: list[str] = []
 
     def seen(conn, cursor, statement, *a):
@@ -73,7 +78,8 @@ def test_the_index_size_chooses_the_sparse_source(notes):
         assert any("sparse_pool" in st for st in statements)
         statements.clear()
         _ids(notes, "gym notice period", filters=SearchFilters(kinds=("note",)))
-        assert not any("sparse_pool" in st for st in statements)
+        # filtered, small index: scored exactly at once
+        assert [("scored AS MATERIALIZED" in st) for st in statements if "rrf AS" in st] == [True]
         with notes.session() as s:
             space = resolve_space(s, EMB)
             assert 0 < space.vectors <= SPARSE_POOL_MAX_VECTORS
@@ -81,7 +87,11 @@ def test_the_index_size_chooses_the_sparse_source(notes):
                            vectors=SPARSE_POOL_MAX_VECTORS + 1)
             statements.clear()
             hits = hybrid_search(s, big, "gym", EMB.embed_query("gym"), top_k=5)
-        assert hits and not any("sparse_pool" in st for st in statements)
+            assert hits and not any("sparse_pool" in st for st in statements)
+            statements.clear()
+            hybrid_search(s, big, "gym", EMB.embed_query("gym"), top_k=5,
+                          filters=SearchFilters(kinds=("note",)))
+            assert any("sparse_pool" in st for st in statements)
     finally:
         event.remove(notes.engine, "before_cursor_execute", seen)
 
@@ -100,3 +110,32 @@ def test_pool_statement_scores_by_primary_key_not_the_graph(notes):
                       terms="'gym' | 'notice'", terms_simple="'gym' | 'notice'")
         plan = "\n".join(s.execute(text("EXPLAIN " + sql), params).scalars())
     assert f"ix_chunk_embeddings_space_{space.id}_sparse" not in plan
+
+
+def test_a_filtered_search_whose_dense_stage_comes_up_short_is_scored_exactly(notes):
+    """On an index past EXACT_FILTERED_MAX_VECTORS a filtered search walks the graph first.
+    The filter leaves 30 documents: enough for top_k, but the dense stage finds fewer than its
+    60 candidates, so the query is scored again, exactly."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *a):
+        statements.append(statement)
+
+    query = "gym notice period"
+    with notes.session() as s:
+        some = tuple(s.scalars(text("SELECT id FROM documents ORDER BY id LIMIT 30")))
+        space = resolve_space(s, EMB)
+    big = SpaceRef(space.id, space.dim, space.sparse_dim, vectors=EXACT_FILTERED_MAX_VECTORS + 1)
+    filters = SearchFilters(document_ids=some)
+    event.listen(notes.engine, "before_cursor_execute", seen)
+    try:
+        with notes.session() as s:
+            hits = hybrid_search(s, big, query, EMB.embed_query(query), filters=filters,
+                                 top_k=10)
+        fallbacks = sum("scored AS MATERIALIZED" in st for st in statements)
+        small = _ids(notes, query, filters=filters)  # the small index: exact at once
+    finally:
+        event.remove(notes.engine, "before_cursor_execute", seen)
+    exact = _ids(notes, query, filters=filters, exact=True)
+    assert fallbacks == 1
+    assert len(exact) == 10 and [h.chunk_id for h in hits] == exact == small
