@@ -31,10 +31,9 @@ MAX_QUERY_CHARS = 2000
 # With a filter, an HNSW scan keeps going until enough rows pass it (iterative scan). Speed:
 # a filter that the nearest region of the graph hardly contains (mails about the garage) made
 # it walk up to pgvector's 20,000 tuples, twice (dense, sparse): 150-300 ms at 100k chunks. So
-# the walk stops after this many tuples; when that leaves fewer than top_k hits, or the dense
-# stage short of its candidates, the query runs again with exact scoring over the filtered
-# rows (hybrid_sql(exact=True)), so a filtered search still returns k rows whenever k rows
-# match.
+# the walk stops after this many tuples; when that leaves fewer than top_k hits, the query runs
+# again with exact scoring over the filtered rows (hybrid_sql(exact=True)), so a filtered
+# search still returns k rows whenever k rows match.
 FILTERED_MAX_SCAN_TUPLES = 1000
 # The sparse stage scores the other stages' candidates exactly (queries._pool_nearest) instead
 # of walking its HNSW graph on every filtered search, and on unfiltered ones below this many
@@ -43,6 +42,8 @@ FILTERED_MAX_SCAN_TUPLES = 1000
 # unfiltered 10^4 chunks 0.62 -> 0.95, 10^5 0.55 -> 0.91 (same latency), 10^6 0.62 -> 0.60 at
 # twice the latency (the pool is then a small share of the matches); one-year date filter
 # 10^5 0.57 -> 0.90, 10^6 0.45 -> 0.94 (p50 210 -> 152 ms): the filter shrinks the matches.
+# (Scoring exactly whenever the dense stage found fewer than its candidates as well gave 0.94
+# and 0.96, at p95 41 -> 87 ms and 227 -> 998 ms: not kept.)
 SPARSE_POOL_MAX_VECTORS = 300_000
 # A filtered search on an index this small is scored exactly at once: as fast as the graph
 # walks (10^4 chunks, one-year date filter: p50 9 ms either way) and exact, where the graph
@@ -171,22 +172,10 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
         session.execute(text(f"SELECT 1{sets}"), params)
     sql, params = statement(exact=exact)
     rows = session.execute(text(sql), params).mappings().all()
-    if (not exact and not filters.is_empty and {"dense", "sparse"} & set(stages)
-            and _came_up_short(rows, top_k=top_k, candidates=candidates)):
+    if not exact and len(rows) < top_k and not filters.is_empty and {"dense", "sparse"} & set(stages):
         sql, params = statement(exact=True)
         rows = session.execute(text(sql), params).mappings().all()
     return [_hit(r) for r in rows]
-
-
-def _came_up_short(rows: Sequence[Any], *, top_k: int, candidates: int) -> bool:
-    """Whether a filtered search is to be scored exactly: fewer than top_k hits, or a dense
-    stage that found fewer than `candidates` rows passing the filter (its bounded walk ended
-    first; then few rows pass the filter and exact scoring is cheap, or the graph holds them
-    far apart)."""
-    if len(rows) < top_k:
-        return True
-    dense_rows = rows[0].get("dense_rows")
-    return dense_rows is not None and dense_rows < candidates
 
 
 def _hit(r: Any) -> Hit:

@@ -231,10 +231,6 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
     # most 3 x :cand rows are joined to chunks for it, by primary key. A document whose chunks
     # still wait for vectors in this space (the embedding queue, ingest/queue.py) is left out
     # whole, so it appears once complete (full text would otherwise find it half-embedded).
-    # How many candidates the dense stage found: fewer than :cand on a filtered search means
-    # its bounded graph walk came up short, and the caller scores the query exactly.
-    dense_rows = (",\n       (SELECT count(*) FROM dense) AS dense_rows"
-                  if "dense" in stages and not exact else "")
     sql = f"""WITH {", ".join(ctes)},
 rrf AS (
   SELECT chunk_id, sum(w / (:rrf_k + rank)) AS score, min(rank) AS best,
@@ -251,7 +247,7 @@ fused AS (
   LIMIT :top_k)
 SELECT f.chunk_id, f.score, f.ranks, c.document_id, c.text, c.heading, c.page, c.page_end,
        c.char_start, c.char_end, d.origin, d.title, d.kind, d.media_type, d.occurred_at,
-       d.parent_id, d.metadata, (c.metadata->>'ocr_quality')::float8 AS ocr_quality{dense_rows}
+       d.parent_id, d.metadata, (c.metadata->>'ocr_quality')::float8 AS ocr_quality
 FROM fused f JOIN chunks c ON c.id = f.chunk_id JOIN documents d ON d.id = c.document_id
 ORDER BY f.score DESC, f.best, f.chunk_id"""
     return _inline_ints(sql, params)
