@@ -6,6 +6,7 @@ JSON under bench/out/ (gitignored).
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -110,3 +111,14 @@ def write_json(name: str, data: Mapping[str, Any], out_dir: Path = OUT_DIR) -> P
     path.write_text(json.dumps({"machine": machine(), **data}, indent=2, default=str),
                     encoding="utf-8")
     return path
+
+
+def add_child_arguments(ap: argparse.ArgumentParser) -> None:
+    """The hidden options of a bench's child mode: one ingest run in a fresh process (so that
+    imports, caches and RSS start clean), started by the bench itself."""
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--originals", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)

@@ -32,7 +32,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench.` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import REPO, bench_workdir, print_table, write_json
+from bench.common import REPO, add_child_arguments, bench_workdir, print_table, write_json
 
 PEER_REQUIREMENTS = ("llama-index-core>=0.14,<0.15", "llama-index-vector-stores-postgres",
                      "llama-index-readers-file", "docx2txt", "psycopg2-binary")
@@ -237,12 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="keep corpus and database here")
     ap.add_argument("--only", choices=("homerag", "llamaindex"), default=None)
     # child mode (one homerag run in a fresh process)
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--url", help=argparse.SUPPRESS)
-    ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--originals", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
+    add_child_arguments(ap)
     ap.add_argument("--code", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:

@@ -43,7 +43,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench.` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_workdir, print_table, write_json
+from bench.common import add_child_arguments, bench_workdir, print_table, write_json
 
 PART = 10_000  # documents per generated part (the RSS milestones fall on part boundaries)
 MILESTONES = (10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
@@ -388,12 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--parts", type=Path, default=None,
                     help="where the generated parts are kept (default: in the workdir); the "
                          "corpus of a run is a hard-linked copy of the first of them")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--url", help=argparse.SUPPRESS)
-    ap.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--originals", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
+    add_child_arguments(ap)
     args = ap.parse_args(argv)
     if args.child:
         child(args)

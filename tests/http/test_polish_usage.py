@@ -7,25 +7,12 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 
-from tests.http.test_openai_api import client_for, homerag_llm
+from tests.http.test_openai_api import base, client_for, homerag_llm, stub  # noqa: F401
 from tests.mcp.household import household, make_runtime, serve_app  # noqa: F401
-from tests.openai_stub import OpenAIStub, chat_text
+from tests.openai_stub import chat_text
 
 FIRST = "What is the notice period of the gym membership?"
-
-
-@pytest.fixture
-def stub():
-    with OpenAIStub(homerag_llm) as s:
-        yield s
-
-
-@pytest.fixture
-def base(make_runtime, serve_app, stub) -> str:
-    return serve_app(make_runtime(llm_base_url=stub.base_url, llm_timeout=20.0,
-                                  public_url="http://127.0.0.1:8000"))
 
 
 def counted(requests: list[dict]) -> tuple[int, int]:
