@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from app.core.config import Settings
     from app.services.runtime import Runtime
 
+# How long shutdown waits for running background jobs (see the lifespan).
+JOBS_SHUTDOWN_WAIT_S = 30.0
+
 DESCRIPTION = (
     "Private retrieval-augmented answers over one household's documents. Every answer cites "
     "the passages it used; without a reachable language model answers are retrieval-only."
@@ -81,6 +84,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             async with app.state.mcp_running():  # the MCP endpoint's sessions (app/mcp/http.py)
                 yield
         finally:
+            if app.state.runtime is not None:
+                from app.services.jobs import wait_for_jobs
+
+                # Background jobs (uploads, "sync now") finish before the runtime they write
+                # through is closed, or the next owner of the database (a restore, a test)
+                # finds a writer still at work. A job still running after this is cut off
+                # between batches: its current batch rolls back, nothing is half-written.
+                await run_in_threadpool(wait_for_jobs, app.state.runtime, JOBS_SHUTDOWN_WAIT_S)
             if owned is not None:
                 app.state.runtime = None
                 await run_in_threadpool(owned.close)
