@@ -20,31 +20,41 @@ def reduce_text(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
 
 
-def page_holding(path: Path, text: str, first: int, last: int) -> int | None:
-    """The first page of `first`..`last` (1-based, at most MAX_PAGES_SEARCHED) whose text layer
-    holds `text` (else the first holding its first PIECE letters/digits); None when none does
-    or the PDF cannot be read (the caller keeps the passage's first page)."""
+def _page_texts(path: Path, first: int, last: int) -> dict[int, str] | None:
+    """pdfium's text of pages `first`..`last` (1-based, clipped to the document); None when the
+    PDF cannot be read."""
     import pypdfium2 as pdfium
 
-    needle = reduce_text(text)
-    if not needle:
-        return None
     try:
         pdf = pdfium.PdfDocument(str(path))
     except (pdfium.PdfiumError, OSError):
         return None
     try:
-        texts: list[tuple[int, str]] = []
-        for number in range(first, min(last, first + MAX_PAGES_SEARCHED - 1, len(pdf)) + 1):
+        texts: dict[int, str] = {}
+        for number in range(max(first, 1), min(last, len(pdf)) + 1):
             pdf_page = pdf[number - 1]
             textpage = pdf_page.get_textpage()
-            texts.append((number, reduce_text(textpage.get_text_range())))
+            texts[number] = textpage.get_text_range()
             textpage.close()
             pdf_page.close()
+        return texts
     except pdfium.PdfiumError:
         return None
     finally:
         pdf.close()
+
+
+def page_holding(path: Path, text: str, first: int, last: int) -> int | None:
+    """The first page of `first`..`last` (1-based, at most MAX_PAGES_SEARCHED) whose text layer
+    holds `text` (else the first holding its first PIECE letters/digits); None when none does
+    or the PDF cannot be read (the caller keeps the passage's first page)."""
+    needle = reduce_text(text)
+    if not needle:
+        return None
+    pages = _page_texts(path, first, min(last, first + MAX_PAGES_SEARCHED - 1))
+    if pages is None:
+        return None
+    texts = [(number, reduce_text(page)) for number, page in pages.items()]
     for probe in (needle, needle[:PIECE]):
         for number, hay in texts:
             if probe in hay:
@@ -56,23 +66,8 @@ def pdf_line(path: Path, page: int, line: int) -> str | None:
     """Line `line` (1-based) of page `page` of a PDF's text layer, read as the PDF statement
     parser reads it (ingest/money/pdfparse.py pdf_pages: pdfium's text, split at line ends);
     None when the PDF, the page or the line cannot be read."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except (pdfium.PdfiumError, OSError):
+    text = (_page_texts(path, page, page) or {}).get(page)
+    if text is None:
         return None
-    try:
-        if not 1 <= page <= len(pdf):
-            return None
-        pdf_page = pdf[page - 1]
-        textpage = pdf_page.get_textpage()
-        text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
-        textpage.close()
-        pdf_page.close()
-    except pdfium.PdfiumError:
-        return None
-    finally:
-        pdf.close()
-    lines = text.splitlines()
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").splitlines()
     return (lines[line - 1].strip() or None) if 1 <= line <= len(lines) else None
