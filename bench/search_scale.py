@@ -49,7 +49,10 @@ MODES = ("none", "date", "source")
 # Text-search configurations as ingest stores them (language detected per chunk): 50 % English,
 # 40 % German, 10 % 'simple'.
 LANGS = ("english",) * 5 + ("german",) * 4 + ("simple",)
-SPACE_MODEL = "homerag/lexical-hash-v1?dim=1024&sparse=250002&prefix=5"
+# The space is declared a BGE-M3 one (its vectors have BGE-M3's shapes), so its sparse postings
+# keep the heavier tokens as for the real model (app.core.vectors.posting_share).
+SPACE_EMBEDDER = "bge-m3"
+SPACE_MODEL = "homerag/synthetic-bge-m3-shapes?dim=1024&sparse=250002"
 
 
 # -- build --------------------------------------------------------------------------------------
@@ -105,7 +108,9 @@ def pick_queries(lay: dict[str, np.ndarray], per_mode: int, seed: int) -> list[d
 def _copy_binary_embeddings(cur: Any, space_id: int, ids: np.ndarray, dense: np.ndarray,
                             sparse: list[tuple[np.ndarray, np.ndarray]]) -> int:
     """chunk_embeddings rows in PostgreSQL's binary COPY format (pgvector's halfvec_recv /
-    sparsevec_recv layouts), built with numpy. Returns bytes sent."""
+    sparsevec_recv layouts), built with numpy, and their sparse postings. Returns bytes sent."""
+    from app.core.vectors import posting_share, posting_terms
+
     dim = dense.shape[1]
     half = dense.astype(">f2")
     parts: list[bytes] = [b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)]
@@ -123,6 +128,11 @@ def _copy_binary_embeddings(cur: Any, space_id: int, ids: np.ndarray, dense: np.
     with cur.copy("COPY chunk_embeddings (space_id, chunk_id, dense, sparse) "
                   "FROM STDIN (FORMAT BINARY)") as copy:
         copy.write(data)
+    share = posting_share(SPACE_EMBEDDER)
+    with cur.copy("COPY sparse_postings (space_id, chunk_id, token, weight) FROM STDIN") as copy:
+        for i, cid in enumerate(ids.tolist()):
+            for token, weight in posting_terms(dict(zip(*sparse[i], strict=True)), share):
+                copy.write_row((space_id, cid, token, weight))
     return len(data)
 
 
@@ -156,9 +166,9 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         conn = psycopg.connect(url)
         cur = conn.cursor()
         cur.execute("INSERT INTO embedding_spaces (name, embedder, model_id, dim, sparse_dim, "
-                    "status, activated_at) VALUES ('synth-bge-m3-shapes', 'lexical-hash', %s, "
+                    "status, activated_at) VALUES ('synth-bge-m3-shapes', %s, %s, "
                     "%s, %s, 'active', now()) RETURNING id",
-                    (SPACE_MODEL, sv.DIM, sv.VOCAB_TOKENS))
+                    (SPACE_EMBEDDER, SPACE_MODEL, sv.DIM, sv.VOCAB_TOKENS))
         space_id = int(cur.fetchone()[0])
         with cur.copy("COPY sources (id, name, kind) FROM STDIN") as copy:
             for s in range(SOURCES):
@@ -225,7 +235,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         conn.commit()
         t0 = time.perf_counter()
         conn.autocommit = True
-        cur.execute("VACUUM (ANALYZE) chunks, chunk_embeddings, documents")
+        cur.execute("VACUUM (ANALYZE) chunks, chunk_embeddings, sparse_postings, documents")
         timings["vacuum_analyze_s"] = time.perf_counter() - t0
         indexes = build_indexes(cur, space_id=space_id, n=n, store=store)
         sizes_mb = relation_sizes(cur)
@@ -246,9 +256,10 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_indexes(cur: Any, *, space_id: int, n: int, store: Any) -> dict[str, Any]:
-    """GIN on chunks.tsv (as migration 0001 defines it), then the space's dense and sparse HNSW
-    indexes with the statements `ingest.store.ensure_space_indexes` runs; each timed, with
-    maintenance_work_mem sized so the graph fits (pgvector builds far slower once it spills)."""
+    """GIN on chunks.tsv (as migration 0001 defines it), then the space's dense HNSW index and
+    sparse postings B-tree with the statements `ingest.store.ensure_space_indexes` runs; each
+    timed, with maintenance_work_mem sized so the graph fits (pgvector builds far slower once it
+    spills)."""
 
     class _Recorder:
         def __init__(self) -> None:
@@ -264,7 +275,7 @@ def build_indexes(cur: Any, *, space_id: int, n: int, store: Any) -> dict[str, A
     gb = 1024 ** 3
     plan = [("gin", "CREATE INDEX ix_chunks_tsv ON chunks USING gin (tsv)", gb),
             ("dense_hnsw", dense_sql, int(min(4 * gb, n * 3000 + 256 * 1024 ** 2))),
-            ("sparse_hnsw", sparse_sql, int(min(3 * gb, n * 2200 + 256 * 1024 ** 2)))]
+            ("sparse_postings", sparse_sql, gb)]
     out: dict[str, Any] = {}
     cur.execute("SET max_parallel_maintenance_workers = 1")
     for name, sql, mem in plan:
@@ -287,9 +298,10 @@ def relation_sizes(cur: Any) -> dict[str, float]:
                pg_relation_size(c.oid)
         FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
         WHERE ns.nspname = current_schema() AND c.relkind IN ('r', 'i')
-          AND (c.relname IN ('chunks', 'chunk_embeddings', 'documents')
+          AND (c.relname IN ('chunks', 'chunk_embeddings', 'sparse_postings', 'documents')
                OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN (
-                   'chunks'::regclass, 'chunk_embeddings'::regclass, 'documents'::regclass)))""")
+                   'chunks'::regclass, 'chunk_embeddings'::regclass,
+                   'sparse_postings'::regclass, 'documents'::regclass)))""")
     mb = 1024 ** 2
     out: dict[str, float] = {}
     for name, kind, total, table, rel in cur.fetchall():

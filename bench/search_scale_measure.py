@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import REPO, embedded_database, machine, percentile
-from bench.search_scale import DAY0, MODES, RESULTS, SPACE_MODEL
+from bench.search_scale import DAY0, MODES, RESULTS, SPACE_EMBEDDER, SPACE_MODEL
 
 RUN_ALL = False  # helper module, not a bench
 TOP_K = 10
@@ -34,7 +34,7 @@ TOP_K = 10
 class StoredEmbedder:
     """Hands back the vectors of the query being measured (set `current` before searching)."""
 
-    name = "lexical-hash"
+    name = SPACE_EMBEDDER
     model_id = SPACE_MODEL
     dim = 1024
     sparse_dim = 250_002

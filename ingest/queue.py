@@ -36,7 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core.types import Embedding
-from app.core.vectors import to_halfvec, to_sparsevec
+from app.core.vectors import posting_terms, to_halfvec, to_sparsevec
 
 NOTIFY_CHANNEL = "homerag_embed"
 # After a failed embedding a text waits this long (x attempts) before it is claimed again.
@@ -149,11 +149,11 @@ def texts_of(session: Session, space_id: int, hashes: Sequence[str]) -> list[Pen
 
 def complete(session: Session, space_id: int, worker: str, *, sparse_dim: int,
              vectors: Mapping[str, Embedding | tuple[Any, Any]],
-             done: Sequence[str]) -> Completed:
+             done: Sequence[str], posting_share: float) -> Completed:
     """Store `vectors` (by content hash; new ones or stored ones reused) for every pending chunk
     of the hashes still leased by `worker`, and finish those jobs; `done` lists every claimed
-    hash this call settles (a hash without pending chunks simply ends). One transaction, the
-    caller's."""
+    hash this call settles (a hash without pending chunks simply ends); `posting_share`: the
+    space's (app.core.vectors.posting_share). One transaction, the caller's."""
     sid = int(space_id)
     result = Completed()
     if not done:
@@ -172,13 +172,20 @@ def complete(session: Session, space_id: int, worker: str, *, sparse_dim: int,
             dense, sparse = to_halfvec(emb.dense), to_sparsevec(emb.sparse, sparse_dim)
         else:
             dense, sparse = emb
-        rows.append({"sid": sid, "h": h, "d": _text(dense), "s": _text(sparse)})
+        terms = posting_terms(sparse, posting_share)
+        rows.append({"sid": sid, "h": h, "d": _text(dense), "s": _text(sparse),
+                     "tk": [t for t, _ in terms], "tw": [w for _, w in terms]})
     if rows:
+        # The postings go with the rows this statement inserted, none for a chunk that had
+        # its vector already (ON CONFLICT).
         session.execute(text(
-            "INSERT INTO chunk_embeddings (space_id, chunk_id, dense, sparse) "
-            "SELECT :sid, p.chunk_id, CAST(:d AS halfvec), CAST(:s AS sparsevec) "
-            "FROM embedding_pending p WHERE p.space_id = :sid AND p.content_hash = :h "
-            "ON CONFLICT DO NOTHING"), rows)
+            "WITH ins AS (INSERT INTO chunk_embeddings (space_id, chunk_id, dense, sparse) "
+            "  SELECT :sid, p.chunk_id, CAST(:d AS halfvec), CAST(:s AS sparsevec) "
+            "  FROM embedding_pending p WHERE p.space_id = :sid AND p.content_hash = :h "
+            "  ON CONFLICT DO NOTHING RETURNING chunk_id) "
+            "INSERT INTO sparse_postings (space_id, chunk_id, token, weight) "
+            "SELECT :sid, ins.chunk_id, t.token, t.weight FROM ins, "
+            "  unnest(CAST(:tk AS int4[]), CAST(:tw AS real[])) AS t(token, weight)"), rows)
     if mine:
         # Only rows whose chunk now has its vector go (never one that arrived unseen).
         result.chunks = _count(session.execute(text(

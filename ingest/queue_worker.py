@@ -23,6 +23,7 @@ from sqlalchemy import text
 from app.core.db import Database
 from app.core.errors import EmbedderUnavailableError
 from app.core.protocols import Embedder
+from app.core.vectors import posting_share
 from ingest import queue, store
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,8 @@ class QueueWorker:
             settled = [h for h in hashes if h not in failed]
             with self.db.session() as s:
                 done = queue.complete(s, self.space_id, self.id, sparse_dim=self.sparse_dim,
-                                      vectors=vectors, done=settled)
+                                      vectors=vectors, done=settled,
+                                      posting_share=posting_share(self.embedder.name))
                 for reason in sorted(set(failed.values())):
                     queue.release(s, self.space_id, self.id,
                                   [h for h, r in failed.items() if r == reason], error=reason,

@@ -173,8 +173,13 @@ def fill(
                 to_sparsevec(emb.sparse, space.sparse_dim),
             )
         rows.append({"space_id": space.id, "chunk_id": cid, "dense": dense, "sparse": sparse})
-    # The pipeline may have written some of them meanwhile (it embeds into its own space).
-    session.execute(pg_insert(ChunkEmbedding).on_conflict_do_nothing(), rows)
+    # The pipeline may have written some of them meanwhile (it embeds into its own space):
+    # postings only for the rows inserted here.
+    inserted = set(session.scalars(
+        pg_insert(ChunkEmbedding).values(rows).on_conflict_do_nothing()
+        .returning(ChunkEmbedding.chunk_id)))
+    store.write_postings(session, space,
+                         [(r["chunk_id"], r["sparse"]) for r in rows if r["chunk_id"] in inserted])
     return len(rows)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from app.core.models import Chunk, Document
 from app.core.protocols import DocumentHook
 from app.core.types import Embedding
-from app.core.vectors import prune_sparse
+from app.core.vectors import posting_share, posting_terms, prune_sparse
 from ingest import store
 from ingest.ledger import safe_text
 from ingest.workers import Prepared
@@ -118,6 +118,11 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
             with cur.copy("COPY chunk_embeddings (space_id, chunk_id, dense, sparse) "
                           "FROM STDIN WITH (FORMAT BINARY)") as copy:
                 for block in _vector_blocks(vector_rows, int(space.id), int(space.sparse_dim)):
+                    copy.write(block)
+            with cur.copy("COPY sparse_postings (space_id, chunk_id, token, weight) "
+                          "FROM STDIN WITH (FORMAT BINARY)") as copy:
+                for block in _posting_blocks(vector_rows, int(space.id),
+                                             posting_share(space.embedder)):
                     copy.write(block)
     for p, doc_id, _, _ in placed:
         for hook in hooks:
@@ -253,6 +258,34 @@ def _vector_blocks(rows: Sequence[tuple[int, Any]], space_id: int, sparse_dim: i
             sparse = emb[1].to_binary()
         parts.append(head + struct.pack(">iqi", 8, chunk_id, len(dense)) + dense
                      + struct.pack(">i", len(sparse)) + sparse)
+        if n % per_block == 0:
+            yield b"".join(parts)
+            parts = []
+    parts.append(_BINARY_TRAILER)
+    yield b"".join(parts)
+
+
+_POSTING = np.dtype([("fields", ">i2"), ("l_space", ">i4"), ("space", ">i4"), ("l_chunk", ">i4"),
+                     ("chunk", ">i8"), ("l_token", ">i4"), ("token", ">i4"),
+                     ("l_weight", ">i4"), ("weight", ">f4")])
+
+
+def _posting_blocks(rows: Sequence[tuple[int, Any]], space_id: int, share: float,
+                    per_block: int = 512) -> Iterator[bytes]:
+    """The binary COPY stream of sparse_postings rows for these chunks' sparse vectors (one
+    numpy record array per chunk: ~70 rows each, too many for a row-by-row write)."""
+    parts: list[bytes] = [_BINARY_HEADER]
+    for n, (chunk_id, emb) in enumerate(rows, start=1):
+        if emb is None:
+            continue
+        terms = posting_terms(emb.sparse if isinstance(emb, Embedding) else emb[1], share)
+        if terms:
+            rec = np.zeros(len(terms), dtype=_POSTING)
+            rec["fields"], rec["space"], rec["chunk"] = 4, space_id, chunk_id
+            rec["l_space"], rec["l_chunk"], rec["l_token"], rec["l_weight"] = 4, 8, 4, 4
+            tokens, weights = zip(*terms, strict=True)
+            rec["token"], rec["weight"] = tokens, weights
+            parts.append(rec.tobytes())
         if n % per_block == 0:
             yield b"".join(parts)
             parts = []

@@ -15,13 +15,13 @@ if config.config_file_name and config.attributes.get("configure_logging", True):
 
 target_metadata = Base.metadata
 
-# Per-embedding-space HNSW indexes are created at run time (ingest.store.ensure_space_indexes),
+# Per-embedding-space indexes are created at run time (ingest.store.ensure_space_indexes),
 # not by migrations; autogenerate must not propose dropping them.
-RUNTIME_INDEX_PREFIX = "ix_chunk_embeddings_space_"
+RUNTIME_INDEX_PREFIXES = ("ix_chunk_embeddings_space_", "ix_sparse_postings_space_")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "index" and name and name.startswith(RUNTIME_INDEX_PREFIX):
+    if type_ == "index" and name and name.startswith(RUNTIME_INDEX_PREFIXES):
         return False
     # apscheduler_jobs is owned by APScheduler's job store, not by our models.
     return not (type_ == "table" and name == "apscheduler_jobs")

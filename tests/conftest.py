@@ -140,11 +140,11 @@ def truncate_all(db) -> None:
 
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
-        # Per-space HNSW indexes outlive TRUNCATE and would clash with a reused space id of
+        # Per-space indexes outlive TRUNCATE and would clash with a reused space id of
         # another dimension.
         for (index,) in conn.execute(text(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'chunk_embeddings' "
-                "AND indexname LIKE 'ix_chunk_embeddings_space_%'")):
+                "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_chunk_embeddings_space_%' "
+                "OR indexname LIKE 'ix_sparse_postings_space_%'")):
             conn.execute(text(f'DROP INDEX IF EXISTS "{index}"'))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

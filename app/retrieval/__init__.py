@@ -15,7 +15,14 @@ from sqlalchemy import text
 
 from app.core.errors import InvalidInputError, NotFoundError
 from app.retrieval.quality import reweigh
-from app.retrieval.queries import FTS_POOL, STAGES, SpaceRef, fts_terms, hybrid_sql
+from app.retrieval.queries import (
+    FTS_POOL,
+    STAGES,
+    SpaceRef,
+    fts_terms,
+    hybrid_sql,
+    query_tokens,
+)
 from app.retrieval.types import Hit, SearchFilters
 
 if TYPE_CHECKING:
@@ -35,16 +42,6 @@ MAX_QUERY_CHARS = 2000
 # again with exact scoring over the filtered rows (hybrid_sql(exact=True)), so a filtered
 # search still returns k rows whenever k rows match.
 FILTERED_MAX_SCAN_TUPLES = 1000
-# The sparse stage scores the other stages' candidates exactly (queries._pool_nearest) instead
-# of walking its HNSW graph on every filtered search, and on unfiltered ones below this many
-# stored vectors. Measured with bench/sparse_pool.py on bench/search_scale.py's BGE-M3-shaped
-# chunks, ef_search 60, recall@10 of the fused top 10 against exact scoring, graph -> pool:
-# unfiltered 10^4 chunks 0.62 -> 0.95, 10^5 0.55 -> 0.91 (same latency), 10^6 0.62 -> 0.60 at
-# twice the latency (the pool is then a small share of the matches); one-year date filter
-# 10^5 0.57 -> 0.90, 10^6 0.45 -> 0.94 (p50 210 -> 152 ms): the filter shrinks the matches.
-# (Scoring exactly whenever the dense stage found fewer than its candidates as well gave 0.94
-# and 0.96, at p95 41 -> 87 ms and 227 -> 998 ms: not kept.)
-SPARSE_POOL_MAX_VECTORS = 300_000
 # A filtered search on an index this small is scored exactly at once: as fast as the graph
 # walks (10^4 chunks, one-year date filter: p50 9 ms either way) and exact, where the graph
 # walk would often come up short and be followed by the exact statement anyway.
@@ -122,14 +119,12 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
                   max_scan_tuples: int = FILTERED_MAX_SCAN_TUPLES,
                   fts_pool: int = FTS_POOL, ocr_weighting: bool = True,
                   ef_search: int | None = None, exact: bool = False,
-                  configured: bool = False, sparse_from_pool: bool | None = None) -> list[Hit]:
+                  configured: bool = False) -> list[Hit]:
     """Run the fused SQL for an already-embedded query (`max_scan_tuples`, `fts_pool`: the
     bounds explained at FILTERED_MAX_SCAN_TUPLES and in app.retrieval.queries; `ef_search`:
     the HNSW search breadth, default max(40, candidates); `exact`: score dense and sparse by
     brute force, no HNSW - the ground truth benchmarks measure recall against; `configured`:
-    the caller has SET LOCAL `search_settings` already, e.g. with `resolve_space`;
-    `sparse_from_pool`: where the sparse stage takes its candidates, default by the index's
-    size, see SPARSE_POOL_MAX_VECTORS)."""
+    the caller has SET LOCAL `search_settings` already, e.g. with `resolve_space`)."""
     from app.core.text import STOPWORDS
     from app.core.vectors import to_halfvec, to_sparsevec
 
@@ -149,20 +144,18 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
         "qs": to_sparsevec(query_embedding.sparse, space.sparse_dim).to_text(),
         "terms": " | ".join(f"'{t}'" for t in terms) or "''",
         "terms_simple": " | ".join(f"'{t}'" for t in simple_terms) or "''",
+        **query_tokens(query_embedding.sparse),
     }
 
     if (not exact and not filters.is_empty and {"dense", "sparse"} & set(stages)
             and space.vectors <= EXACT_FILTERED_MAX_VECTORS):
         exact = True
-    if sparse_from_pool is None:
-        sparse_from_pool = not filters.is_empty or space.vectors <= SPARSE_POOL_MAX_VECTORS
 
     def statement(*, exact: bool) -> tuple[str, dict[str, Any]]:
         sql, params = hybrid_sql(space, stages=stages, filters=filters, candidates=candidates,
                                  top_k=top_k, rrf_k=rrf_k, has_terms=bool(simple_terms or terms),
                                  weights=weights, exact=exact, fts_pool=fts_pool,
-                                 ocr_weighting=ocr_weighting,
-                                 sparse_from_pool=sparse_from_pool)
+                                 ocr_weighting=ocr_weighting)
         return sql, {**params, **query_params}
 
     if not configured:

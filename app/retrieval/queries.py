@@ -1,5 +1,5 @@
-"""Hybrid retrieval as one SQL statement: dense + sparse (HNSW, inner product) + full-text
-candidates, fused by reciprocal rank fusion inside PostgreSQL.
+"""Hybrid retrieval as one SQL statement: dense (HNSW) + sparse (inverted index of postings) +
+full-text candidates, fused by reciprocal rank fusion inside PostgreSQL.
 
 Space id and dimensions are inlined as integers (they come from our own table): the planner
 must see `space_id = <n>` literally to use that space's partial HNSW index, and a typmod such
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from app.core.vectors import prune_sparse
 from app.retrieval.quality import weight_sql
 from app.retrieval.types import SearchFilters
 
@@ -24,10 +25,18 @@ MAX_FTS_TERMS = 32
 # ~10 us a row at 100k chunks; 500 keeps the stage near 5 ms while leaving eight times the
 # 60 candidates a stage contributes (1,000 measured 12 ms on natural-language questions).
 FTS_POOL = 500
-# Full-text matches (on the selective lexemes) whose sparse vectors the sparse stage scores
-# when it takes its candidates from the other stages (see _pool_nearest): 500 gave recall@10
-# 0.71, 2,000 0.91, 5,000 0.96 at 10^5 chunks, at ~27 us a row.
-SPARSE_POOL = 2000
+# The sparse stage (sparse_sql): per query token, its heaviest postings (at most this many),
+# summed per chunk; the best SPARSE_SHORTLIST chunks are re-scored with their whole stored
+# vectors. bench/search_scale.py at 10^6 chunks, recall@10 of the stage against exact sparse
+# scoring: 300 postings a token 0.63, 1,000 0.86, 3,000 0.94, 10,000 0.975 (p95 10 ms),
+# 30,000 0.98 (p95 16 ms). At 10^4 chunks no token has that many postings: recall 0.995.
+SPARSE_PER_TOKEN = 10_000
+SPARSE_SHORTLIST = 500
+# With a filter the shortlist is taken before the filter applies, so it is longer.
+SPARSE_SHORTLIST_FILTERED = 2000
+# A question's heaviest tokens searched (each reads up to SPARSE_PER_TOKEN postings); a
+# question rarely has more, a pasted paragraph would.
+MAX_QUERY_TOKENS = 16
 
 # The full-text match query `mq`: the lexemes of `q` without those that alone would match more
 # rows than the ranking pool (by the planner's statistics on chunks.tsv: most common elements
@@ -55,6 +64,12 @@ class SpaceRef:
     dim: int
     sparse_dim: int
     vectors: float = -1  # stored vectors, the planner's estimate (-1: not yet analysed)
+
+
+def query_tokens(weights: Mapping[int, float]) -> dict[str, list[Any]]:
+    """:qt and :qw, the question's MAX_QUERY_TOKENS heaviest positive tokens and weights."""
+    best = prune_sparse(weights, limit=MAX_QUERY_TOKENS)
+    return {"qt": list(best), "qw": list(best.values())}
 
 
 def fts_terms(query: str, stopwords: frozenset[str]) -> list[str]:
@@ -118,24 +133,35 @@ def _nearest(dist: str, src: str, where: str) -> str:
             f"ORDER BY {dist} LIMIT :cand")
 
 
-def _pool_nearest(dist: str, sid: int, *, dense: bool, fts: bool) -> str:
-    """The :cand rows nearest by `dist` among the other stages' candidates (the dense stage's
-    nearest and up to :sparse_pool full-text matches), scored exactly by primary key.
+def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
+               dense: bool, fts: bool) -> str:
+    """The :cand chunks nearest by the sparse distance `dist`, found through sparse_postings.
 
-    Why not the sparse HNSW graph: a question's sparse vector has a dozen non-zeros and most
-    chunks share none of them (inner product 0), so HNSW's greedy walk starts on a plateau and
-    its top 60 agreed with exact sparse scoring on 0.33-0.58 of its rows (docs/scaling.md).
-    The chunks that score high on the sparse weights share the question's rarer words, which
-    the full-text stage matches exactly through its GIN index. This holds while the matches
-    fit the pool; on larger indexes the caller uses the graph (app.retrieval).
+    Each of the question's tokens (:qt, weights :qw) reads its heaviest postings off the
+    space's (token, weight DESC) B-tree, index-only; their weighted sum ranks the chunks, and
+    the shortlist is scored exactly with the whole sparse vector (postings keep only a chunk's
+    heavier tokens, app.core.vectors.POSTING_MIN_SHARE), with the dense and full-text
+    candidates. Filtered, the shortlist is taken before the filter applies and is longer.
+
+    Why not an HNSW graph on the sparse vectors (homerag's first design): a question's vector
+    has a dozen non-zeros and shares none with most chunks (inner product 0), so the greedy
+    walk starts on a plateau; its top 10 agreed with exact scoring on 0.33-0.6 of its rows.
     """
-    pools = (["SELECT chunk_id FROM dense"] if dense else []) + (
-        ["SELECT id FROM sparse_pool"] if fts else [])
-    if not pools:
-        return "SELECT NULL::bigint AS chunk_id, NULL::float8 AS dist WHERE false"
-    return (f"SELECT ce.chunk_id, {dist} AS dist FROM chunk_embeddings ce "
-            f"WHERE ce.space_id = {sid} AND ce.chunk_id IN ({' UNION '.join(pools)}) "
-            f"ORDER BY {dist}, ce.chunk_id LIMIT :cand")
+    shortlist = SPARSE_SHORTLIST_FILTERED if filtered else SPARSE_SHORTLIST
+    pools = [f"""SELECT p.chunk_id FROM qtok CROSS JOIN LATERAL (
+        SELECT sp.chunk_id, sp.weight FROM sparse_postings sp
+        WHERE sp.space_id = {sid} AND sp.token = qtok.token
+        ORDER BY sp.weight DESC LIMIT {SPARSE_PER_TOKEN}) p
+      GROUP BY p.chunk_id ORDER BY sum(qtok.w * p.weight) DESC, p.chunk_id LIMIT {shortlist}"""]
+    # The other stages' candidates are scored too (60 rows each by primary key, ~2 ms): a
+    # chunk both find gets its exact sparse rank although its matching tokens were too light
+    # to be posted, as exact scoring would give it (recall@10 of the fused top 10 at 10^4
+    # chunks: 0.935 without, see bench/README.md). Filtered, all the full-text matches ranked.
+    pools += (["SELECT chunk_id FROM dense"] if dense else []) + (
+        [f"SELECT {'id FROM fts_pool' if filtered else 'chunk_id FROM fts'}"] if fts else [])
+    union = " UNION ".join(f"({p})" for p in pools)
+    return (f"SELECT ce.chunk_id, {dist} AS dist FROM {src} "
+            f"WHERE {where} AND ce.chunk_id IN ({union}) ORDER BY {dist}, ce.chunk_id LIMIT :cand")
 
 
 def _exact_nearest(column: str) -> str:
@@ -147,15 +173,15 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
                candidates: int, top_k: int, rrf_k: int, has_terms: bool,
                weights: Mapping[str, float] | None = None,
                exact: bool = False, fts_pool: int = FTS_POOL,
-               ocr_weighting: bool = True,
-               sparse_from_pool: bool = False) -> tuple[str, dict[str, Any]]:
+               ocr_weighting: bool = True) -> tuple[str, dict[str, Any]]:
     """The statement and its parameters (plus :qd, :qs, :terms supplied by the caller).
 
     `exact` scores dense and sparse candidates exactly over the rows the filters leave, without
     the HNSW indexes (the fallback when a filtered index scan comes up short). `fts_pool` caps
     the full-text matches that are ranked (see MATCH_QUERY_SQL). `ocr_weighting` False ranks
-    badly OCRed passages like any other (for comparisons). `sparse_from_pool` scores the sparse
-    stage over the other stages' candidates instead of its HNSW graph (see _pool_nearest).
+    badly OCRed passages like any other (for comparisons). The caller supplies :qd and :qs
+    (the question's vectors) and, for the sparse stage, :qt and :qw (its heaviest tokens and
+    their weights, `query_tokens`).
     """
     params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
     joins, where = filter_sql(filters, params)
@@ -200,11 +226,6 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         ctes.append(f"""fts_pool AS MATERIALIZED (
   SELECT c.id, c.tsv FROM mq, chunks c {joins if filtered else ""}
   WHERE c.tsv @@ mq.q{where} LIMIT :fts_pool)""")
-        if "sparse" in stages and sparse_from_pool and not exact:
-            params["sparse_pool"] = SPARSE_POOL
-            ctes.append(f"""sparse_pool AS (
-  SELECT c.id FROM mq, chunks c {joins if filtered else ""}
-  WHERE c.tsv @@ mq.q{where} LIMIT :sparse_pool)""")
         ctes.append("""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
     SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r
@@ -215,10 +236,11 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
     if "sparse" in stages:
         if exact:
             nearest = _exact_nearest("sd")
-        elif sparse_from_pool and ("dense" in stages or fts_on):
-            nearest = _pool_nearest(sparse_dist, sid, dense="dense" in stages, fts=fts_on)
         else:
-            nearest = _nearest(sparse_dist, src, vector_where)
+            ctes.append("""qtok AS (
+  SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))""")
+            nearest = sparse_sql(sparse_dist, src, vector_where, sid, filtered=filtered,
+                                 dense="dense" in stages, fts=fts_on)
         ctes.append(f"""sparse AS (
   SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
     {nearest}) x
@@ -253,7 +275,7 @@ ORDER BY f.score DESC, f.best, f.chunk_id"""
     return _inline_ints(sql, params)
 
 
-_INLINED = ("cand", "top_k", "rrf_k", "fts_pool", "sparse_pool")
+_INLINED = ("cand", "top_k", "rrf_k", "fts_pool")
 _INLINED_RE = re.compile(r":(" + "|".join(_INLINED) + r")\b")
 
 

@@ -32,8 +32,9 @@ def _index_oids(db, space_id: int) -> dict[str, int]:
     with db.session() as s:
         rows = s.execute(text(
             "SELECT c.relname, c.oid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
-            "WHERE c.relname LIKE :p AND i.indisvalid"),
-            {"p": f"ix_chunk_embeddings_space_{space_id}_%"}).all()
+            "WHERE (c.relname LIKE :p OR c.relname = :q) AND i.indisvalid"),
+            {"p": f"ix_chunk_embeddings_space_{space_id}_%",
+             "q": f"ix_sparse_postings_space_{space_id}"}).all()
     return {name: int(oid) for name, oid in rows}
 
 
@@ -92,7 +93,7 @@ def test_indexes_lost_by_a_killed_bulk_import_are_built_by_the_next_run(clean_db
     space_id = _space_id(clean_db)
     with clean_db.session() as s:  # what a SIGKILL between drop and build leaves behind
         s.execute(text(f"DROP INDEX ix_chunk_embeddings_space_{space_id}_dense"))
-        s.execute(text(f"DROP INDEX ix_chunk_embeddings_space_{space_id}_sparse"))
+        s.execute(text(f"DROP INDEX ix_sparse_postings_space_{space_id}"))
     assert _index_oids(clean_db, space_id) == {}
 
     report = pipeline.run(FolderSource("notes", folder))  # nothing changed in the folder
@@ -111,7 +112,7 @@ def test_indexes_of_a_bulk_import_still_running_are_left_to_it(clean_db, tmp_pat
                        {"k": f"homerag:bulk:{space_id}"})
         loader.commit()
         with clean_db.session() as s:
-            s.execute(text(f"DROP INDEX ix_chunk_embeddings_space_{space_id}_sparse"))
+            s.execute(text(f"DROP INDEX ix_sparse_postings_space_{space_id}"))
         pipeline.run(FolderSource("notes", folder))
         assert set(_index_oids(clean_db, space_id)) == {
             f"ix_chunk_embeddings_space_{space_id}_dense"}

@@ -25,6 +25,7 @@ from ingest.spaces import (
     start_space,
     switch_space,
 )
+from tests.support.postings import postings_mismatches
 
 OLD = LexicalHashEmbedder()  # the active model
 NEW = LexicalHashEmbedder(dim=128, prefix_len=4)  # the model we migrate to
@@ -62,8 +63,10 @@ def _indexes(db, space_id: int) -> list[str]:
     with db.session() as s:
         return sorted(
             s.scalars(
-                text("SELECT indexname FROM pg_indexes WHERE indexname LIKE :p"),
-                {"p": f"ix_chunk_embeddings_space_{space_id}_%"},
+                text("SELECT indexname FROM pg_indexes WHERE indexname LIKE :p "
+                     "OR indexname = :q"),
+                {"p": f"ix_chunk_embeddings_space_{space_id}_%",
+                 "q": f"ix_sparse_postings_space_{space_id}"},
             )
         )
 
@@ -76,10 +79,11 @@ def test_build_beside_active_then_switch(indexed):
         assert new.status == "building"
     assert _indexes(db, new_id) == [
         f"ix_chunk_embeddings_space_{new_id}_dense",
-        f"ix_chunk_embeddings_space_{new_id}_sparse",
+        f"ix_sparse_postings_space_{new_id}",
     ]
     report = build_space(db, new_id, NEW, batch=3)
     assert report.embedded == len(DOCS) and report.batches == 3
+    assert postings_mismatches(db) == []  # both spaces' postings
     with db.session() as s:
         # Still building: search answers from the old space, and refuses the new model.
         assert resolve_space(s, OLD).id != new_id
@@ -144,6 +148,7 @@ def test_drop_refuses_the_active_space_and_removes_a_retired_one(indexed):
         dropped = drop_space(s, str(old_id))
     assert dropped.status == "retired" and dropped.vectors == len(DOCS)
     assert _vectors(db, old_id) == 0 and _indexes(db, old_id) == []
+    assert postings_mismatches(db) == []  # the old space's postings went with its vectors
     with db.session() as s, pytest.raises(NotFoundError, match="spaces: "):
         find_space(s, "nope")
 

@@ -66,3 +66,41 @@ def test_migrations_have_a_single_head() -> None:
     cfg = alembic_config("postgresql+psycopg://unused@localhost/unused")
     heads = ScriptDirectory.from_config(cfg).get_heads()
     assert len(heads) == 1, heads
+
+
+def test_sparse_postings_migration_backfills_stored_vectors_and_goes_back(empty_db_url, tmp_path):
+    """0011 replaces each space's sparse HNSW graph with postings built from the stored vectors
+    (BGE-M3 spaces keep their heavier tokens, others every token); down, the graph returns."""
+    from app.core.db import Database
+    from ingest.embedders.lexical import LexicalHashEmbedder
+    from ingest.pipeline import IngestOptions, Pipeline
+    from ingest.sources.folder import FolderSource
+    from tests.support.postings import postings_count, postings_mismatches
+
+    upgrade_database(empty_db_url)
+    root = tmp_path / "notes"
+    root.mkdir()
+    for i in range(12):
+        (root / f"n{i}.txt").write_text(f"Note {i}: the gym gym gym contract K-{i} renews in "
+                                        f"May, notice {i} months, rent rent.", encoding="utf-8")
+    db = Database.open(empty_db_url, pgdata=tmp_path / "unused")
+    try:
+        Pipeline(db, embedder=LexicalHashEmbedder(), options=IngestOptions(workers=0)).run(
+            FolderSource("notes", root))
+        every_token = postings_count(db)
+        downgrade_database(empty_db_url, "0010_evidence_rejected")
+        with db.session() as s:
+            assert s.scalar(text("SELECT count(*) FROM pg_indexes "
+                                 "WHERE indexname LIKE 'ix_chunk_embeddings_space_%_sparse'")) == 1
+            # The same vectors as a BGE-M3 space: only the heavier tokens become postings.
+            s.execute(text("UPDATE embedding_spaces SET embedder = 'bge-m3'"))
+        upgrade_database(empty_db_url)
+        assert postings_mismatches(db) == []
+        assert 12 <= postings_count(db) < every_token
+        with db.session() as s:
+            names = set(s.scalars(text("SELECT indexname FROM pg_indexes "
+                                       "WHERE tablename IN ('sparse_postings', 'chunk_embeddings')")))
+        assert not any(n.endswith("_sparse") for n in names)
+        assert any(n.startswith("ix_sparse_postings_space_") for n in names)
+    finally:
+        db.close()

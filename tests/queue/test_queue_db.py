@@ -14,6 +14,7 @@ from app.retrieval import search
 from ingest import queue
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.queue_worker import QueueWorker
+from tests.support.postings import postings_count, postings_mismatches
 
 LEX = LexicalHashEmbedder()
 
@@ -77,6 +78,7 @@ def test_worker_drains_everything_once_and_reuses_shared_texts(queued):
     assert after["pending"] == after["jobs"] == 0
     assert len(emb.embedded) == len(set(emb.embedded)) == before["jobs"]  # each text once
     assert report.chunks == before["chunks"] and report.texts == before["jobs"]
+    assert postings_count(queued) > 0 and postings_mismatches(queued) == []
     with queued.session() as s:
         w = s.execute(text("SELECT status, texts, chunks, tokens FROM embedding_workers")).one()
     assert w[0] == "stopped" and w[1] == report.texts and w[2] == report.chunks and w[3] > 0
@@ -89,6 +91,7 @@ def test_stored_vector_of_the_same_text_is_reused_not_embedded(queued):
     report = _worker(queued, emb).run(drain=True)
     assert emb.embedded == [] and report.reused == 1 and report.chunks == 1
     assert counts(queued)["pending"] == 0
+    assert postings_mismatches(queued) == []  # the reused vector's postings too
 
 
 def test_claims_are_exclusive_between_concurrent_workers(queued):
@@ -132,7 +135,7 @@ def test_expired_lease_is_taken_over_and_the_late_worker_writes_nothing(queued):
         vectors = dict(zip([t.content_hash for t in texts],
                            LEX.embed_documents([t.text for t in texts]), strict=True))
         done = queue.complete(s, sid, "dead", sparse_dim=LEX.sparse_dim, vectors=vectors,
-                              done=hashes)
+                              done=hashes, posting_share=0.0)
     assert done.chunks == 0 and done.lost == sorted(hashes)
     assert counts(queued)["vectors"] == 0
 
@@ -204,7 +207,8 @@ def test_ingest_during_completion_strands_no_chunk(queued):
             texts = queue.texts_of(s, sid, hashes)
             vectors = dict(zip([t.content_hash for t in texts],
                                LEX.embed_documents([t.text for t in texts]), strict=True))
-            queue.complete(s, sid, "w", sparse_dim=LEX.sparse_dim, vectors=vectors, done=hashes)
+            queue.complete(s, sid, "w", sparse_dim=LEX.sparse_dim, vectors=vectors, done=hashes,
+                           posting_share=0.0)
         finished.set()
 
     t = threading.Thread(target=complete_all)

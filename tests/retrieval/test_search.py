@@ -170,10 +170,11 @@ def test_date_document_and_metadata_filters(filtered_corpus):
         assert attached and all(h.metadata["has_attachments"] for h in attached)
 
 
-@pytest.mark.parametrize("part", ["dense", "sparse"])
-def test_candidate_queries_can_use_the_space_hnsw_index(corpus, part):
+def test_dense_candidates_can_use_the_space_hnsw_index(corpus):
     """The cast expression and space predicate match the partial index (sorting disabled so
-    the planner must take an ordered index path; on a table this small it would rather sort)."""
+    the planner must take an ordered index path; on a table this small it would rather sort).
+    The sparse stage's index: tests/retrieval/test_sparse_postings.py."""
+    part = "dense"
     with corpus.session() as s:
         space = resolve_space(s, EMB)
         s.execute(text("SET LOCAL enable_sort = off"))

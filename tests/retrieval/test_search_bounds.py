@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from app.core.vectors import to_halfvec, to_sparsevec
 from app.retrieval import EXACT_FILTERED_MAX_VECTORS, hybrid_search, resolve_space
-from app.retrieval.queries import hybrid_sql
+from app.retrieval.queries import hybrid_sql, query_tokens
 from app.retrieval.types import SearchFilters
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.pipeline import IngestOptions, Pipeline
@@ -88,7 +88,8 @@ def test_exact_scoring_ranks_like_the_hnsw_indexes_on_a_small_index(bills):
                                      candidates=30, top_k=10, rrf_k=60, has_terms=False,
                                      exact=exact)
             params.update(qd=to_halfvec(emb.dense).to_text(),
-                          qs=to_sparsevec(emb.sparse, space.sparse_dim).to_text())
+                          qs=to_sparsevec(emb.sparse, space.sparse_dim).to_text(),
+                          **query_tokens(emb.sparse))
             s.execute(text("SET LOCAL hnsw.ef_search = 100"))
             runs[exact] = [r.chunk_id for r in s.execute(text(sql), params)]
     assert runs[True] == runs[False] and len(runs[True]) == 10

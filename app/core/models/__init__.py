@@ -16,6 +16,7 @@ from app.core.models.core import (
     IngestRun,
     Source,
     SourceItem,
+    sparse_postings,
 )
 from app.core.models.evidence import Evidence
 from app.core.models.mail import MessageCopy
@@ -52,5 +53,6 @@ __all__ = [
     "TransactionOccurrence",
     "User",
     "UserSession",
+    "sparse_postings",
     "utcnow",
 ]

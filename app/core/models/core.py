@@ -1,10 +1,11 @@
 """Core tables: sources, documents, chunks, embedding spaces, the ingest ledger, answer log.
 
 Dense and sparse vectors live in `chunk_embeddings` without a fixed dimension, one row per
-(embedding space, chunk). Each space gets its own partial HNSW indexes on a cast expression,
-`(dense::halfvec(D))` and `(sparse::sparsevec(V))` WHERE space_id = S, created when the space is
-created (see `ingest.store.ensure_space_indexes`); that is how pgvector indexes a column that holds
-vectors of several dimensions, and it lets a new model's space build beside the active one.
+(embedding space, chunk). Each space gets its own partial HNSW index on a cast expression,
+`(dense::halfvec(D))` WHERE space_id = S, created when the space is created (see
+`ingest.store.ensure_space_indexes`); that is how pgvector indexes a column that holds vectors of
+several dimensions, and it lets a new model's space build beside the active one. The sparse
+vectors are searched through `sparse_postings`, an inverted index (see there).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Computed,
     DateTime,
     Float,
@@ -24,12 +26,13 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models.base import Base, TimestampMixin
@@ -176,6 +179,25 @@ class ChunkEmbedding(Base):
     )
     dense: Mapped[Any] = mapped_column(HALFVEC())
     sparse: Mapped[Any] = mapped_column(SPARSEVEC())
+
+
+# The sparse stage's inverted index: one row per (chunk, token) of a chunk's heavier lexical
+# weights (app.core.vectors.posting_terms), written beside its chunk_embeddings row. Each space
+# gets a partial B-tree on (token, weight DESC) INCLUDE (chunk_id) at run time
+# (ingest.store.space_index_sql): a query token's heaviest postings come off it in order,
+# index-only. A Core table without a primary key (nothing addresses one posting; a key index
+# would be as large as the search index) and without a foreign key: a row-by-row key check on
+# ~70 postings per chunk cost more than writing them. A statement-level trigger on
+# chunk_embeddings (migration 0011) deletes a vector's postings with it, by chunk_id.
+sparse_postings = Table(
+    "sparse_postings",
+    Base.metadata,
+    Column("space_id", Integer, nullable=False),
+    Column("chunk_id", BigInteger, nullable=False),
+    Column("token", Integer, nullable=False),
+    Column("weight", REAL, nullable=False),
+    Index("ix_sparse_postings_chunk_id", "chunk_id"),
+)
 
 
 class IngestRun(Base):
