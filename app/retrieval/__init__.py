@@ -35,12 +35,12 @@ __all__ = ["Hit", "SearchFilters", "SearchResult", "hybrid_search", "search", "s
            "search_settings"]
 
 MAX_QUERY_CHARS = 2000
-# With a filter, an HNSW scan keeps going until enough rows pass it (iterative scan). Speed:
-# a filter that the nearest region of the graph hardly contains (mails about the garage) made
-# it walk up to pgvector's 20,000 tuples, twice (dense, sparse): 150-300 ms at 100k chunks. So
-# the walk stops after this many tuples; when that leaves fewer than top_k hits, the query runs
-# again with exact scoring over the filtered rows (hybrid_sql(exact=True)), so a filtered
-# search still returns k rows whenever k rows match.
+# With a filter, the dense stage walks the HNSW graph (iterative scan) to this many nearest
+# chunks and keeps those that pass it (queries._filtered_walk). Speed: a filter that the nearest
+# region of the graph hardly contains (mails about the garage) made a walk that stops only once
+# enough rows pass go up to pgvector's 20,000 tuples: 150-300 ms at 100k chunks. When the walk
+# leaves fewer than top_k hits, the query runs again with exact scoring over the filtered rows
+# (hybrid_sql(exact=True)), so a filtered search still returns k rows whenever k rows match.
 FILTERED_MAX_SCAN_TUPLES = 1000
 # A filtered search on an index this small is scored exactly at once: as fast as the graph
 # walks (10^4 chunks, one-year date filter: p50 9 ms either way) and exact, where the graph
@@ -155,7 +155,7 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
         sql, params = hybrid_sql(space, stages=stages, filters=filters, candidates=candidates,
                                  top_k=top_k, rrf_k=rrf_k, has_terms=bool(simple_terms or terms),
                                  weights=weights, exact=exact, fts_pool=fts_pool,
-                                 ocr_weighting=ocr_weighting)
+                                 ocr_weighting=ocr_weighting, filtered_walk=max_scan_tuples)
         return sql, {**params, **query_params}
 
     if not configured:
