@@ -215,3 +215,19 @@ def test_a_pipeline_run_from_a_thread_forks_its_workers_too(clean_db, tmp_path):
     thread.join(timeout=120)
     assert reports and reports[0].status == "completed"
     assert reports[0].counts["indexed"] == 3 and reports[0].counts["failed"] == 1
+
+
+def test_close_ends_idle_workers_by_themselves(tmp_path):
+    """Workers leave on the pool's word (exit code 0), not by the kill after the join's
+    timeout: each forked worker holds the write ends of the job pipes open at its fork, so the
+    pipe's EOF alone never reached it."""
+    settings = ParseSettings(parsers=(HostileParser(),), chunker=chunk_document)
+    pool = ParsePool(settings, size=2, timeout_s=10, memory_mb=None, depth=8)
+    for key, item in enumerate(_items(tmp_path, ["fine", "fine", "fine"])):
+        pool.submit(key, item, None)
+    while pool.busy:
+        pool.poll(timeout=1.0)
+    processes = [w.process for w in pool._workers]
+    assert len(processes) == 2
+    pool.close()
+    assert [p.exitcode for p in processes] == [0, 0]
