@@ -368,7 +368,7 @@ class Pipeline:
         with ctx.writer.transaction() as s:
             doc_id = store.find_document_id(s, ctx.source_id, origin)
             if doc_id is not None:
-                run_removed_hooks(s, self.hooks, doc_id)
+                run_removed_hooks(s, self.hooks, [doc_id])
                 store.delete_document(s, doc_id)
             store.delete_ledger(s, ctx.source_id, origin)
             store.record_item(s, ctx.ledger.run_id, ctx.source_id, origin, "removed")

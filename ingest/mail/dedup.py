@@ -14,7 +14,7 @@ The pipeline calls `check_duplicate` after parsing a top-level item; `on_stored`
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -57,7 +57,7 @@ _RECORD_STORED = text(
 # their sources offer them again on the next sync.
 _RELEASE = text(
     """WITH gone AS (
-        DELETE FROM mail_messages WHERE document_id = :document_id RETURNING message_id
+        DELETE FROM mail_messages WHERE document_id = ANY(:document_ids) RETURNING message_id
     ), copies AS (
         DELETE FROM mail_messages m USING gone
         WHERE m.message_id = gone.message_id AND m.document_id IS NULL
@@ -140,7 +140,10 @@ class MessageIdDedup:
                 self._indexed.add(hash(key))
 
     def on_removed(self, session: Session, document_id: int) -> None:
-        session.execute(_RELEASE, {"document_id": document_id})
+        self.on_removed_many(session, [document_id])
+
+    def on_removed_many(self, session: Session, document_ids: Sequence[int]) -> None:
+        session.execute(_RELEASE, {"document_ids": list(document_ids)})
 
 
 def _label(key: str) -> str:

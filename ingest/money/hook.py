@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 
-from app.core.models.money import Account, Statement, Transaction, TransactionOccurrence
+from app.core.models.money import (
+    Account,
+    InvestmentOccurrence,
+    Statement,
+    Transaction,
+    TransactionOccurrence,
+)
 from ingest.money.balance import check_balance
 from ingest.money.categories import BUILTIN_RULES, CategoryRule, categorise
 from ingest.money.dedup import dedup_keys
@@ -71,6 +77,18 @@ class StatementHook:
 
     def on_removed(self, session: Session, document_id: int) -> None:
         remove_statement_document(session, document_id)
+
+    def on_removed_many(self, session: Session, document_ids: Sequence[int]) -> None:
+        """Only the documents that contributed anything are removed one by one (a re-sync
+        rewrites mostly documents that never held a statement: one query for all of them)."""
+        held = set(session.scalars(
+            select(TransactionOccurrence.document_id)
+            .where(TransactionOccurrence.document_id.in_(list(document_ids)))
+            .union(select(InvestmentOccurrence.document_id)
+                   .where(InvestmentOccurrence.document_id.in_(list(document_ids))))))
+        for document_id in document_ids:
+            if document_id in held:
+                remove_statement_document(session, document_id)
 
 
 def upsert_account(session: Session, stmt: ParsedStatement) -> int:
