@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--peer-workers", type=int, default=None,
                     help="LlamaIndex num_workers (default: its own default, one process)")
     ap.add_argument("--workers", type=int, default=None,
-                    help="homerag's parse workers (default: the product's, one per core but one)")
+                    help="homerag's parse workers (default: the product's, one per core)")
     ap.add_argument("--profile", action="store_true", help="cProfile homerag's first run")
     ap.add_argument("--baseline", type=Path, default=None,
                     help="also run the ingest code of this checkout (e.g. an export of main), "

@@ -68,7 +68,7 @@ class IngestOptions:
     wait_for_lock: bool = True
     embed_batch_chunks: int = 256  # chunks gathered across items before one embedder call
     bulk_min_items: int = 2000  # new documents before a large import defers its HNSW upkeep; 0: never
-    workers: int | None = None  # parse processes; None: one per core but one; 0: in this process
+    workers: int | None = None  # parse processes; None: one per core; 0: in this process
     parse_timeout_s: float = 60.0  # wall-clock budget of one file (with its attachments); 0: none
     parse_memory_mb: int = 2048  # address space a parse may add; 0: no limit
 

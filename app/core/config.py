@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         default=200.0, gt=0, description="Largest file the web upload accepts (per file).")
     # Parsing runs in worker processes (ingest/workers.py): a file past either budget fails alone.
     ingest_workers: int | None = Field(
-        default=None, ge=0, description="Parser processes (default: one per core but one; 0: "
+        default=None, ge=0, description="Parser processes (default: one per core; 0: "
         "parse in the ingest process itself, without budgets).")
     parse_timeout_s: float = Field(default=60.0, ge=0, description="Wall-clock seconds one file "
                                    "(with its attachments) may take to parse (0: no limit).")
