@@ -79,7 +79,8 @@ def resolve_space(session: Session, embedder: Embedder, *,
             "the index (`homerag embeddings migrate`)"
         )
     return SpaceRef(id=space.id, dim=space.dim, sparse_dim=space.sparse_dim,
-                    vectors=float(space.vectors if space.vectors is not None else -1))
+                    vectors=float(space.vectors if space.vectors is not None else -1),
+                    embedder=space.embedder)
 
 
 def _set_configs(settings: Mapping[str, str] | None) -> tuple[str, dict[str, str]]:
@@ -105,6 +106,12 @@ def search_settings(filters: SearchFilters, *, candidates: int, ef_search: int |
     planning on every search.
     """
     out = {"hnsw.ef_search": str(int(ef_search) if ef_search else max(40, int(candidates)))}
+    if filters.is_empty:
+        # The question's tokens are array parameters (:qt, :qw): with their values the planner
+        # costs every custom plan lower than the generic one and never switches to it, paying
+        # ~1.5 ms of planning a search (bench/small_search.py). The plan does not depend on the
+        # values (each token's postings are read through the index whatever it is).
+        out["plan_cache_mode"] = "force_generic_plan"
     if not filters.is_empty:
         out.update({"plan_cache_mode": "force_custom_plan",
                     "hnsw.iterative_scan": "relaxed_order",

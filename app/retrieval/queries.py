@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from app.core.vectors import prune_sparse
+from app.core.vectors import posting_share, prune_sparse
 from app.retrieval.quality import weight_sql
 from app.retrieval.types import SearchFilters
 
@@ -64,6 +64,7 @@ class SpaceRef:
     dim: int
     sparse_dim: int
     vectors: float = -1  # stored vectors, the planner's estimate (-1: not yet analysed)
+    embedder: str = ""  # its embedder's name (decides what its postings hold)
 
 
 def query_tokens(weights: Mapping[int, float]) -> dict[str, list[Any]]:
@@ -134,7 +135,7 @@ def _nearest(dist: str, src: str, where: str) -> str:
 
 
 def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
-               dense: bool, fts: bool) -> str:
+               dense: bool, fts: bool, every_token: bool = False) -> str:
     """The :cand chunks nearest by the sparse distance `dist`, found through sparse_postings.
 
     Each of the question's tokens (:qt, weights :qw) reads its heaviest postings off the
@@ -148,6 +149,11 @@ def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
     walk starts on a plateau; its top 10 agreed with exact scoring on 0.33-0.6 of its rows.
     """
     shortlist = SPARSE_SHORTLIST_FILTERED if filtered else SPARSE_SHORTLIST
+    if every_token and not filtered:
+        # Every token is posted (app.core.vectors.posting_share): the sums are the exact
+        # scores, so the shortlist needs no room for re-ordering (a 4,400-chunk index: the
+        # stage 2.9 -> ~1 ms).
+        shortlist = ":cand"
     pools = [f"""SELECT p.chunk_id FROM qtok CROSS JOIN LATERAL (
         SELECT sp.chunk_id, sp.weight FROM sparse_postings sp
         WHERE sp.space_id = {sid} AND sp.token = qtok.token
@@ -264,7 +270,8 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
             ctes.append("""qtok AS (
   SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))""")
             nearest = sparse_sql(sparse_dist, src, vector_where, sid, filtered=filtered,
-                                 dense="dense" in stages, fts=fts_on)
+                                 dense="dense" in stages, fts=fts_on,
+                                 every_token=posting_share(space.embedder) == 0)
         ctes.append(f"""sparse AS (
   SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
     {nearest}) x

@@ -80,9 +80,10 @@ def test_unfiltered_searches_reuse_a_generic_plan(one_connection):
     results = {q: [h.chunk_id for h in _search(one_connection, q).hits] for q in QUERIES}
     again = {q: [h.chunk_id for h in _search(one_connection, q).hits] for q in QUERIES}
     assert again == results  # the cached plan ranks exactly as the first, custom-planned runs
-    # psycopg prepares a statement on its 6th run; PostgreSQL plans the first 5 executions of
-    # a prepared statement custom and then, if not dearer, goes generic: every run after that.
-    assert _plans(one_connection) == [(2 * len(QUERIES) - 10, 5)]
+    # psycopg prepares a statement on its 6th run; from then on every execution reuses the
+    # generic plan (plan_cache_mode force_generic_plan: left to itself, PostgreSQL kept
+    # planning custom, as the question's token arrays made each custom plan look cheaper).
+    assert _plans(one_connection) == [(2 * len(QUERIES) - 5, 0)]
 
 
 def test_filtered_searches_keep_custom_plans(one_connection):
