@@ -9,7 +9,7 @@ DOCX via docx2txt, everything else as text) → `IngestionPipeline` with `Senten
 (512 tokens, 64 overlap: homerag's chunk settings) and a hashing embedder → `PGVectorStore`
 with an HNSW index on the dense vector and `hybrid_search=True` (a generated tsvector column
 with a GIN index), the closest match to what homerag maintains (dense HNSW, GIN; homerag also
-keeps a sparse HNSW graph that LlamaIndex has no counterpart for).
+keeps its sparse vectors' postings, which LlamaIndex has no counterpart for).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ BLOCK_SEPARATOR = "\n\n"
 SECTION_FILL = 0.5
 # Breaking mid-paragraph is avoided when a paragraph boundary leaves the chunk this full.
 PARAGRAPH_FILL = 0.5
-# Hard ceiling relative to max_tokens (the sparse HNSW index caps non-zeros; see DESIGN 2.8).
+# Hard ceiling relative to max_tokens (stored sparse vectors keep at most 1,000 non-zeros; see
+# DESIGN 2.8).
 HARD_LIMIT = 1.2
 
 TokenCounter = Callable[[str], int]

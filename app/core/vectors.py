@@ -11,7 +11,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pgvector import HalfVector, SparseVector
 
-# pgvector's HNSW index on sparsevec takes at most 1,000 non-zero elements per vector.
+# Stored sparse vectors keep at most 1,000 non-zero elements: what pgvector's HNSW index on
+# sparsevec accepts (homerag's first sparse index), and far more than a chunk has.
 SPARSE_HNSW_LIMIT = 1000
 
 
