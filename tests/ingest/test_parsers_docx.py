@@ -178,3 +178,37 @@ def test_password_protected_docx_is_encrypted():
     assert inp.media_type == DOCX
     with pytest.raises(EncryptedDocumentError, match=r"^/docs/secret\.docx: the Word file is prot"):
         pick_parser(inp).parse(inp)
+
+
+def test_style_tables_are_kept_per_template_not_per_style_id():
+    """Two documents whose styles share ids but not definitions: each gets its own headings
+    (the parser keeps style tables by the styles part's CRC and size, ingest/parsers/docx.py)."""
+    def made(heading_style: bool) -> bytes:
+        d = docx.Document()
+        if not heading_style:  # "Heading 1" renamed and without its outline level
+            style = d.styles["Heading 1"]
+            style.name = "Quote Box"
+            ppr = style.element.pPr
+            for outline in ppr.findall(f"{{{ppr.nsmap['w']}}}outlineLvl"):
+                ppr.remove(outline)
+        d.add_paragraph("Kündigung", style="Quote Box" if not heading_style else "Heading 1")
+        d.add_paragraph("Die Kündigungsfrist beträgt drei Monate zum Monatsende.")
+        return _save(d)
+
+    for _ in range(2):  # the second time from the kept tables
+        with_heading = DocxParser().parse(_inp(made(True)))
+        without = DocxParser().parse(_inp(made(False)))
+        assert with_heading.blocks[-1].heading == "Kündigung"
+        assert without.blocks[-1].heading is None
+
+
+def test_a_package_without_a_main_document_is_corrupt():
+    buf = io.BytesIO()
+    import zipfile
+
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/'
+                                   'package/2006/relationships"/>')
+    with pytest.raises(CorruptDocumentError, match=r"not a readable \.docx"):
+        DocxParser().parse(_inp(buf.getvalue()))
