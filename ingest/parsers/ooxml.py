@@ -15,9 +15,8 @@ import posixpath
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
-
-from lxml import etree
 
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _CORE_NS = {
@@ -30,7 +29,6 @@ _CORE_NS = {
     "created": "{http://purl.org/dc/terms/}created",
     "modified": "{http://purl.org/dc/terms/}modified",
 }
-_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 
 
 class NotADocx(ValueError):
@@ -58,7 +56,17 @@ class DocxParts:
 
 
 def parse_xml(data: bytes) -> Any:
-    return etree.fromstring(data, _PARSER)
+    return etree_parser()[0].fromstring(data, etree_parser()[1])
+
+
+@lru_cache(maxsize=1)
+def etree_parser() -> tuple[Any, Any]:
+    """lxml's etree and the parser, imported on first use (the parser registry is imported by
+    every entry point and must stay light)."""
+    from lxml import etree
+
+    return etree, etree.XMLParser(remove_blank_text=True, resolve_entities=False,
+                                  no_network=True)
 
 
 def open_docx(data: bytes) -> DocxParts:
