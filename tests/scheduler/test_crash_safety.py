@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.core.models import Chunk, Document, IngestRun, SourceItem
+from tests.support.postings import postings_mismatches
 
 N_FILES = 500
 WORDS = ["Vertrag", "Rechnung", "Heizung", "Strom", "Miete", "Versicherung", "invoice", "contract", "boiler", "tariff", "notice", "renewal", "payment", "account", "statement", "letter"]
@@ -36,9 +37,11 @@ def _env(pg_url: str, data_dir: Path, bulk_min_items: int) -> dict[str, str]:
 
 
 def _hnsw_indexes(db) -> int:
+    """The space's search indexes present: its dense graph and its postings' B-tree."""
     with db.session() as s:
         return s.scalar(text("SELECT count(*) FROM pg_indexes "
-                             "WHERE indexname LIKE 'ix_chunk_embeddings_space_%'")) or 0
+                             "WHERE indexname LIKE 'ix_chunk_embeddings_space_%' "
+                             "OR indexname LIKE 'ix_sparse_postings_space_%'")) or 0
 
 
 def _consistency(db) -> None:
@@ -100,6 +103,7 @@ def test_sigkill_mid_sync_then_rerun_indexes_everything_exactly_once(clean_db, p
         statuses = s.scalars(select(IngestRun.status).order_by(IngestRun.id)).all()
         assert statuses == ["interrupted", "completed"]
     assert _hnsw_indexes(clean_db) == 2  # the rerun built what the killed import had dropped
+    assert postings_mismatches(clean_db) == []  # and every vector has exactly its postings
     # And once more: nothing left to do.
     again = subprocess.run(cmd, env=env, cwd=data_dir, capture_output=True, text=True,
                            timeout=600)
