@@ -148,7 +148,7 @@ def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
     has a dozen non-zeros and shares none with most chunks (inner product 0), so the greedy
     walk starts on a plateau; its top 10 agreed with exact scoring on 0.33-0.6 of its rows.
     """
-    shortlist = SPARSE_SHORTLIST_FILTERED if filtered else SPARSE_SHORTLIST
+    shortlist: int | str = SPARSE_SHORTLIST_FILTERED if filtered else SPARSE_SHORTLIST
     if every_token and not filtered:
         # Every token is posted (app.core.vectors.posting_share): the sums are the exact
         # scores, so the shortlist needs no room for re-ordering (a 4,400-chunk index: the
