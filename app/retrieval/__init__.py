@@ -97,13 +97,13 @@ def search_settings(filters: SearchFilters, *, candidates: int, ef_search: int |
     """What one search SETs LOCAL (set_config(..., true), ended by its transaction).
 
     HNSW returns ef_search candidates at most (default max(40, candidates)). With filters the
-    scan goes on until enough rows pass (iterative scan, bounded by max_scan_tuples), and plans
-    are custom: psycopg prepares a statement run 5 times, and PostgreSQL then tries a generic
-    plan that cannot see how selective the filter values are (a one-year date range planned as
-    an exact scan of every chunk: 160 ms instead of 10 at 100k chunks). An unfiltered search
-    keeps the default: its plan depends on no parameter value (the limits are written into the
-    statement, see queries._inline_ints), so the cached generic plan saves the ~2 ms of
-    planning on every search.
+    dense walk goes on past them (iterative scan, to max_scan_tuples rows), and plans are
+    custom: psycopg prepares a statement run 5 times, and PostgreSQL then tries a generic plan
+    that cannot see how selective the filter values are (a one-year date range planned as an
+    exact scan of every chunk: 160 ms instead of 10 at 100k chunks). An unfiltered search uses
+    the generic plan: its plan depends on no parameter value (the limits are written into the
+    statement, see queries._inline_ints), so the cached plan saves the ~2 ms of planning on
+    every search.
     """
     out = {"hnsw.ef_search": str(int(ef_search) if ef_search else max(40, int(candidates)))}
     if filters.is_empty:
@@ -112,7 +112,7 @@ def search_settings(filters: SearchFilters, *, candidates: int, ef_search: int |
         # ~1.5 ms of planning a search (bench/small_search.py). The plan does not depend on the
         # values (each token's postings are read through the index whatever it is).
         out["plan_cache_mode"] = "force_generic_plan"
-    if not filters.is_empty:
+    else:
         out.update({"plan_cache_mode": "force_custom_plan",
                     "hnsw.iterative_scan": "relaxed_order",
                     "hnsw.max_scan_tuples": str(int(max_scan_tuples))})
