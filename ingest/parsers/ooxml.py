@@ -56,7 +56,8 @@ class DocxParts:
 
 
 def parse_xml(data: bytes) -> Any:
-    return etree_parser()[0].fromstring(data, etree_parser()[1])
+    etree, parser = etree_parser()
+    return etree.fromstring(data, parser)
 
 
 @lru_cache(maxsize=1)
