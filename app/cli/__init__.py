@@ -47,6 +47,17 @@ class HomeragGroup(click.Group):
             raise click.ClickException(one_line(exc) + hint) from exc
 
 
+class _SecondaryDriverWarnings(logging.Filter):
+    """Drops psycopg's "error ignored terminating/exiting/in rollback ..." warnings. psycopg
+    logs one while it is already raising another error (a COPY or pipeline cleaned up after the
+    server went away), and that error is what the command reports as its one line: without -v
+    the killed-database run printed two lines for one failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("psycopg")
+                    and str(record.msg).startswith("error ignored "))
+
+
 def configure_logging(*, verbose: int, quiet: bool, command: str | None) -> None:
     """homerag's own log lines on stderr: INFO for long-running commands, else WARNING;
     -v: DEBUG (and tracebacks of failures), -vv: DEBUG for libraries too; -q: errors only."""
@@ -59,6 +70,8 @@ def configure_logging(*, verbose: int, quiet: bool, command: str | None) -> None
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
                                            datefmt="%H:%M:%S"))
+    if not verbose:
+        handler.addFilter(_SecondaryDriverWarnings())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
