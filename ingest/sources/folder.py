@@ -34,10 +34,10 @@ def _matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]
     return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
 
 
-def _item(path: Path, st: os.stat_result) -> RawItem:
+def _item(path: Path, st: os.stat_result, name: str | None = None) -> RawItem:
     # A name that is not UTF-8 is indexed under an escaped origin; the real path reads it.
-    return RawItem(origin=path_text(path), name=path_text(path.name), path=path,
-                   size=st.st_size, mtime=st.st_mtime)
+    return RawItem(origin=path_text(path), name=path_text(path.name if name is None else name),
+                   path=path, size=st.st_size, mtime=st.st_mtime)
 
 
 class FolderSource:
@@ -73,22 +73,38 @@ class FolderSource:
                 continue
             dirnames[:] = sorted(d for d in dirnames if not _excluded(d, self.exclude))
             excluded, included = _matcher(self.exclude), _matcher(self.include)
+            # Speed: a sync stats every file (an unchanged one is nothing more), so the hot
+            # loop stays on strings: the folder's Path is built once, each file's from it
+            # (a Path parsed from the whole dirpath cost ~5 us a file), and the stat is taken
+            # by name. 20,000 files: 0.20 -> 0.10 s (bench/resync.py).
+            folder = Path(dirpath)
+            take_stat = os.stat if self.follow_symlinks else os.lstat
             for fname in sorted(filenames):
                 if excluded(fname) is not None or included(fname) is None:
                     continue
-                path = Path(dirpath) / fname
                 try:
-                    st = path.stat() if self.follow_symlinks else path.lstat()
+                    st = take_stat(os.path.join(dirpath, fname))
                 except OSError:
                     continue
                 # A regular file (lstat: a symlink is none unless links are followed); from the
                 # stat already taken, not two more.
                 if not stat.S_ISREG(st.st_mode):
                     continue
-                if is_mbox_file(path):  # an mbox: its messages, each an item of its own
+                path = folder / fname
+                if _maybe_mbox(fname) and is_mbox_file(path):  # each message an item of its own
                     yield from mail_items(path, known)
                     continue
-                yield _item(path, st)
+                yield _item(path, st, fname)
+
+
+def _maybe_mbox(name: str) -> bool:
+    """Whether is_mbox_file may say yes (the cheap test on every name, before a Path is asked
+    for its suffix): no dot, or the suffix .mbox/.mbx, or a trailing dot (Path sees none)."""
+    dot = name.rfind(".")
+    return dot <= 0 or name[dot:].lower() in (".mbox", ".mbx", ".")
+
+
+_MBOX_SUFFIXES = ("", ".mbox", ".mbx")
 
 
 class FilesSource:
@@ -128,7 +144,7 @@ def is_mbox_file(path: Path) -> bool:
     from ingest.sources.mbox import looks_like_mbox
 
     suffix = path.suffix.lower()
-    if suffix not in ("", ".mbox", ".mbx") or not looks_like_mbox(path):
+    if suffix not in _MBOX_SUFFIXES or not looks_like_mbox(path):
         return False
     if suffix:
         return True

@@ -202,3 +202,21 @@ def test_source_for_path_recognises_mbox_files(tmp_path: Path) -> None:
     plain.write_text("From here on, notes.\n")
     assert source_for_path(plain) is None
     os.remove(plain)
+
+
+def test_folder_scan_finds_every_mbox_the_full_check_finds(tmp_path: Path) -> None:
+    """The scan's cheap name test (run on every file) must pass every name is_mbox_file can
+    accept, including a trailing dot (Path sees no suffix there) and upper-case suffixes."""
+    from ingest.sources.folder import FolderSource, _maybe_mbox, is_mbox_file
+
+    message = build_message(subject="Kept")
+    names = ["Inbox", "Archive.mbox", "OLD.MBX", "sent.", "notes.txt", "a.b.mbox", "x.eml"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"From me@example.org Mon Jan  1 00:00:00 2024\n" + message)
+    for name in names:
+        if is_mbox_file(tmp_path / name):
+            assert _maybe_mbox(name), name
+    origins = {Path(i.origin.split("#")[0]).name for i in FolderSource("f", tmp_path).scan({})}
+    assert origins == set(names)
+    boxes = {name for name in names if is_mbox_file(tmp_path / name)}
+    assert boxes == {"Inbox", "Archive.mbox", "OLD.MBX", "sent.", "a.b.mbox"}
