@@ -13,7 +13,9 @@ originals kept, parse workers, lexical embedder, a bulk first import):
 
 1. full: the first ingest of the whole folder (timed; RSS of the process and its parse workers
    sampled every second and recorded when 10^4, 2x10^4, 5x10^4, 10^5 items are done);
-2. unchanged: a sync with nothing changed (the stat walk and the ledger alone);
+2. unchanged: a sync with nothing changed (the stat walk and the ledger alone), after a
+   VACUUM (ANALYZE) of the database that is not timed (what autovacuum does between the
+   import and the next scheduled sync);
 3. resync: `--change` (1 %) of the files changed: most edited (rendered anew, same format),
    a few deleted and a few added; then a sync, timed, with where its time went (each phase
    timed in the run's own process: the stat walk, the ledger read, hashing, waiting for the
@@ -353,6 +355,22 @@ def check_index(url: str, corpus: Path) -> dict[str, Any]:
             "missing": missing, "stale": stale, "extra": len(stored)}
 
 
+def settle(url: str) -> None:
+    """VACUUM (ANALYZE) the database, untimed: a scheduled sync comes hours after the import,
+    when autovacuum has long been through the tables it wrote; run at once, the syncs below
+    would share the cores with it (load ~3.5 after a 10^5 import)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    t0 = time.perf_counter()
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("VACUUM (ANALYZE)"))
+    engine.dispose()
+    print(f"vacuum + analyze (untimed, as autovacuum would): {time.perf_counter() - t0:.0f} s",
+          flush=True)
+
+
 @contextmanager
 def database(work: Path) -> Iterator[str]:
     from app.core.db import EmbeddedPostgres, upgrade_database
@@ -413,6 +431,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"reusing the database in {work / 'pg'} (no full ingest timed)")
             else:
                 steps.append(run_child(url, corpus, work, "full"))
+            settle(url)
             steps.append(run_child(url, corpus, work, "unchanged"))
             changes.append(change(corpus, args.change, seed=change_seed + len(steps),
                                   size=args.size))
