@@ -16,8 +16,9 @@ originals kept, parse workers, lexical embedder, a bulk first import):
 2. unchanged: a sync with nothing changed (the stat walk and the ledger alone), after a
    VACUUM (ANALYZE) of the database that is not timed (what autovacuum does between the
    import and the next scheduled sync);
-3. resync: `--change` (1 %) of the files changed: most edited (rendered anew, same format),
-   a few deleted and a few added; then a sync, timed, with where its time went (each phase
+3. resync: `--change` (1 %) of the files changed: most edited (`--edits rendered`: rendered
+   anew, same format; `--edits appended`: a paragraph appended to text, Markdown and HTML
+   files), a few deleted and a few added; then a sync, timed, with where its time went (each phase
    timed in the run's own process: the stat walk, the ledger read, hashing, waiting for the
    parse workers, embedding and writing, removals, the run's bookkeeping);
 4. profile (`--profile`): another 1 % changed, synced under cProfile; the top functions printed.
@@ -29,6 +30,7 @@ folder afterwards (documents stored = files on disk, the edited ones with their 
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import random
@@ -101,8 +103,18 @@ def corpus_files(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-def change(corpus: Path, share: float, *, seed: int, size: float) -> dict[str, int]:
-    """Change `share` of the files: 90 % of those edited, 5 % deleted, 5 % added."""
+# The formats an appended edit is written into as it is (a paragraph at the end of the text).
+APPENDABLE = (".txt", ".md", ".html")
+
+
+def change(corpus: Path, share: float, *, seed: int, size: float,
+           edits: str = "rendered") -> dict[str, int]:
+    """Change `share` of the files: 90 % of those edited, 5 % deleted, 5 % added.
+
+    `edits`: "rendered", each edited file written anew in its format with a new text (nothing
+    of it stays: the worst case); "appended", a paragraph added at the end of text, Markdown
+    and HTML files (the edits are drawn among those), as notes grow in real folders.
+    """
     from bench.corpus import _slug, to_doc
     from bench.corpus_text import HouseholdWriter
     from tests.support.render import render
@@ -113,8 +125,14 @@ def change(corpus: Path, share: float, *, seed: int, size: float) -> dict[str, i
     total = max(1, round(len(files) * share))
     deletions = max(1, round(total * 0.05))
     additions = max(1, round(total * 0.05))
-    picked = rng.sample(files, total - additions)
-    edited, deleted = picked[deletions:], picked[:deletions]
+    if edits == "appended":
+        appendable = [f for f in files if f.suffix in APPENDABLE]
+        edited = rng.sample(appendable, total - additions - deletions)
+        chosen = set(edited)
+        deleted = rng.sample([f for f in files if f not in chosen], deletions)
+    else:
+        picked = rng.sample(files, total - additions)
+        edited, deleted = picked[deletions:], picked[:deletions]
 
     def write(path: Path, kind: str) -> None:
         spec = writer.document(kind, size=size * (2.5 if path.suffix == ".pdf" else 1.0))
@@ -122,8 +140,24 @@ def change(corpus: Path, share: float, *, seed: int, size: float) -> dict[str, i
         tmp.write_bytes(render(to_doc(spec, f"{path.parent.name}/{path.name}")))
         os.replace(tmp, path)
 
+    def append(path: Path) -> None:
+        paragraph = writer.document(_FOLDER_KIND[path.parent.name], size=size).paragraphs()[-1]
+        body = path.read_text(encoding="utf-8")
+        if path.suffix == ".html":
+            at = body.rfind("</body>")
+            at = len(body) if at < 0 else at
+            body = f"{body[:at]}<p>{html.escape(paragraph)}</p>\n{body[at:]}"
+        else:
+            body = f"{body.rstrip()}\n\n{paragraph}\n"
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, path)
+
     for path in edited:
-        write(path, _FOLDER_KIND[path.parent.name])
+        if edits == "appended":
+            append(path)
+        else:
+            write(path, _FOLDER_KIND[path.parent.name])
     for path in deleted:
         path.unlink()
     for k in range(additions):
@@ -398,6 +432,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--documents", type=int, default=100_000)
     ap.add_argument("--size", type=float, default=0.3, help="document length factor")
     ap.add_argument("--change", type=float, default=0.01, help="share of files changed")
+    ap.add_argument("--edits", choices=("rendered", "appended"), default="rendered",
+                    help="how a file is edited (see `change`)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="1,000 documents")
     ap.add_argument("--profile", action="store_true", help="a second re-sync under cProfile")
@@ -434,12 +470,12 @@ def main(argv: list[str] | None = None) -> None:
             settle(url)
             steps.append(run_child(url, corpus, work, "unchanged"))
             changes.append(change(corpus, args.change, seed=change_seed + len(steps),
-                                  size=args.size))
-            print(f"changed: {changes[-1]}", flush=True)
+                                  size=args.size, edits=args.edits))
+            print(f"changed ({args.edits} edits): {changes[-1]}", flush=True)
             steps.append(run_child(url, corpus, work, "resync"))
             if args.profile:
                 changes.append(change(corpus, args.change, seed=change_seed + len(steps),
-                                      size=args.size))
+                                      size=args.size, edits=args.edits))
                 steps.append(run_child(url, corpus, work, "profiled", profile=work / "resync.prof"))
             check = check_index(url, corpus)
         if args.profile:
@@ -464,7 +500,8 @@ def main(argv: list[str] | None = None) -> None:
                      for n, v in sorted(full["rss_at"].items(), key=lambda kv: int(kv[0]))],
                     ["items done", "main", "workers (sum)", "at s"])
     summary: dict[str, Any] = {"documents": sum(m["documents"] for m in manifest),
-                               "size": args.size, "change": args.change, "changes": changes,
+                               "size": args.size, "change": args.change, "edits": args.edits,
+                               "changes": changes,
                                "steps": steps, "check": check}
     print(f"\nindex after the syncs: {check}")
     if full:

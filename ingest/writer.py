@@ -28,11 +28,12 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from app.core.models import Chunk, Document, utcnow
+from app.core.models import Document, utcnow
 from app.core.protocols import DocumentHook
 from app.core.types import Embedding
 from app.core.vectors import posting_share, posting_terms, prune_sparse
 from ingest import store
+from ingest.kept_chunks import keep_unchanged
 from ingest.ledger import safe_text
 from ingest.workers import Prepared
 
@@ -62,7 +63,8 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
     """Store `batch` (top-level documents with their attachments) in `session`'s transaction.
 
     A document already stored under the same origin is rewritten in place: it keeps its id
-    (and whatever links to it); its old chunks and attachments go (vectors by cascade).
+    (and whatever links to it), and the chunks whose text is unchanged (ingest/kept_chunks.py);
+    its other chunks and its attachments go (vectors by cascade).
     `check_existing=False` when no origin of the batch was ever stored (none is in the ledger).
     Raises whatever the database or a hook raises; the caller rolls back.
     """
@@ -71,15 +73,19 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
     # Speed: a re-sync rewrites a few documents among many, each once costing ~9 statements
     # (hooks, deletes, its update); set-wise they are a handful per batch.
     old_ids = sorted(existing.values())
+    # (document id, ordinal) -> a stored chunk kept, vectors and all (ingest/kept_chunks.py)
+    kept: dict[tuple[int, int], int] = {}
     if old_ids:
         run_removed_hooks(session, hooks, old_ids)
         session.execute(delete(Document).where(Document.parent_id.in_(old_ids)))
-        session.execute(delete(Chunk).where(Chunk.document_id.in_(old_ids)))
+        kept = keep_unchanged(session, int(space.id),
+                              [(existing[p.item.origin], p.chunks) for p in batch
+                               if p.item.origin in existing])
     # Every document of the batch gets its id first (parents before their attachments).
     placed: list[tuple[Prepared, int, int | None, datetime | None]] = []
     doc_ids, chunk_ids = allocate_ids(
         session, documents=sum(len(p.all_docs()) for p in batch) - len(existing),
-        chunks=sum(p.chunk_total() for p in batch))
+        chunks=sum(p.chunk_total() for p in batch) - len(kept))
     fresh = iter(doc_ids)
 
     def place(p: Prepared, parent_id: int | None, occurred: datetime | None) -> None:
@@ -105,6 +111,8 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
     vector_rows: list[tuple[int, Any]] = []
     for p, doc_id, _, _ in placed:
         for chunk, emb in zip(p.chunks, p.embeddings, strict=True):
+            if (doc_id, chunk.ordinal) in kept:
+                continue  # stored already, with its vectors
             cid = next(fresh_chunks)
             chunk_rows.append((cid, doc_id, chunk.ordinal, chunk.text, chunk.heading, chunk.page,
                                chunk.page_end, chunk.char_start, chunk.char_end,
