@@ -253,18 +253,20 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         # 0.79, hybrid 0.80/0.81 -> 0.90/0.90).
         params["fts_pool"] = int(fts_pool)
         ctes.append(MATCH_QUERY_SQL)
-        if filtered:
+        if filtered and not filters.document_ids:
             # The full-text matches first, then the filter (OFFSET 0 keeps the planner from
             # merging the two): with a filter on a source, PostgreSQL otherwise went from the
             # source's documents to each of their chunks and tested its tsvector there, 8,400
-            # documents for 500 matches (171 ms at 10^6 chunks, bench/README.md).
+            # documents for 500 matches (171 ms at 10^6 chunks, bench/README.md). Named
+            # documents are few, so from them to their chunks stays the planner's choice.
             ctes.append(f"""fts_pool AS MATERIALIZED (
   SELECT c.id, c.tsv FROM (SELECT c.id, c.tsv, c.document_id FROM mq, chunks c
                            WHERE c.tsv @@ mq.q OFFSET 0) c {joins}
   WHERE true{where} LIMIT :fts_pool)""")
         else:
-            ctes.append("""fts_pool AS MATERIALIZED (
-  SELECT c.id, c.tsv FROM mq, chunks c WHERE c.tsv @@ mq.q LIMIT :fts_pool)""")
+            ctes.append(f"""fts_pool AS MATERIALIZED (
+  SELECT c.id, c.tsv FROM mq, chunks c {joins if filtered else ""}
+  WHERE c.tsv @@ mq.q{where} LIMIT :fts_pool)""")
         ctes.append("""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
     SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r
