@@ -34,6 +34,18 @@ def sync(clean_db, tmp_path: Path):
     return _sync
 
 
+@pytest.fixture
+def notes(sync, tmp_path: Path):
+    """Writes lease.md with these sections and syncs its folder; returns the run's report."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+
+    def _write_and_sync(*sections: int):
+        (folder / "lease.md").write_text(_notes(*sections), encoding="utf-8")
+        return sync(folder)
+    return _write_and_sync
+
+
 def _chunks(db) -> list[tuple[int, int, str, int, int]]:
     """(id, ordinal, text, char_start, char_end) of the one document, in order."""
     with db.session() as s:
@@ -55,18 +67,13 @@ def _check_places(db) -> None:
     assert postings_mismatches(db) == []
 
 
-def test_appended_section_keeps_every_earlier_chunk(sync, clean_db, tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    notes = folder / "lease.md"
-    notes.write_text(_notes(1, 2, 3, 4), encoding="utf-8")
-    sync(folder)
+def test_appended_section_keeps_every_earlier_chunk(notes, clean_db):
+    notes(1, 2, 3, 4)
     before = _chunks(clean_db)
     assert len(before) >= 4
     with clean_db.session() as s:
         vectors_before = s.scalar(text("SELECT count(*) FROM chunk_embeddings"))
-    notes.write_text(_notes(1, 2, 3, 4, 5), encoding="utf-8")
-    report = sync(folder)
+    report = notes(1, 2, 3, 4, 5)
     assert report.counts["indexed"] == 1
     after = _chunks(clean_db)
     kept = {r[0] for r in before} & {r[0] for r in after}
@@ -85,16 +92,11 @@ def test_appended_section_keeps_every_earlier_chunk(sync, clean_db, tmp_path):
     _check_places(clean_db)
 
 
-def test_passages_that_move_keep_their_ids_and_take_their_new_places(sync, clean_db, tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    notes = folder / "lease.md"
-    notes.write_text(_notes(1, 2, 3), encoding="utf-8")
-    sync(folder)
+def test_passages_that_move_keep_their_ids_and_take_their_new_places(notes, clean_db):
+    notes(1, 2, 3)
     ids_by_text = {r[2]: r[0] for r in _chunks(clean_db)}
     # A section inserted at the top and two swapped: every kept passage changes its ordinal.
-    notes.write_text(_notes(9, 3, 2, 1), encoding="utf-8")
-    sync(folder)
+    notes(9, 3, 2, 1)
     after = _chunks(clean_db)
     for cid, _, body, _, _ in after:
         if body in ids_by_text:
@@ -103,15 +105,10 @@ def test_passages_that_move_keep_their_ids_and_take_their_new_places(sync, clean
     _check_places(clean_db)
 
 
-def test_repeated_passages_each_keep_one_stored_chunk(sync, clean_db, tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    notes = folder / "lease.md"
-    notes.write_text(_notes(1, 1, 2), encoding="utf-8")
-    sync(folder)
+def test_repeated_passages_each_keep_one_stored_chunk(notes, clean_db):
+    notes(1, 1, 2)
     first = _chunks(clean_db)
-    notes.write_text(_notes(1, 1, 1, 2), encoding="utf-8")  # a third copy
-    report = sync(folder)
+    report = notes(1, 1, 1, 2)  # a third copy
     assert report.counts["indexed"] == 1 and not report.problems
     after = _chunks(clean_db)
     assert len({r[0] for r in after}) == len(after)
@@ -119,14 +116,9 @@ def test_repeated_passages_each_keep_one_stored_chunk(sync, clean_db, tmp_path):
     _check_places(clean_db)
 
 
-def test_a_shortened_document_loses_the_passages_it_dropped(sync, clean_db, tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    notes = folder / "lease.md"
-    notes.write_text(_notes(1, 2, 3), encoding="utf-8")
-    sync(folder)
-    notes.write_text(_notes(1), encoding="utf-8")
-    sync(folder)
+def test_a_shortened_document_loses_the_passages_it_dropped(notes, clean_db):
+    notes(1, 2, 3)
+    notes(1)
     texts = " ".join(r[2] for r in _chunks(clean_db))
     assert "clause1word3" in texts and "clause2" not in texts and "clause3" not in texts
     with clean_db.session() as s:
