@@ -188,23 +188,17 @@ def load_ledger(session: Session, source_id: int) -> dict[str, LedgerEntry]:
     # Plain rows on the session's connection, not ORM rows, and the empty cursor of most items
     # not decoded as JSON row by row (speed: a sync reads its source's whole ledger; 20,000
     # items took 0.33 s through the ORM, 0.17 s so; see bench/resync.py).
-    # The driver's own cursor, fetched whole: SQLAlchemy's result fetched row by row (20,000
-    # items: 0.15 -> 0.05 s).
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cur:
-        cur.execute(_LEDGER_SQL, {"source": source_id})
-        rows = cur.fetchall()
+    rows = session.connection().execute(_LEDGER_SQL, {"source": source_id})
     return {
         origin: LedgerEntry(origin, status, sha256, size, mtime, transient, cursor or {}, parser)
         for origin, status, sha256, size, mtime, transient, cursor, parser in rows
     }
 
 
-_LEDGER_SQL = (
+_LEDGER_SQL = text(
     "SELECT si.origin, si.status, si.sha256, si.size_bytes, si.mtime, si.transient, "
     "NULLIF(si.cursor, '{}'::jsonb), d.parser FROM source_items si "
-    "LEFT JOIN documents d ON d.id = si.document_id WHERE si.source_id = %(source)s"
+    "LEFT JOIN documents d ON d.id = si.document_id WHERE si.source_id = :source"
 )
 
 
