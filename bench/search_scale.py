@@ -209,13 +209,17 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                                         days=int(lay["doc_day"][d]))))
             t2 = time.perf_counter()
             with cur.copy("COPY chunks (id, document_id, ordinal, text, char_start, char_end, "
-                          "token_count, content_hash, fts_config) FROM STDIN") as copy:
+                          "token_count, content_hash, fts_config, source_id, kind, occurred_at) "
+                          "FROM STDIN") as copy:
                 for i in range(c0, c1):
                     d = int(lay["chunk_doc"][i])
                     txt = block.texts[i - c0]
                     lang = LANGS[i % len(LANGS)]
+                    # the document's source, kind and date, as ingest.writer copies them
                     copy.write_row((i + 1, d + 1, i - int(starts[d]), txt, 0, len(txt),
-                                    len(txt) // 5, f"{i:064x}", lang))
+                                    len(txt) // 5, f"{i:064x}", lang,
+                                    int(lay["doc_source"][d]) + 1, KINDS[int(lay["doc_kind"][d])],
+                                    DAY0 + timedelta(days=int(lay["doc_day"][d]))))
             t3 = time.perf_counter()
             _copy_binary_embeddings(cur, space_id, np.arange(c0 + 1, c1 + 1), block.dense,
                                     block.sparse)

@@ -43,7 +43,7 @@ _DOC_COLUMNS = ("id", "source_id", "parent_id", "origin", "kind", "sha256", "siz
                 "blob_path", "parser")
 _CHUNK_COLUMNS = ("id", "document_id", "ordinal", "text", "heading", "page", "page_end",
                   "char_start", "char_end", "token_count", "content_hash", "fts_config",
-                  "metadata")
+                  "metadata", "source_id", "kind", "occurred_at")
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _BINARY_TRAILER = struct.pack(">h", -1)
 
@@ -109,7 +109,9 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
     fresh_chunks = iter(chunk_ids)
     chunk_rows: list[tuple[Any, ...]] = []
     vector_rows: list[tuple[int, Any]] = []
-    for p, doc_id, _, _ in placed:
+    for p, doc_id, _, occurred in placed:
+        # The document's source, kind and date on each chunk (filtered searches read them there)
+        doc_kind, doc_date = _kind(p), p.parsed.occurred_at or occurred
         for chunk, emb in zip(p.chunks, p.embeddings, strict=True):
             if (doc_id, chunk.ordinal) in kept:
                 continue  # stored already, with its vectors
@@ -117,7 +119,8 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
             chunk_rows.append((cid, doc_id, chunk.ordinal, chunk.text, chunk.heading, chunk.page,
                                chunk.page_end, chunk.char_start, chunk.char_end,
                                chunk.token_count, chunk.content_hash, chunk.language,
-                               Jsonb(store.jsonable(chunk.meta))))
+                               Jsonb(store.jsonable(chunk.meta)), source_id, doc_kind,
+                               doc_date))
             vector_rows.append((cid, emb))
     raw = _psycopg(session)
     with raw.cursor() as cur:
@@ -187,12 +190,16 @@ def _document_values(p: Prepared, source_id: int, parent_id: int | None,
     parsed = p.parsed
     return {
         "source_id": source_id, "parent_id": parent_id, "origin": p.item.origin,
-        "kind": parsed.kind if parsed.kind in _KINDS else "other", "sha256": p.sha256,
+        "kind": _kind(p), "sha256": p.sha256,
         "size_bytes": p.size, "media_type": p.media_type, "title": parsed.title or None,
         "occurred_at": parsed.occurred_at or occurred, "meta": store.jsonable(parsed.metadata),
         "content": p.content, "page_count": parsed.page_count, "blob_path": p.blob_path,
         "parser": p.parser,
     }
+
+
+def _kind(p: Prepared) -> str:
+    return p.parsed.kind if p.parsed.kind in _KINDS else "other"
 
 
 def _psycopg(session: Session) -> Any:

@@ -104,3 +104,38 @@ def test_sparse_postings_migration_backfills_stored_vectors_and_goes_back(empty_
         assert any(n.startswith("ix_sparse_postings_space_") for n in names)
     finally:
         db.close()
+
+
+def test_chunk_filter_columns_migration_copies_each_documents_values(empty_db_url, tmp_path):
+    """0012 gives every stored chunk its document's source, kind and date (filtered searches
+    test them on the chunk); down and up again, a document changed meanwhile is copied as it
+    is now."""
+    from app.core.db import Database
+    from ingest.embedders.lexical import LexicalHashEmbedder
+    from ingest.pipeline import IngestOptions, Pipeline
+    from ingest.sources.folder import FolderSource
+
+    upgrade_database(empty_db_url)
+    root = tmp_path / "letters"
+    root.mkdir()
+    for i in range(6):
+        (root / f"l{i}.txt").write_text(f"Letter {i}: the council tax for 2025 is due.",
+                                        encoding="utf-8")
+    db = Database.open(empty_db_url, pgdata=tmp_path / "unused")
+    try:
+        Pipeline(db, embedder=LexicalHashEmbedder(), options=IngestOptions(workers=0)).run(
+            FolderSource("letters", root))
+        downgrade_database(empty_db_url, "0011_sparse_postings")
+        with db.session() as s:
+            assert "kind" not in {c["name"] for c in inspect(s.connection()).get_columns("chunks")}
+            s.execute(text("UPDATE documents SET kind = 'letter', "
+                           "occurred_at = '2025-02-01T00:00:00Z'"))
+        upgrade_database(empty_db_url)
+        with db.session() as s:
+            rows = s.execute(text(
+                "SELECT c.source_id = d.source_id, c.kind, c.occurred_at FROM chunks c "
+                "JOIN documents d ON d.id = c.document_id")).all()
+        assert len(rows) >= 6
+        assert {(same, kind, at.year) for same, kind, at in rows} == {(True, "letter", 2025)}
+    finally:
+        db.close()

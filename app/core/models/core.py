@@ -111,10 +111,18 @@ class Chunk(Base):
         UniqueConstraint("document_id", "ordinal", name="uq_chunks_document_ordinal"),
         Index("ix_chunks_content_hash", "content_hash"),
         Index("ix_chunks_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_chunks_source_id", "source_id"),
+        Index("ix_chunks_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    # Copies of the document's source, kind and date, for filtered searches: checked on the
+    # chunk (the full-text stage ANDs its GIN bitmap with these B-trees) instead of a lookup of
+    # the document per candidate (migration 0012 keeps them equal by triggers).
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ordinal: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     heading: Mapped[str | None] = mapped_column(Text)
