@@ -87,6 +87,11 @@ class Settings(BaseSettings):
                                    "(with its attachments) may take to parse (0: no limit).")
     parse_memory_mb: int = Field(default=2048, ge=0, description="Memory one parse may add, in "
                                  "MB (0: no limit).")
+    pg_shared_buffers: str = Field(
+        default="auto",
+        description="The embedded PostgreSQL's buffer cache: auto (a quarter of the memory, "
+                    "128MB-8GB), a size such as 4GB, or off (PostgreSQL's own configuration).",
+    )
     bulk_index_min_items: int = Field(
         default=2000, ge=0,
         description="New documents after which a large import builds its search index at the end "

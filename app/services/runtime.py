@@ -120,7 +120,8 @@ class Runtime:
 def build_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     settings = settings or get_settings()
     make_private_dir(settings.data_dir)  # 0700; existing folders and parents untouched
-    db = Database.open(settings.database_url, pgdata=settings.pgdata_dir, migrate=migrate)
+    db = Database.open(settings.database_url, pgdata=settings.pgdata_dir,
+                       shared_buffers=settings.pg_shared_buffers, migrate=migrate)
     return Runtime(settings=settings, db=db)
 
 

@@ -72,3 +72,32 @@ def test_a_dead_process_handle_does_not_keep_the_server_running(pgdata):
     (pgdata / ".handle_pids.json").write_text(json.dumps([dead.pid]))
     _run(pgdata)
     assert not _postmaster_running(pgdata)
+
+
+def _show_buffers(server: EmbeddedPostgres) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(server.start(), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SHOW shared_buffers")).scalar())
+    finally:
+        engine.dispose()
+        server.stop()
+
+
+def test_the_buffer_cache_is_set_from_the_first_start_and_alter_system_still_wins(pgdata):
+    """A new data directory starts with homerag's buffer cache already (not PostgreSQL's 128 MB
+    until some later restart); the owner's own ALTER SYSTEM overrides it."""
+    from sqlalchemy import create_engine, text
+
+    assert _show_buffers(EmbeddedPostgres(pgdata, shared_buffers="256MB")) == "256MB"
+    assert _show_buffers(EmbeddedPostgres(pgdata, shared_buffers="off")) == "128MB"
+    server = EmbeddedPostgres(pgdata, shared_buffers="384MB")
+    engine = create_engine(server.start(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("ALTER SYSTEM SET shared_buffers = '160MB'"))
+    engine.dispose()
+    server.stop()
+    assert _show_buffers(EmbeddedPostgres(pgdata, shared_buffers="384MB")) == "160MB"
