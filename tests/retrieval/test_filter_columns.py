@@ -115,3 +115,52 @@ def test_source_and_date_filters_are_tested_on_the_chunk_not_its_document(two_so
         hits = s.execute(text(sql), params).all()
     assert plan.count(" on documents") == 1  # the final join of the hits
     assert hits and len(hits) <= 5
+
+
+class HeaderDateParser:
+    """The date from the first line ('date: 2026-03-07'), the rest as text."""
+
+    name, version = "test-header-date", "1"
+
+    def score(self, inp):
+        return 100
+
+    def parse(self, inp):
+        head, _, body = inp.data.decode().partition("\n")
+        day = datetime.fromisoformat(head.removeprefix("date: ")).replace(tzinfo=UTC)
+        return ParsedDocument(blocks=[TextBlock(body)], title=inp.item.name, kind="letter",
+                              occurred_at=day)
+
+
+def test_a_redated_document_keeps_its_unchanged_passages_under_the_new_date(clean_db, tmp_path):
+    """A re-sync that keeps passages (ingest/kept_chunks.py) rewrites the document's date but
+    not those chunk rows: they must still answer a search for the new date, not the old."""
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    letter = folder / "tax.txt"
+    sections = "\n\n".join(f"Section {n}: the tax office assessment, item {n} of the "
+                           f"letter, " + " ".join(f"w{n}x{i}" for i in range(40))
+                           for n in range(6))
+    options = IngestOptions(chunk_tokens=80, chunk_overlap=0, workers=0)
+
+    def sync(day: str) -> None:
+        letter.write_text(f"date: {day}\n{sections}", encoding="utf-8")
+        Pipeline(clean_db, embedder=EMB, parsers=[HeaderDateParser()], options=options).run(
+            FolderSource("letters", folder))
+
+    sync("2026-03-07")
+    with clean_db.session() as s:
+        before = set(s.scalars(text("SELECT id FROM chunks")))
+    assert len(before) >= 3
+    sync("2026-09-01")
+    with clean_db.session() as s:
+        after = set(s.scalars(text("SELECT id FROM chunks")))
+        assert before & after  # passages were kept, not rewritten
+        assert s.execute(text(MISMATCHES)).all() == []
+        september = search(s, EMB, "tax office assessment", top_k=20,
+                           filters=SearchFilters(date_from=date(2026, 9, 1),
+                                                 date_to=date(2026, 9, 1)))
+        march = search(s, EMB, "tax office assessment", top_k=20,
+                       filters=SearchFilters(date_from=date(2026, 3, 1),
+                                             date_to=date(2026, 3, 31)))
+    assert {h.chunk_id for h in september} == after and march == []
