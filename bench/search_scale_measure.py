@@ -6,8 +6,8 @@ settings, the fused SQL, hits), query embedding excluded (the synthetic embedder
 query's stored vectors). Ground truth, once per query: the same fused SQL with exact dense and
 sparse scoring (`hybrid_search(exact=True)`) for the fused top 10, and numpy brute force over the
 stored float16 vectors for the dense stage alone, both after the timed passes. Warm: one
-untimed pass over every query first. Exact fallbacks (a filtered HNSW walk that came up short, re-run exactly) are counted
-from the statements sent.
+untimed pass over every query first. Exact fallbacks (a filtered HNSW walk that came up
+short, re-run exactly) are counted from the statements sent.
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def write_batch(session: Session, batch: Sequence[Prepared], *, space: Any, sour
     vector_rows: list[tuple[int, Any]] = []
     for p, doc_id, _, occurred in placed:
         # The document's source, kind and date on each chunk (filtered searches read them there)
-        doc_kind, doc_date = _kind(p), p.parsed.occurred_at or occurred
+        doc_kind, doc_date = _kind(p), _occurred(p, occurred)
         for chunk, emb in zip(p.chunks, p.embeddings, strict=True):
             if (doc_id, chunk.ordinal) in kept:
                 continue  # stored already, with its vectors
@@ -192,7 +192,7 @@ def _document_values(p: Prepared, source_id: int, parent_id: int | None,
         "source_id": source_id, "parent_id": parent_id, "origin": p.item.origin,
         "kind": _kind(p), "sha256": p.sha256,
         "size_bytes": p.size, "media_type": p.media_type, "title": parsed.title or None,
-        "occurred_at": parsed.occurred_at or occurred, "meta": store.jsonable(parsed.metadata),
+        "occurred_at": _occurred(p, occurred), "meta": store.jsonable(parsed.metadata),
         "content": p.content, "page_count": parsed.page_count, "blob_path": p.blob_path,
         "parser": p.parser,
     }
@@ -200,6 +200,11 @@ def _document_values(p: Prepared, source_id: int, parent_id: int | None,
 
 def _kind(p: Prepared) -> str:
     return p.parsed.kind if p.parsed.kind in _KINDS else "other"
+
+
+def _occurred(p: Prepared, inherited: datetime | None) -> datetime | None:
+    """Its own date, else the message's it came with (an attachment)."""
+    return p.parsed.occurred_at or inherited
 
 
 def _psycopg(session: Session) -> Any:

@@ -112,7 +112,8 @@ class EmbeddedPostgres:
         from app.core.pgmemory import write_conf
 
         new = not (self.pgdata / "PG_VERSION").exists()
-        write_conf(self.pgdata, self.shared_buffers_mb)
+        if not new:
+            write_conf(self.pgdata, self.shared_buffers_mb)
         self._server = server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
         if new and self.shared_buffers_mb is not None:
             write_conf(self.pgdata, self.shared_buffers_mb)
