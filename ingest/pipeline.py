@@ -177,8 +177,20 @@ class Pipeline:
                 finally:
                     report.duration_s = time.perf_counter() - started
                     ctx.ledger.finish()
+                if report.status == "completed":
+                    self._refresh_lexeme_counts()
                 self.progress.finish(report)
         return report
+
+    def _refresh_lexeme_counts(self) -> None:
+        """The full-text stage's word counts, when PostgreSQL analysed the chunks since they
+        were taken (ingest/lexeme_stats.py); a failure costs search speed only, never the run."""
+        from ingest.lexeme_stats import refresh_if_stale
+
+        try:
+            refresh_if_stale(self.db)
+        except SQLAlchemyError as exc:
+            log.warning("could not update the full-text word counts: %s", database_problem(exc))
 
     # -- the run --------------------------------------------------------------------------------
     def _run(self, source: Source, ctx: _RunContext) -> None:

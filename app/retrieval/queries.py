@@ -38,24 +38,50 @@ SPARSE_SHORTLIST_FILTERED = 2000
 # question rarely has more, a pasted paragraph would.
 MAX_QUERY_TOKENS = 16
 
-# The full-text match query `mq`: the lexemes of `q` without those that alone would match more
-# rows than the ranking pool (by the planner's statistics on chunks.tsv: most common elements
-# and their row fractions, refreshed by ANALYZE), OR-ed; the whole `q` when every lexeme is
-# that common or there are no statistics yet. An index too small for any lexeme to pass the
-# pool (every test corpus) matches exactly as `q` does.
-MATCH_QUERY_SQL = """mq AS (
-  SELECT coalesce((
-    SELECT to_tsquery('simple', string_agg(quote_literal(l.lexeme), ' | '))
-    FROM (SELECT DISTINCT replace(m[1], '''''', '''') AS lexeme
-          FROM q, regexp_matches(q.q::text, '''((?:[^'']|'''')+)''', 'g') AS m) l
-    WHERE NOT l.lexeme = ANY ((
-      SELECT coalesce(array_agg(u.e), '{}')
-      FROM pg_stats st, pg_class pc,
-           unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS u(e, f)
-      WHERE st.schemaname = current_schema() AND st.tablename = 'chunks'
-        AND st.attname = 'tsv' AND pc.oid = 'chunks'::regclass
-        AND u.e IS NOT NULL AND u.f * pc.reltuples > :fts_pool)::text[])
-  ), (SELECT q FROM q)) AS q)"""
+# The full-text match queries `mq`, from the lexemes of `q` less those that PostgreSQL's
+# statistics on chunks.tsv (most common elements and their row fractions, refreshed by ANALYZE)
+# say alone match more rows than the ranking pool:
+#   - mq.rare, OR-ed: the lexemes that lexeme_frequencies (ingest/lexeme_stats.py) counts in at
+#     most :fts_pool chunks or does not list; if none, the one it counts in the fewest;
+#   - mq.q, OR-ed: all of them (the whole `q` when every lexeme is that common or there are no
+#     statistics yet); mq.wider: whether it can match more than mq.rare does.
+# Rows are matched on mq.rare first and on mq.q only if those were too few (_fts_matches). An
+# index too small to need lexeme_frequencies (every test corpus) has no counts: mq.rare is
+# then mq.q.
+MATCH_QUERY_SQL = """lex AS MATERIALIZED (
+  SELECT l.lexeme, lf.chunks
+  FROM (SELECT DISTINCT replace(m[1], '''''', '''') AS lexeme
+        FROM q, regexp_matches(q.q::text, '''((?:[^'']|'''')+)''', 'g') AS m) l
+  LEFT JOIN lexeme_frequencies lf ON lf.lexeme = l.lexeme
+  WHERE NOT l.lexeme = ANY ((
+    SELECT coalesce(array_agg(u.e), '{}')
+    FROM pg_stats st, pg_class pc,
+         unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS u(e, f)
+    WHERE st.schemaname = current_schema() AND st.tablename = 'chunks'
+      AND st.attname = 'tsv' AND pc.oid = 'chunks'::regclass
+      AND u.e IS NOT NULL AND u.f * pc.reltuples > :fts_pool)::text[])),
+lex_rare AS MATERIALIZED (
+  SELECT lexeme FROM lex WHERE coalesce(chunks, 0) <= :fts_pool
+  UNION ALL
+  (SELECT lexeme FROM lex
+   WHERE NOT EXISTS (SELECT 1 FROM lex WHERE coalesce(chunks, 0) <= :fts_pool)
+   ORDER BY chunks, lexeme LIMIT 1)),
+lex_wide AS MATERIALIZED (
+  SELECT lexeme FROM lex_rare
+  UNION
+  SELECT lexeme FROM (
+    SELECT lexeme, sum(coalesce(chunks, 0)) OVER (ORDER BY coalesce(chunks, 0), lexeme) AS total
+    FROM lex) x
+  WHERE total <= :fts_pool * 20),
+mq AS MATERIALIZED (
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM lex)
+              THEN (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | '))
+                    FROM lex_wide)
+              ELSE (SELECT q FROM q) END AS q,
+         (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | '))
+          FROM lex_rare) AS rare,
+         (SELECT count(*) FROM lex_wide) > (SELECT count(*) FROM lex_rare)
+           OR NOT EXISTS (SELECT 1 FROM lex) AS wider)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,14 +168,15 @@ def _nearest(dist: str, src: str, where: str) -> str:
 
 
 def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
-               dense: bool, fts: bool, every_token: bool = False) -> str:
+               dense: bool, fts: bool, every_token: bool = False,
+               joins: str = "", filter_where: str = "") -> str:
     """The :cand chunks nearest by the sparse distance `dist`, found through sparse_postings.
 
     Each of the question's tokens (:qt, weights :qw) reads its heaviest postings off the
     space's (token, weight DESC) B-tree, index-only; their weighted sum ranks the chunks, and
     the shortlist is scored exactly with the whole sparse vector (postings keep only a chunk's
     heavier tokens, app.core.vectors.POSTING_MIN_SHARE), with the dense and full-text
-    candidates. Filtered, the shortlist is taken before the filter applies and is longer.
+    candidates. Filtered (`joins`, `filter_where`: filter_sql's), see _filtered_shortlist.
 
     Why not an HNSW graph on the sparse vectors (homerag's first design): a question's vector
     has a dozen non-zeros and shares none with most chunks (inner product 0), so the greedy
@@ -161,11 +188,13 @@ def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
         # scores, so the shortlist needs no room for re-ordering (a 4,400-chunk index: the
         # stage 2.9 -> ~1 ms).
         shortlist = ":cand"
-    pools = [f"""SELECT p.chunk_id FROM qtok CROSS JOIN LATERAL (
+    summed = f"""SELECT p.chunk_id, sum(qtok.w * p.weight) AS s FROM qtok CROSS JOIN LATERAL (
         SELECT sp.chunk_id, sp.weight FROM sparse_postings sp
         WHERE sp.space_id = {sid} AND sp.token = qtok.token
         ORDER BY sp.weight DESC LIMIT {SPARSE_PER_TOKEN}) p
-      GROUP BY p.chunk_id ORDER BY sum(qtok.w * p.weight) DESC, p.chunk_id LIMIT {shortlist}"""]
+      GROUP BY p.chunk_id ORDER BY s DESC, p.chunk_id LIMIT {shortlist}"""
+    pools = [_filtered_shortlist(summed, joins, filter_where) if filtered
+             else f"SELECT chunk_id FROM ({summed}) sh"]
     # The other stages' candidates are scored too (60 rows each by primary key, ~2 ms): a
     # chunk both find gets its exact sparse rank although its matching tokens were too light
     # to be posted, as exact scoring would give it (recall@10 of the fused top 10 at 10^4
@@ -173,8 +202,26 @@ def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
     pools += (["SELECT chunk_id FROM dense"] if dense else []) + (
         [f"SELECT {'id FROM fts_pool' if filtered else 'chunk_id FROM fts'}"] if fts else [])
     union = " UNION ".join(f"({p})" for p in pools)
+    if filtered:
+        # Every pool passed the filters already (the shortlist just above, the dense walk
+        # and the full-text pool each apply them): the vectors alone are read.
+        src, where = "chunk_embeddings ce", f"ce.space_id = {sid}"
     return (f"SELECT ce.chunk_id, {dist} AS dist FROM {src} "
             f"WHERE {where} AND ce.chunk_id IN ({union}) ORDER BY {dist}, ce.chunk_id LIMIT :cand")
+
+
+def _filtered_shortlist(summed: str, joins: str, where: str) -> str:
+    """The SPARSE_SHORTLIST chunks with the highest posting sums among those that pass the
+    filters, looked for among the SPARSE_SHORTLIST_FILTERED highest of the whole space.
+
+    The sums come sorted; each chunk is tested in that order and the walk stops once enough
+    pass. Speed (10^6 chunks, bench/README.md): a shortlist filtered only after it was taken
+    fetched and scored every one of its 2,000 vectors' whole sparse vector whether it passed or
+    not, and a filter that most of them pass (a source the question is about) scored ~2,000.
+    Now at most SPARSE_SHORTLIST are scored; a selective filter (5 % pass) keeps ~100 as before.
+    """
+    return (f"SELECT c.id FROM ({summed}) sh JOIN chunks c ON c.id = sh.chunk_id {joins} "
+            f"WHERE true{where} ORDER BY sh.s DESC, sh.chunk_id LIMIT {SPARSE_SHORTLIST}")
 
 
 def _filtered_walk(dist: str, sid: int, joins: str, where: str, *, walk: int) -> str:
@@ -199,7 +246,38 @@ def _exact_nearest(column: str) -> str:
     return f"SELECT chunk_id, {column} AS dist FROM scored ORDER BY {column}, chunk_id LIMIT :cand"
 
 
-def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
+def _fts_matches(joins: str, where: str, *, metadata: bool) -> tuple[str, str]:
+    """The chunks that match the question's rare lexemes (mq.rare) and pass the filters, then,
+    only while the caller's LIMIT is not reached, those that match its other lexemes (mq.q).
+
+    PostgreSQL runs the UNION ALL's branches in order and stops at the LIMIT: the second
+    branch's GIN bitmap is not built when the rare lexemes matched enough. Speed (10^6
+    chunks, bench/README.md): the bitmap of the words in a few thousand chunks each, which
+    PostgreSQL's statistics took for rare, was half of the stage. Relevance: the pool is the
+    first :fts_pool matches in the table's order, and the chunks with the question's rarest
+    words were a few among ~20,000 matches; unfiltered, the chunk a synthetic question was made
+    from reached the full-text top 10 for 5 of 60 questions, and for 50 of 60 rare-first.
+    """
+    def branch(match: str) -> str:
+        if metadata:
+            # A metadata filter: the full-text matches first, then the filter (OFFSET 0 keeps
+            # the planner from merging the two; from the documents to their chunks it tested
+            # the tsvector of every chunk of 8,400 documents for 500 matches, 171 ms at 10^6
+            # chunks). Named documents are few: from them to their chunks stays the planner's.
+            return (f"SELECT c.id, c.tsv FROM (SELECT c.id, c.tsv, c.document_id, c.source_id, "
+                    f"c.kind, c.occurred_at FROM mq, chunks c WHERE {match} OFFSET 0) c "
+                    f"{joins} WHERE true{where}")
+        # Source, kind and date are on the chunk: PostgreSQL ANDs the GIN bitmap with the
+        # source's or the date's B-tree and reads only the chunks that pass both (10^6 chunks,
+        # one source of twenty: 10,361 chunks read for 500 matches before, 500 now).
+        return f"SELECT c.id, c.tsv FROM mq, chunks c {joins} WHERE {match}{where}"
+
+    return (branch("c.tsv @@ mq.rare"),
+            branch("mq.wider AND c.tsv @@ mq.q AND NOT coalesce(c.tsv @@ mq.rare, false)"))
+
+
+def hybrid_sql(
+space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
                candidates: int, top_k: int, rrf_k: int, has_terms: bool,
                weights: Mapping[str, float] | None = None,
                exact: bool = False, fts_pool: int = FTS_POOL,
@@ -260,23 +338,14 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         # 0.79, hybrid 0.80/0.81 -> 0.90/0.90).
         params["fts_pool"] = int(fts_pool)
         ctes.append(MATCH_QUERY_SQL)
-        if joins and not filters.document_ids:
-            # A metadata filter: the full-text matches first, then the filter (OFFSET 0 keeps
-            # the planner from merging the two; from the documents to their chunks it tested
-            # the tsvector of every chunk of 8,400 documents for 500 matches, 171 ms at 10^6
-            # chunks). Named documents are few: from them to their chunks stays the planner's.
-            ctes.append(f"""fts_pool AS MATERIALIZED (
-  SELECT c.id, c.tsv FROM (SELECT c.id, c.tsv, c.document_id, c.source_id, c.kind,
-                                  c.occurred_at FROM mq, chunks c
-                           WHERE c.tsv @@ mq.q OFFSET 0) c {joins}
-  WHERE true{where} LIMIT :fts_pool)""")
-        else:
-            # Source, kind and date are on the chunk: PostgreSQL ANDs the GIN bitmap with the
-            # source's or the date's B-tree and reads only the chunks that pass both (10^6
-            # chunks, one source of twenty: 10,361 chunks read for 500 matches before, 500 now).
-            ctes.append(f"""fts_pool AS MATERIALIZED (
-  SELECT c.id, c.tsv FROM mq, chunks c {joins}
-  WHERE c.tsv @@ mq.q{where} LIMIT :fts_pool)""")
+        metadata = bool(joins) and not filters.document_ids
+        rare, wider = _fts_matches(joins, where, metadata=metadata)
+        ctes.append(f"""fts_rare AS MATERIALIZED ({rare} LIMIT :fts_pool)""")
+        ctes.append(f"""fts_pool AS MATERIALIZED (
+  SELECT id, tsv FROM fts_rare
+  UNION ALL
+  (SELECT id, tsv FROM ({wider}) w WHERE (SELECT count(*) FROM fts_rare) < :cand
+   LIMIT :fts_pool - (SELECT count(*) FROM fts_rare)))""")
         ctes.append("""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
     SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r
@@ -292,7 +361,8 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
   SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))""")
             nearest = sparse_sql(sparse_dist, src, vector_where, sid, filtered=filtered,
                                  dense="dense" in stages, fts=fts_on,
-                                 every_token=posting_share(space.embedder) == 0)
+                                 every_token=posting_share(space.embedder) == 0,
+                                 joins=joins, filter_where=where)
         ctes.append(f"""sparse AS (
   SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
     {nearest}) x

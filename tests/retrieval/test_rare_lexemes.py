@@ -1,0 +1,93 @@
+"""The full-text stage matches a question's rare lexemes first (queries.MATCH_QUERY_SQL), with
+"rare" from the sampled chunk counts in lexeme_frequencies (ingest/lexeme_stats.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app.retrieval import search
+from ingest.embedders.lexical import LexicalHashEmbedder
+from ingest.lexeme_stats import refresh, refresh_if_stale
+from ingest.pipeline import IngestOptions, Pipeline
+from ingest.sources.folder import FolderSource
+
+EMB = LexicalHashEmbedder()
+
+
+@pytest.fixture
+def corpus(clean_db, tmp_path: Path):
+    """Three chunks name a quokka once; five say "invoice" five times each; ten say neither."""
+    root = tmp_path / "notes"
+    root.mkdir()
+    for i in range(3):
+        (root / f"zoo-{i}.txt").write_text(f"Zoo visit {i}: we saw a quokka near the gate.")
+    for i in range(5):
+        (root / f"bill-{i}.txt").write_text(
+            f"Bill {i}: invoice invoice invoice invoice invoice for the plumber.")
+    for i in range(10):
+        (root / f"misc-{i}.txt").write_text(f"Note {i}: call the garage about the tyres.")
+    Pipeline(clean_db, embedder=EMB, options=IngestOptions()).run(FolderSource("notes", root))
+    return clean_db
+
+
+def _names(hits) -> list[str]:
+    return [Path(h.path).stem.split("-")[0] for h in hits]
+
+
+def _count_as_common(db, *lexemes: str) -> None:
+    """What a sample of a large index would say: these lexemes are in 5,000 chunks each."""
+    with db.engine.begin() as conn:
+        for lexeme in lexemes:
+            conn.execute(text("INSERT INTO lexeme_frequencies (lexeme, chunks) VALUES (:l, 5000)"),
+                         {"l": lexeme})
+
+
+def test_counted_common_words_are_matched_only_when_the_rare_ones_match_too_few(corpus):
+    query = "quokka invoice"
+    with corpus.session() as s:
+        # Without counts, ts_rank puts the five-fold "invoice" chunks first.
+        before = _names(search(s, EMB, query, top_k=2, candidates=2, stages=("fts",)))
+        assert "bill" in before
+    _count_as_common(corpus, "invoic", "invoice")
+    with corpus.session() as s:
+        # The three quokka chunks fill the two candidates: the common word is not matched.
+        rare_first = _names(search(s, EMB, query, top_k=2, candidates=2, stages=("fts",)))
+        assert rare_first == ["zoo", "zoo"]
+        # Three rare matches are fewer than 60 candidates: the common word's chunks come too.
+        wide = _names(search(s, EMB, query, top_k=10, candidates=60, stages=("fts",)))
+    assert sorted(wide) == ["bill"] * 5 + ["zoo"] * 3
+
+
+def test_a_question_of_common_words_only_is_matched_on_its_rarest(corpus):
+    with corpus.engine.begin() as conn:
+        conn.execute(text("INSERT INTO lexeme_frequencies (lexeme, chunks) VALUES "
+                          "('invoic', 900), ('invoice', 900), ('plumber', 700)"))
+    with corpus.session() as s:
+        hits = search(s, EMB, "plumber invoice", top_k=10, candidates=60, stages=("fts",))
+    assert sorted(_names(hits)) == ["bill"] * 5
+
+
+def test_counts_are_estimated_from_the_chunks_and_refreshed_after_each_analyse(corpus):
+    with corpus.engine.connect() as conn:
+        conn.execute(text("ANALYZE chunks"))
+        stored = refresh(conn, chunks=18, min_sampled=1)
+        conn.commit()
+        counts = dict(conn.execute(text("SELECT lexeme, chunks FROM lexeme_frequencies")).all())
+    assert stored == len(counts)
+    assert counts["quokka"] == 3 and counts["plumber"] == 5 and counts["garag"] == 10
+
+    # Sampled since the last ANALYZE: nothing to do until PostgreSQL analyses the chunks again.
+    assert refresh_if_stale(corpus, min_chunks=1) is False
+    with corpus.engine.connect() as conn:
+        conn.execute(text("ANALYZE chunks"))
+        conn.commit()
+    assert refresh_if_stale(corpus, min_chunks=1) is True
+    assert refresh_if_stale(corpus, min_chunks=1) is False
+
+    # An index below the size that needs counts keeps none.
+    assert refresh_if_stale(corpus, min_chunks=10**6) is False
+    with corpus.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM lexeme_frequencies")) == 0
