@@ -276,8 +276,7 @@ def _fts_matches(joins: str, where: str, *, metadata: bool) -> tuple[str, str]:
             branch("mq.wider AND c.tsv @@ mq.q AND NOT coalesce(c.tsv @@ mq.rare, false)"))
 
 
-def hybrid_sql(
-space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
+def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
                candidates: int, top_k: int, rrf_k: int, has_terms: bool,
                weights: Mapping[str, float] | None = None,
                exact: bool = False, fts_pool: int = FTS_POOL,
