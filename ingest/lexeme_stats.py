@@ -1,6 +1,6 @@
 """How many chunks hold each common full-text lexeme, estimated from a sample of the chunks.
 
-The full-text stage (app.retrieval.queries.MATCH_QUERY_SQL) matches a question on its rare
+The full-text stage (app.retrieval.queries.RARE_FIRST_SQL) matches a question on its rare
 lexemes first and reads the others only when those match too few chunks. "Rare" needs each
 lexeme's chunk count: PostgreSQL's statistics keep the 1,000 most common lexemes, at 10^6
 chunks those in more than ~1.5 % of them, so a word in 5,000 chunks looked rare and the GIN

@@ -73,7 +73,8 @@ def resolve_space(session: Session, embedder: Embedder, *,
     sets, params = _set_configs(settings)
     space = session.execute(text(
         f"SELECT id, embedder, model_id, dim, sparse_dim, (SELECT reltuples FROM pg_class "
-        f"WHERE oid = 'chunk_embeddings'::regclass) AS vectors{sets} FROM embedding_spaces "
+        f"WHERE oid = 'chunk_embeddings'::regclass) AS vectors, EXISTS (SELECT 1 FROM "
+        f"lexeme_frequencies) AS lexeme_counts{sets} FROM embedding_spaces "
         "WHERE status = 'active'"), params).first()
     if space is None:
         raise NotFoundError("the index is empty: run `homerag ingest PATH` first")
@@ -85,7 +86,7 @@ def resolve_space(session: Session, embedder: Embedder, *,
         )
     return SpaceRef(id=space.id, dim=space.dim, sparse_dim=space.sparse_dim,
                     vectors=float(space.vectors if space.vectors is not None else -1),
-                    embedder=space.embedder)
+                    embedder=space.embedder, lexeme_counts=bool(space.lexeme_counts))
 
 
 def _set_configs(settings: Mapping[str, str] | None) -> tuple[str, dict[str, str]]:

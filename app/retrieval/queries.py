@@ -38,28 +38,42 @@ SPARSE_SHORTLIST_FILTERED = 2000
 # question rarely has more, a pasted paragraph would.
 MAX_QUERY_TOKENS = 16
 
-# The full-text match queries `mq`, from the lexemes of `q` less those that PostgreSQL's
-# statistics on chunks.tsv (most common elements and their row fractions, refreshed by ANALYZE)
-# say alone match more rows than the ranking pool:
-#   - mq.rare, OR-ed: the lexemes that lexeme_frequencies (ingest/lexeme_stats.py) counts in at
-#     most :fts_pool chunks or does not list; if none, the one it counts in the fewest;
-#   - mq.q, OR-ed: all of them (the whole `q` when every lexeme is that common or there are no
-#     statistics yet); mq.wider: whether it can match more than mq.rare does.
-# Rows are matched on mq.rare first and on mq.q only if those were too few (_fts_matches). An
-# index too small to need lexeme_frequencies (every test corpus) has no counts: mq.rare is
-# then mq.q.
-MATCH_QUERY_SQL = """lex AS MATERIALIZED (
-  SELECT l.lexeme, lf.chunks
-  FROM (SELECT DISTINCT replace(m[1], '''''', '''') AS lexeme
-        FROM q, regexp_matches(q.q::text, '''((?:[^'']|'''')+)''', 'g') AS m) l
-  LEFT JOIN lexeme_frequencies lf ON lf.lexeme = l.lexeme
-  WHERE NOT l.lexeme = ANY ((
+# The question's lexemes that PostgreSQL's statistics on chunks.tsv (most common elements and
+# their row fractions, refreshed by ANALYZE) say alone match more rows than the ranking pool.
+_COMMON_BY_STATISTICS = """(
     SELECT coalesce(array_agg(u.e), '{}')
     FROM pg_stats st, pg_class pc,
          unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS u(e, f)
     WHERE st.schemaname = current_schema() AND st.tablename = 'chunks'
       AND st.attname = 'tsv' AND pc.oid = 'chunks'::regclass
-      AND u.e IS NOT NULL AND u.f * pc.reltuples > :fts_pool)::text[])),
+      AND u.e IS NOT NULL AND u.f * pc.reltuples > :fts_pool)::text[]"""
+_LEXEMES = """SELECT DISTINCT replace(m[1], '''''', '''') AS lexeme
+        FROM q, regexp_matches(q.q::text, '''((?:[^'']|'''')+)''', 'g') AS m"""
+
+# The full-text match query `mq.q`: the lexemes of `q` without those common by statistics,
+# OR-ed; the whole `q` when every lexeme is that common or there are no statistics yet. An
+# index too small for any lexeme to pass the pool (every test corpus) matches exactly as `q`.
+MATCH_QUERY_SQL = f"""mq AS (
+  SELECT coalesce((
+    SELECT to_tsquery('simple', string_agg(quote_literal(l.lexeme), ' | '))
+    FROM ({_LEXEMES}) l
+    WHERE NOT l.lexeme = ANY ({_COMMON_BY_STATISTICS})
+  ), (SELECT q FROM q)) AS q)"""
+
+# With lexeme_frequencies (an index of MIN_CHUNKS or more, ingest/lexeme_stats.py), rare
+# first: PostgreSQL keeps the 1,000 most common lexemes only, at 10^6 chunks those in more than
+# 1.45 % of them, so a word in 5,000 chunks passed as rare. From the lexemes not common by
+# statistics:
+#   - mq.rare, OR-ed: those lexeme_frequencies counts in at most :fts_pool chunks or does not
+#     list; if none, the one it counts in the fewest;
+#   - mq.q, OR-ed: those and the next rarest, up to :fts_pool * 20 counted matches together
+#     (the whole `q` when there are no lexemes left); mq.wider: whether it holds more than
+#     mq.rare. Rows are matched on mq.rare first, on mq.q only if too few (_fts_matches).
+RARE_FIRST_SQL = f"""lex AS MATERIALIZED (
+  SELECT l.lexeme, lf.chunks
+  FROM ({_LEXEMES}) l
+  LEFT JOIN lexeme_frequencies lf ON lf.lexeme = l.lexeme
+  WHERE NOT l.lexeme = ANY ({_COMMON_BY_STATISTICS})),
 lex_rare AS MATERIALIZED (
   SELECT lexeme FROM lex WHERE coalesce(chunks, 0) <= :fts_pool
   UNION ALL
@@ -91,6 +105,7 @@ class SpaceRef:
     sparse_dim: int
     vectors: float = -1  # stored vectors, the planner's estimate (-1: not yet analysed)
     embedder: str = ""  # its embedder's name (decides what its postings hold)
+    lexeme_counts: bool = False  # lexeme_frequencies holds counts (full text: rare first)
 
 
 def query_tokens(weights: Mapping[int, float]) -> dict[str, list[Any]]:
@@ -247,33 +262,36 @@ def _exact_nearest(column: str) -> str:
 
 
 def _fts_matches(joins: str, where: str, *, metadata: bool) -> tuple[str, str]:
-    """The chunks that match the question's rare lexemes (mq.rare) and pass the filters, then,
-    only while the caller's LIMIT is not reached, those that match its other lexemes (mq.q).
+    """The chunks that match the question's rare lexemes (mq.rare) and pass the filters; and
+    those that match its other lexemes (mq.q), read only if the first were fewer than the
+    candidates (the caller's fts_pool).
 
-    PostgreSQL runs the UNION ALL's branches in order and stops at the LIMIT: the second
-    branch's GIN bitmap is not built when the rare lexemes matched enough. Speed (10^6
-    chunks, bench/README.md): the bitmap of the words in a few thousand chunks each, which
-    PostgreSQL's statistics took for rare, was half of the stage. Relevance: the pool is the
-    first :fts_pool matches in the table's order, and the chunks with the question's rarest
-    words were a few among ~20,000 matches; unfiltered, the chunk a synthetic question was made
-    from reached the full-text top 10 for 5 of 60 questions, and for 50 of 60 rare-first.
+    Speed (10^6 chunks, bench/README.md): the GIN bitmap of the words in a few thousand chunks
+    each, which PostgreSQL's statistics took for rare, was half of the stage. Relevance: the
+    pool is the first :fts_pool matches in the table's order, and the chunks with the
+    question's rarest words were a few among ~20,000 matches; unfiltered, the chunk a synthetic
+    question was made from reached the full-text top 10 for 5 of 60 questions, and for 50 of
+    60 rare-first.
     """
-    def branch(match: str) -> str:
-        if metadata:
-            # A metadata filter: the full-text matches first, then the filter (OFFSET 0 keeps
-            # the planner from merging the two; from the documents to their chunks it tested
-            # the tsvector of every chunk of 8,400 documents for 500 matches, 171 ms at 10^6
-            # chunks). Named documents are few: from them to their chunks stays the planner's.
-            return (f"SELECT c.id, c.tsv FROM (SELECT c.id, c.tsv, c.document_id, c.source_id, "
-                    f"c.kind, c.occurred_at FROM mq, chunks c WHERE {match} OFFSET 0) c "
-                    f"{joins} WHERE true{where}")
-        # Source, kind and date are on the chunk: PostgreSQL ANDs the GIN bitmap with the
-        # source's or the date's B-tree and reads only the chunks that pass both (10^6 chunks,
-        # one source of twenty: 10,361 chunks read for 500 matches before, 500 now).
-        return f"SELECT c.id, c.tsv FROM mq, chunks c {joins} WHERE {match}{where}"
+    return (_fts_branch("c.tsv @@ mq.rare", joins, where, metadata=metadata),
+            _fts_branch("mq.wider AND c.tsv @@ mq.q AND NOT coalesce(c.tsv @@ mq.rare, false)",
+                        joins, where, metadata=metadata))
 
-    return (branch("c.tsv @@ mq.rare"),
-            branch("mq.wider AND c.tsv @@ mq.q AND NOT coalesce(c.tsv @@ mq.rare, false)"))
+
+def _fts_branch(match: str, joins: str, where: str, *, metadata: bool) -> str:
+    """The chunks for which `match` holds and that pass the filters."""
+    if metadata:
+        # A metadata filter: the full-text matches first, then the filter (OFFSET 0 keeps the
+        # planner from merging the two; from the documents to their chunks it tested the
+        # tsvector of every chunk of 8,400 documents for 500 matches, 171 ms at 10^6 chunks).
+        # Named documents are few: from them to their chunks stays the planner's.
+        return (f"SELECT c.id, c.tsv FROM (SELECT c.id, c.tsv, c.document_id, c.source_id, "
+                f"c.kind, c.occurred_at FROM mq, chunks c WHERE {match} OFFSET 0) c "
+                f"{joins} WHERE true{where}")
+    # Source, kind and date are on the chunk: PostgreSQL ANDs the GIN bitmap with the source's
+    # or the date's B-tree and reads only the chunks that pass both (10^6 chunks, one source of
+    # twenty: 10,361 chunks read for 500 matches before, 500 now).
+    return f"SELECT c.id, c.tsv FROM mq, chunks c {joins} WHERE {match}{where}"
 
 
 def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters,
@@ -336,15 +354,22 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         # (2,000 documents, 320 questions, seeds 1 and 2: full-text MRR@10 0.57/0.61 -> 0.78/
         # 0.79, hybrid 0.80/0.81 -> 0.90/0.90).
         params["fts_pool"] = int(fts_pool)
-        ctes.append(MATCH_QUERY_SQL)
         metadata = bool(joins) and not filters.document_ids
-        rare, wider = _fts_matches(joins, where, metadata=metadata)
-        ctes.append(f"""fts_rare AS MATERIALIZED ({rare} LIMIT :fts_pool)""")
-        ctes.append(f"""fts_pool AS MATERIALIZED (
+        if space.lexeme_counts:
+            ctes.append(RARE_FIRST_SQL)
+            rare, wider = _fts_matches(joins, where, metadata=metadata)
+            ctes.append(f"""fts_rare AS MATERIALIZED ({rare} LIMIT :fts_pool)""")
+            ctes.append(f"""fts_pool AS MATERIALIZED (
   SELECT id, tsv FROM fts_rare
   UNION ALL
   (SELECT id, tsv FROM ({wider}) w WHERE (SELECT count(*) FROM fts_rare) < :cand
    LIMIT :fts_pool - (SELECT count(*) FROM fts_rare)))""")
+        else:
+            # Fewer statements' worth of planning and CTEs than rare-first (~0.4 ms of backend
+            # CPU a search on a 4,400-chunk index, bench/small_search.py) where it cannot help.
+            ctes.append(MATCH_QUERY_SQL)
+            ctes.append(f"""fts_pool AS MATERIALIZED (
+  {_fts_branch("c.tsv @@ mq.q", joins, where, metadata=metadata)} LIMIT :fts_pool)""")
         ctes.append("""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
     SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r

@@ -1,4 +1,4 @@
-"""The full-text stage matches a question's rare lexemes first (queries.MATCH_QUERY_SQL), with
+"""The full-text stage matches a question's rare lexemes first (queries.RARE_FIRST_SQL), with
 "rare" from the sampled chunk counts in lexeme_frequencies (ingest/lexeme_stats.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.retrieval import search
+from app.retrieval import resolve_space, search
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.lexeme_stats import refresh, refresh_if_stale
 from ingest.pipeline import IngestOptions, Pipeline
@@ -49,10 +49,12 @@ def test_counted_common_words_are_matched_only_when_the_rare_ones_match_too_few(
     query = "quokka invoice"
     with corpus.session() as s:
         # Without counts, ts_rank puts the five-fold "invoice" chunks first.
+        assert not resolve_space(s, EMB).lexeme_counts
         before = _names(search(s, EMB, query, top_k=2, candidates=2, stages=("fts",)))
         assert "bill" in before
     _count_as_common(corpus, "invoic", "invoice")
     with corpus.session() as s:
+        assert resolve_space(s, EMB).lexeme_counts  # the search takes the rare-first statement
         # The three quokka chunks fill the two candidates: the common word is not matched.
         rare_first = _names(search(s, EMB, query, top_k=2, candidates=2, stages=("fts",)))
         assert rare_first == ["zoo", "zoo"]

@@ -211,7 +211,7 @@ sparse_postings = Table(
 class LexemeFrequency(Base):
     """How many chunks hold a full-text lexeme, estimated from a sample of `chunks.tsv`
     (ingest.lexeme_stats), for the lexemes common enough to matter. The full-text stage
-    matches a question on its rare lexemes first (app.retrieval.queries.MATCH_QUERY_SQL):
+    matches a question on its rare lexemes first (app.retrieval.queries.RARE_FIRST_SQL):
     PostgreSQL's own statistics keep the 1,000 most common lexemes, which at 10^6 chunks are
     those in more than ~1.5 % of them, so a word in 5,000 chunks looked rare."""
 
