@@ -182,7 +182,7 @@ def _nearest(dist: str, src: str, where: str) -> str:
             f"ORDER BY {dist} LIMIT :cand")
 
 
-def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
+def sparse_sql(dist: str, sid: int, *, filtered: bool,
                dense: bool, fts: bool, every_token: bool = False,
                joins: str = "", filter_where: str = "") -> str:
     """The :cand chunks nearest by the sparse distance `dist`, found through sparse_postings.
@@ -217,12 +217,11 @@ def sparse_sql(dist: str, src: str, where: str, sid: int, *, filtered: bool,
     pools += (["SELECT chunk_id FROM dense"] if dense else []) + (
         [f"SELECT {'id FROM fts_pool' if filtered else 'chunk_id FROM fts'}"] if fts else [])
     union = " UNION ".join(f"({p})" for p in pools)
-    if filtered:
-        # Every pool passed the filters already (the shortlist just above, the dense walk
-        # and the full-text pool each apply them): the vectors alone are read.
-        src, where = "chunk_embeddings ce", f"ce.space_id = {sid}"
-    return (f"SELECT ce.chunk_id, {dist} AS dist FROM {src} "
-            f"WHERE {where} AND ce.chunk_id IN ({union}) ORDER BY {dist}, ce.chunk_id LIMIT :cand")
+    # Every pool passed the filters already (the shortlist just above, the dense walk and the
+    # full-text pool each apply them): the vectors alone are read.
+    return (f"SELECT ce.chunk_id, {dist} AS dist FROM chunk_embeddings ce "
+            f"WHERE ce.space_id = {sid} AND ce.chunk_id IN ({union}) "
+            f"ORDER BY {dist}, ce.chunk_id LIMIT :cand")
 
 
 def _filtered_shortlist(summed: str, joins: str, where: str) -> str:
@@ -263,8 +262,8 @@ def _exact_nearest(column: str) -> str:
 
 def _fts_matches(joins: str, where: str, *, metadata: bool) -> tuple[str, str]:
     """The chunks that match the question's rare lexemes (mq.rare) and pass the filters; and
-    those that match its other lexemes (mq.q), read only if the first were fewer than the
-    candidates (the caller's fts_pool).
+    those that match its other lexemes (mq.q), which hybrid_sql reads only when the first were
+    fewer than the candidates.
 
     Speed (10^6 chunks, bench/README.md): the GIN bitmap of the words in a few thousand chunks
     each, which PostgreSQL's statistics took for rare, was half of the stage. Relevance: the
@@ -383,7 +382,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         else:
             ctes.append("""qtok AS (
   SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))""")
-            nearest = sparse_sql(sparse_dist, src, vector_where, sid, filtered=filtered,
+            nearest = sparse_sql(sparse_dist, sid, filtered=filtered,
                                  dense="dense" in stages, fts=fts_on,
                                  every_token=posting_share(space.embedder) == 0,
                                  joins=joins, filter_where=where)
