@@ -22,6 +22,7 @@ from app.retrieval.queries import (
     fts_terms,
     hybrid_sql,
     query_tokens,
+    sparse_shortlist_statement,
 )
 from app.retrieval.types import Hit, SearchFilters
 
@@ -134,14 +135,18 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
                   max_scan_tuples: int = FILTERED_MAX_SCAN_TUPLES,
                   fts_pool: int = FTS_POOL, ocr_weighting: bool = True,
                   ef_search: int | None = None, exact: bool = False,
-                  configured: bool = False) -> list[Hit]:
+                  configured: bool = False, parallel: bool | None = None) -> list[Hit]:
     """Run the fused SQL for an already-embedded query (`max_scan_tuples`, `fts_pool`: the
     bounds explained at FILTERED_MAX_SCAN_TUPLES and in app.retrieval.queries; `ef_search`:
     the HNSW search breadth, default max(40, candidates); `exact`: score dense and sparse by
     brute force, no HNSW - the ground truth benchmarks measure recall against; `configured`:
-    the caller has SET LOCAL `search_settings` already, e.g. with `resolve_space`)."""
+    the caller has SET LOCAL `search_settings` already, e.g. with `resolve_space`;
+    `parallel`: run the stages on two connections at once (app.retrieval.parallel); None: on
+    an index of PARALLEL_MIN_VECTORS or more, True: on any index, both only when the pool has
+    a connection to spare; False: never)."""
     from app.core.text import STOPWORDS
     from app.core.vectors import to_halfvec, to_sparsevec
+    from app.retrieval.parallel import PARALLEL_MIN_VECTORS, spare_engine, split_search
 
     filters = filters or SearchFilters()
     unknown = set(stages) - set(STAGES)
@@ -166,20 +171,35 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
             and space.vectors <= EXACT_FILTERED_MAX_VECTORS):
         exact = True
 
-    def statement(*, exact: bool) -> tuple[str, dict[str, Any]]:
+    def statement(*, exact: bool, part: str = "whole") -> tuple[str, dict[str, Any]]:
         sql, params = hybrid_sql(space, stages=stages, filters=filters, candidates=candidates,
                                  top_k=top_k, rrf_k=rrf_k, has_terms=bool(simple_terms or terms),
                                  weights=weights, exact=exact, fts_pool=fts_pool,
-                                 ocr_weighting=ocr_weighting, filtered_walk=max_scan_tuples)
+                                 ocr_weighting=ocr_weighting, filtered_walk=max_scan_tuples,
+                                 part=part)
         return sql, {**params, **query_params}
 
+    sets, set_params = _set_configs(search_settings(
+        filters, candidates=candidates, ef_search=ef_search, max_scan_tuples=max_scan_tuples))
     if not configured:
-        settings = search_settings(filters, candidates=candidates, ef_search=ef_search,
-                                   max_scan_tuples=max_scan_tuples)
-        sets, params = _set_configs(settings)
-        session.execute(text(f"SELECT 1{sets}"), params)
-    sql, params = statement(exact=exact)
-    rows = session.execute(text(sql), params).mappings().all()
+        session.execute(text(f"SELECT 1{sets}"), set_params)
+    # Split only where both halves have work: the sparse stage, and dense or full text.
+    splittable = (not exact and "sparse" in stages
+                  and ("dense" in stages or ("fts" in stages and bool(simple_terms or terms))))
+    engine = None
+    if splittable and parallel is not False and (parallel or space.vectors >= PARALLEL_MIN_VECTORS):
+        engine = spare_engine(session)
+    if engine is not None:
+        shortlist_sql, shortlist_params = sparse_shortlist_statement(
+            space, filters=filters, candidates=candidates)
+        rows = split_search(
+            session, engine, settings=(f"SELECT 1{sets}", set_params),
+            first=statement(exact=False, part="first"),
+            shortlist=(shortlist_sql, {**shortlist_params, **query_params}),
+            final=statement(exact=False, part="final"))
+    else:
+        sql, params = statement(exact=exact)
+        rows = session.execute(text(sql), params).mappings().all()
     if not exact and len(rows) < top_k and not filters.is_empty and {"dense", "sparse"} & set(stages):
         sql, params = statement(exact=True)
         rows = session.execute(text(sql), params).mappings().all()

@@ -184,7 +184,7 @@ def _nearest(dist: str, src: str, where: str) -> str:
 
 def sparse_sql(dist: str, sid: int, *, filtered: bool,
                dense: bool, fts: bool, every_token: bool = False,
-               joins: str = "", filter_where: str = "") -> str:
+               joins: str = "", filter_where: str = "", shortlist: str | None = None) -> str:
     """The :cand chunks nearest by the sparse distance `dist`, found through sparse_postings.
 
     Each of the question's tokens (:qt, weights :qw) reads its heaviest postings off the
@@ -196,20 +196,12 @@ def sparse_sql(dist: str, sid: int, *, filtered: bool,
     Why not an HNSW graph on the sparse vectors (homerag's first design): a question's vector
     has a dozen non-zeros and shares none with most chunks (inner product 0), so the greedy
     walk starts on a plateau; its top 10 agreed with exact scoring on 0.33-0.6 of its rows.
+
+    `shortlist`: the posting sums' shortlist given as a SELECT of chunk ids (a split search
+    took it on another connection, app.retrieval.parallel), instead of taking it here.
     """
-    shortlist: int | str = SPARSE_SHORTLIST_FILTERED if filtered else SPARSE_SHORTLIST
-    if every_token and not filtered:
-        # Every token is posted (app.core.vectors.posting_share): the sums are the exact
-        # scores, so the shortlist needs no room for re-ordering (a 4,400-chunk index: the
-        # stage 2.9 -> ~1 ms).
-        shortlist = ":cand"
-    summed = f"""SELECT p.chunk_id, sum(qtok.w * p.weight) AS s FROM qtok CROSS JOIN LATERAL (
-        SELECT sp.chunk_id, sp.weight FROM sparse_postings sp
-        WHERE sp.space_id = {sid} AND sp.token = qtok.token
-        ORDER BY sp.weight DESC LIMIT {SPARSE_PER_TOKEN}) p
-      GROUP BY p.chunk_id ORDER BY s DESC, p.chunk_id LIMIT {shortlist}"""
-    pools = [_filtered_shortlist(summed, joins, filter_where) if filtered
-             else f"SELECT chunk_id FROM ({summed}) sh"]
+    pools = [shortlist or sparse_shortlist_sql(sid, filtered=filtered, every_token=every_token,
+                                               joins=joins, filter_where=filter_where)]
     # The other stages' candidates are scored too (60 rows each by primary key, ~2 ms): a
     # chunk both find gets its exact sparse rank although its matching tokens were too light
     # to be posted, as exact scoring would give it (recall@10 of the fused top 10 at 10^4
@@ -222,6 +214,25 @@ def sparse_sql(dist: str, sid: int, *, filtered: bool,
     return (f"SELECT ce.chunk_id, {dist} AS dist FROM chunk_embeddings ce "
             f"WHERE ce.space_id = {sid} AND ce.chunk_id IN ({union}) "
             f"ORDER BY {dist}, ce.chunk_id LIMIT :cand")
+
+
+def sparse_shortlist_sql(sid: int, *, filtered: bool, every_token: bool = False,
+                         joins: str = "", filter_where: str = "") -> str:
+    """The chunk ids of the sparse stage's shortlist: the highest sums of the question's
+    tokens' (CTE qtok) heaviest postings; filtered, of those that pass the filters."""
+    shortlist: int | str = SPARSE_SHORTLIST_FILTERED if filtered else SPARSE_SHORTLIST
+    if every_token and not filtered:
+        # Every token is posted (app.core.vectors.posting_share): the sums are the exact
+        # scores, so the shortlist needs no room for re-ordering (a 4,400-chunk index: the
+        # stage 2.9 -> ~1 ms).
+        shortlist = ":cand"
+    summed = f"""SELECT p.chunk_id, sum(qtok.w * p.weight) AS s FROM qtok CROSS JOIN LATERAL (
+        SELECT sp.chunk_id, sp.weight FROM sparse_postings sp
+        WHERE sp.space_id = {sid} AND sp.token = qtok.token
+        ORDER BY sp.weight DESC LIMIT {SPARSE_PER_TOKEN}) p
+      GROUP BY p.chunk_id ORDER BY s DESC, p.chunk_id LIMIT {shortlist}"""
+    return (_filtered_shortlist(summed, joins, filter_where) if filtered
+            else f"SELECT chunk_id FROM ({summed}) sh")
 
 
 def _filtered_shortlist(summed: str, joins: str, where: str) -> str:
@@ -298,7 +309,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
                weights: Mapping[str, float] | None = None,
                exact: bool = False, fts_pool: int = FTS_POOL,
                ocr_weighting: bool = True,
-               filtered_walk: int = 1000) -> tuple[str, dict[str, Any]]:
+               filtered_walk: int = 1000, part: str = "whole") -> tuple[str, dict[str, Any]]:
     """The statement and its parameters (plus :qd, :qs, :terms supplied by the caller).
 
     `exact` scores dense and sparse candidates exactly over the rows the filters leave, without
@@ -308,7 +319,17 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
     search walks the dense graph (see _filtered_walk). The caller supplies :qd and :qs
     (the question's vectors) and, for the sparse stage, :qt and :qw (its heaviest tokens and
     their weights, `query_tokens`).
+
+    `part` splits the statement for a search run on two connections at once
+    (app.retrieval.parallel): "first", the dense and full-text stages' ranked chunk ids
+    (src 'dense' / 'fts', and 'pool', the full-text matches the filtered sparse stage scores);
+    "final", the rest, given those as :given_dense, :given_fts, :given_pool and the sparse
+    shortlist (sparse_shortlist_statement) as :given_shortlist, all bigint arrays in rank
+    order. "whole", the default, is the one statement.
     """
+    if part not in ("whole", "first", "final"):
+        raise ValueError(f"unknown part {part!r}")
+    given = part == "final"
     params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
     joins, where = filter_sql(filters, params)
     filtered = not filters.is_empty
@@ -326,7 +347,9 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         # most of the cost); MATERIALIZED keeps the planner from repeating it per stage.
         ctes.append(f"""scored AS MATERIALIZED (
   SELECT ce.chunk_id, {dense_dist} AS dd, {sparse_dist} AS sd FROM {src} WHERE {vector_where})""")
-    if "dense" in stages:
+    if "dense" in stages and given:
+        ctes.append(_given_ranks("dense"))
+    elif "dense" in stages:
         if exact:
             nearest = _exact_nearest("dd")
         elif filtered:
@@ -336,10 +359,15 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         ctes.append(f"""dense AS (
   SELECT chunk_id, row_number() OVER (ORDER BY dist, chunk_id) AS rank FROM (
     {nearest}) x)""")
+    if "dense" in stages:
         params["w_dense"] = float(weights.get("dense", 1.0))
         unions.append("SELECT chunk_id, rank, 'dense' AS src, :w_dense AS w FROM dense")
     fts_on = "fts" in stages and has_terms
-    if fts_on:
+    if fts_on and given:
+        ctes.append(_given_ranks("fts"))
+        if filtered and "sparse" in stages:
+            ctes.append("fts_pool AS (SELECT unnest(CAST(:given_pool AS int8[])) AS id)")
+    elif fts_on:
         ctes.append("""q AS (
   SELECT to_tsquery('english', :terms) || to_tsquery('german', :terms)
          || to_tsquery('simple', :terms_simple) AS q)""")
@@ -374,11 +402,19 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
     SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r
     FROM q, fts_pool p
     ORDER BY r DESC, p.id LIMIT :cand) x)""")
+    if fts_on:
         params["w_fts"] = float(weights.get("fts", 1.0))
         unions.append("SELECT chunk_id, rank, 'fts' AS src, :w_fts AS w FROM fts")
+    if part == "first":
+        return _inline_ints(_first_part(ctes, dense="dense" in stages, fts=fts_on,
+                                        pool=fts_on and filtered and "sparse" in stages), params)
     if "sparse" in stages:
         if exact:
             nearest = _exact_nearest("sd")
+        elif given:
+            nearest = sparse_sql(sparse_dist, sid, filtered=filtered,
+                                 dense="dense" in stages, fts=fts_on,
+                                 shortlist="SELECT unnest(CAST(:given_shortlist AS int8[]))")
         else:
             ctes.append("""qtok AS (
   SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))""")
@@ -417,6 +453,37 @@ SELECT f.chunk_id, f.score, f.ranks, c.document_id, c.text, c.heading, c.page, c
        d.parent_id, d.metadata, (c.metadata->>'ocr_quality')::float8 AS ocr_quality
 FROM fused f JOIN chunks c ON c.id = f.chunk_id JOIN documents d ON d.id = c.document_id
 ORDER BY f.score DESC, f.best, f.chunk_id"""
+    return _inline_ints(sql, params)
+
+
+def _given_ranks(stage: str) -> str:
+    """The CTE `stage` (chunk_id, rank) from :given_<stage>, ids in rank order."""
+    return (f"{stage} AS (SELECT chunk_id, rank FROM unnest(CAST(:given_{stage} AS int8[])) "
+            f"WITH ORDINALITY AS g(chunk_id, rank))")
+
+
+def _first_part(ctes: list[str], *, dense: bool, fts: bool, pool: bool) -> str:
+    """The ranked ids of the dense and full-text stages (hybrid_sql part "first")."""
+    parts = ((["SELECT 'dense' AS src, chunk_id, rank FROM dense"] if dense else [])
+             + (["SELECT 'fts' AS src, chunk_id, rank FROM fts"] if fts else [])
+             + (["SELECT 'pool' AS src, id AS chunk_id, 0 AS rank FROM fts_pool"] if pool else []))
+    if not parts:
+        raise ValueError("no dense or full-text stage to run first")
+    return f"WITH {', '.join(ctes)}\n{' UNION ALL '.join(parts)}"
+
+
+def sparse_shortlist_statement(space: SpaceRef, *, filters: SearchFilters,
+                               candidates: int) -> tuple[str, dict[str, Any]]:
+    """The sparse stage's shortlist alone (chunk_id rows), for a split search
+    (hybrid_sql part "final" takes them as :given_shortlist). The caller supplies :qt, :qw."""
+    params: dict[str, Any] = {"cand": candidates}
+    joins, where = filter_sql(filters, params)
+    pool = sparse_shortlist_sql(int(space.id), filtered=not filters.is_empty,
+                                every_token=posting_share(space.embedder) == 0,
+                                joins=joins, filter_where=where)
+    sql = f"""WITH qtok AS (
+  SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))
+{pool}"""
     return _inline_ints(sql, params)
 
 

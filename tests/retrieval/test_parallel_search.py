@@ -1,0 +1,162 @@
+"""A search split over two connections (app.retrieval.parallel) finds what the one statement
+finds: the same hits, scores and stage ranks, with and without filters, on both full-text
+paths; and it only splits when the pool has a connection to spare."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+import app.retrieval.parallel as parallel
+from app.core.db import make_engine
+from app.retrieval import EXACT_FILTERED_MAX_VECTORS, hybrid_search, resolve_space
+from app.retrieval.types import SearchFilters
+from ingest.embedders.lexical import LexicalHashEmbedder
+from ingest.pipeline import IngestOptions, Pipeline
+from ingest.sources.folder import FolderSource
+
+EMB = LexicalHashEmbedder()
+TRADES = ["boiler service", "bicycle repair", "window cleaning", "garden hedge", "roof gutter",
+          "printer toner", "piano lessons", "dog walking", "tax advisor", "chimney sweep"]
+QUERIES = ["chimney sweep invoice", "what did the piano lessons cost", "Rechnung Fenster EUR",
+           "garden hedge and roof gutter", "Kubeda"]
+FILTERS = {
+    "none": SearchFilters(),
+    "date": SearchFilters(date_from=date(2025, 3, 1), date_to=date(2025, 8, 31)),
+    "kind": SearchFilters(kinds=("note",)),
+    "source": SearchFilters(sources=("letters",)),
+    "metadata": SearchFilters(metadata={"format": "markdown"}),
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(db, tmp_path_factory):
+    """120 bills over 2025 in one source, 40 letters without dates in another."""
+    from tests.conftest import truncate_all
+
+    truncate_all(db)
+    root = tmp_path_factory.mktemp("split")
+    bills, letters = root / "bills", root / "letters"
+    bills.mkdir()
+    letters.mkdir()
+    for i in range(120):
+        who = "Kubeda lamps" if i == 7 else f"{TRADES[i % 10]} {i}"
+        (bills / f"bill-{i:03d}.md").write_text(
+            f"---\ndate: 2025-{1 + i % 12:02d}-{1 + i % 28:02d}\ntitle: bill {i}\n---\n"
+            f"# Bill {i}\n\nInvoice from {who}: total {10 + i} EUR, due in 14 days. "
+            f"Rechnung {TRADES[(i * 3) % 10]}.\n", encoding="utf-8")
+    for i in range(40):
+        (letters / f"letter-{i:02d}.txt").write_text(
+            f"Dear neighbour, about the {TRADES[i % 10]} and the {TRADES[(i + 4) % 10]}: "
+            f"Fenster und Garten, {i} EUR.\n", encoding="utf-8")
+    pipeline = Pipeline(db, embedder=EMB, options=IngestOptions())
+    pipeline.run(FolderSource("bills", bills))
+    pipeline.run(FolderSource("letters", letters))
+    with db.session() as s:
+        s.execute(text("ANALYZE chunks"))
+    yield db
+    truncate_all(db)
+
+
+def _run(db, query: str, filters: SearchFilters, *, split: bool, stages=("dense", "sparse", "fts"),
+         lexeme_counts: bool = False):
+    with db.session() as s:
+        space = resolve_space(s, EMB)
+        # As on an index too large to score filtered searches exactly at once.
+        space = replace(space, vectors=EXACT_FILTERED_MAX_VECTORS + 1, lexeme_counts=lexeme_counts)
+        hits = hybrid_search(s, space, query, EMB.embed_query(query), filters=filters, top_k=10,
+                             candidates=20, stages=stages, parallel=split)
+    return [(h.chunk_id, round(h.score, 12), h.ranks) for h in hits]
+
+
+@pytest.fixture
+def splits(monkeypatch):
+    """How many searches went through split_search."""
+    calls = []
+    real = parallel.split_search
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "split_search", counting)
+    return calls
+
+
+@pytest.mark.parametrize("name", sorted(FILTERS))
+@pytest.mark.parametrize("lexeme_counts", [False, True], ids=["statistics", "rare-first"])
+def test_a_split_search_finds_what_the_one_statement_finds(corpus, splits, name, lexeme_counts):
+    found = 0
+    for query in QUERIES:
+        one = _run(corpus, query, FILTERS[name], split=False, lexeme_counts=lexeme_counts)
+        assert not splits
+        two = _run(corpus, query, FILTERS[name], split=True, lexeme_counts=lexeme_counts)
+        assert len(splits) == 1, "the split path did not run"
+        splits.clear()
+        assert two == one, (name, query)
+        found += len(one)
+    assert found > 0, f"no hits at all with filter {name}: the comparison proves nothing"
+
+
+@pytest.mark.parametrize("stages", [("dense", "sparse"), ("sparse", "fts")])
+def test_a_split_search_with_two_of_the_stages(corpus, splits, stages):
+    for name in ("none", "date"):
+        one = _run(corpus, "chimney sweep invoice", FILTERS[name], split=False, stages=stages)
+        two = _run(corpus, "chimney sweep invoice", FILTERS[name], split=True, stages=stages)
+        assert two == one and one, (stages, name)
+    assert len(splits) == 2
+
+
+def test_a_search_without_the_sparse_stage_is_not_split(corpus, splits):
+    assert _run(corpus, "chimney sweep", SearchFilters(), split=True, stages=("dense", "fts"))
+    assert not splits
+
+
+def test_a_small_index_is_not_split_unless_asked(corpus, splits):
+    with corpus.session() as s:
+        space = resolve_space(s, EMB)
+        assert space.vectors < parallel.PARALLEL_MIN_VECTORS
+        hybrid_search(s, space, "chimney sweep", EMB.embed_query("chimney sweep"))
+    assert not splits
+
+
+def test_only_a_pool_with_a_connection_to_spare_is_split(corpus):
+    one = make_engine(corpus.url, pool_size=1, max_overflow=0)
+    nullpool = make_engine(corpus.url, poolclass=NullPool)
+    try:
+        with Session(corpus.engine) as s:
+            s.execute(text("SELECT 1"))
+            assert parallel.spare_engine(s) is corpus.engine
+        with Session(one) as s:
+            assert parallel.spare_engine(s) is one  # its one connection is idle
+            s.execute(text("SELECT 1"))  # now the session holds it
+            assert parallel.spare_engine(s) is None
+        with Session(nullpool) as s:
+            assert parallel.spare_engine(s) is None
+        with corpus.engine.connect() as conn, Session(bind=conn) as s:
+            assert parallel.spare_engine(s) is None  # bound to one connection
+    finally:
+        one.dispose()
+        nullpool.dispose()
+
+
+def test_a_failure_on_the_other_connection_is_raised_and_returns_it(corpus, monkeypatch):
+    from sqlalchemy.exc import ProgrammingError
+
+    real = parallel.split_search
+
+    def broken_first(session, engine, **kw):
+        kw["first"] = ("SELECT no_such_column FROM chunks", {})
+        return real(session, engine, **kw)
+
+    monkeypatch.setattr(parallel, "split_search", broken_first)
+    before = corpus.engine.pool.checkedout()
+    with pytest.raises(ProgrammingError, match="no_such_column"):
+        _run(corpus, "chimney sweep", SearchFilters(), split=True)
+    assert corpus.engine.pool.checkedout() == before
