@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -146,7 +147,7 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
     a connection to spare; False: never)."""
     from app.core.text import STOPWORDS
     from app.core.vectors import to_halfvec, to_sparsevec
-    from app.retrieval.parallel import PARALLEL_MIN_VECTORS, spare_engine, split_search
+    from app.retrieval.parallel import PARALLEL_MIN_VECTORS, split_search, split_slot
 
     filters = filters or SearchFilters()
     unknown = set(stages) - set(STAGES)
@@ -186,20 +187,20 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
     # Split only where both halves have work: the sparse stage, and dense or full text.
     splittable = (not exact and "sparse" in stages
                   and ("dense" in stages or ("fts" in stages and bool(simple_terms or terms))))
-    engine = None
-    if splittable and parallel is not False and (parallel or space.vectors >= PARALLEL_MIN_VECTORS):
-        engine = spare_engine(session)
-    if engine is not None:
-        shortlist_sql, shortlist_params = sparse_shortlist_statement(
-            space, filters=filters, candidates=candidates)
-        rows = split_search(
-            session, engine, settings=(f"SELECT 1{sets}", set_params),
-            first=statement(exact=False, part="first"),
-            shortlist=(shortlist_sql, {**shortlist_params, **query_params}),
-            final=statement(exact=False, part="final"))
-    else:
-        sql, params = statement(exact=exact)
-        rows = session.execute(text(sql), params).mappings().all()
+    wanted = splittable and parallel is not False and (
+        parallel or space.vectors >= PARALLEL_MIN_VECTORS)
+    with split_slot(session) if wanted else nullcontext() as engine:
+        if engine is not None:
+            shortlist_sql, shortlist_params = sparse_shortlist_statement(
+                space, filters=filters, candidates=candidates)
+            rows = split_search(
+                session, engine, settings=(f"SELECT 1{sets}", set_params),
+                first=statement(exact=False, part="first"),
+                shortlist=(shortlist_sql, {**shortlist_params, **query_params}),
+                final=statement(exact=False, part="final"))
+        else:
+            sql, params = statement(exact=exact)
+            rows = session.execute(text(sql), params).mappings().all()
     if not exact and len(rows) < top_k and not filters.is_empty and {"dense", "sparse"} & set(stages):
         sql, params = statement(exact=True)
         rows = session.execute(text(sql), params).mappings().all()

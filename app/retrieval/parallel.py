@@ -20,8 +20,9 @@ connection costs more than the split saves).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
@@ -36,7 +37,13 @@ if TYPE_CHECKING:
 # "Two connections": p95 -10 to -18 % side by side, the same hits).
 PARALLEL_MIN_VECTORS = 200_000
 
+# At most this many searches split at once, each holding one connection more than it would
+# otherwise: several requests that each saw a free connection at the same moment must not
+# together push the pool into its overflow or its wait (app.core.db.POOL_SIZE 5).
+MAX_SPLITS = 2
+
 Statement = tuple[str, Mapping[str, Any]]
+_splits = threading.BoundedSemaphore(MAX_SPLITS)
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -60,6 +67,20 @@ def spare_engine(session: Session) -> Engine | None:
         return None
     pool = bind.pool
     return bind if pool.checkedin() > 0 or pool.checkedout() < pool.size() else None
+
+
+@contextmanager
+def split_slot(session: Session) -> Iterator[Engine | None]:
+    """The engine to split this search over (spare_engine) while one of the MAX_SPLITS slots
+    is free, else None (run it as one statement)."""
+    engine = spare_engine(session)
+    if engine is None or not _splits.acquire(blocking=False):
+        yield None
+        return
+    try:
+        yield engine
+    finally:
+        _splits.release()
 
 
 def split_search(session: Session, engine: Engine, *, settings: Statement, first: Statement,

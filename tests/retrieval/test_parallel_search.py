@@ -159,3 +159,56 @@ def test_a_failure_on_the_other_connection_is_raised_and_returns_it(corpus, monk
     with pytest.raises(ProgrammingError, match="no_such_column"):
         _run(corpus, "chimney sweep", SearchFilters(), split=True)
     assert corpus.engine.pool.checkedout() == before
+
+
+def test_no_more_than_max_splits_at_once(corpus, splits):
+    """With every slot taken, a search runs as one statement and still finds the same."""
+    one = _run(corpus, "chimney sweep invoice", FILTERS["date"], split=False)
+    held = [parallel._splits.acquire(blocking=False) for _ in range(parallel.MAX_SPLITS)]
+    try:
+        assert all(held)
+        assert _run(corpus, "chimney sweep invoice", FILTERS["date"], split=True) == one
+        assert not splits
+    finally:
+        for _ in held:
+            parallel._splits.release()
+    assert _run(corpus, "chimney sweep invoice", FILTERS["date"], split=True) == one
+    assert len(splits) == 1
+
+
+def test_concurrent_searches_split_or_not_all_answer_the_same(corpus, splits):
+    """Eight searches at once: some split, every answer is the one statement's, and no more
+    connections are out at any moment than one a search plus MAX_SPLITS (the slots
+    themselves are tested just above: here the pool's size check alone keeps to it)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    expected = {(q, name): _run(corpus, q, FILTERS[name], split=False)
+                for q in QUERIES for name in ("none", "date", "source")}
+    lock, out, peak = threading.Lock(), [0], [0]
+
+    def checkout(*_):
+        with lock:
+            out[0] += 1
+            peak[0] = max(peak[0], out[0])
+
+    def checkin(*_):
+        with lock:
+            out[0] -= 1
+
+    pool = corpus.engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    try:
+        with ThreadPoolExecutor(8) as threads:
+            results = list(threads.map(
+                lambda key: (key, _run(corpus, key[0], FILTERS[key[1]], split=True)),
+                list(expected) * 3))
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
+    assert all(got == expected[key] for key, got in results)
+    assert splits, "no search split"
+    assert peak[0] <= 8 + parallel.MAX_SPLITS
