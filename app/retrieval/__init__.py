@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -143,11 +142,11 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
     brute force, no HNSW - the ground truth benchmarks measure recall against; `configured`:
     the caller has SET LOCAL `search_settings` already, e.g. with `resolve_space`;
     `parallel`: run the stages on two connections at once (app.retrieval.parallel); None: on
-    an index of PARALLEL_MIN_VECTORS or more, True: on any index, both only when the pool has
-    a connection to spare; False: never)."""
+    an index of PARALLEL_MIN_VECTORS or more, True: on any index, both only when no other
+    search is in flight and the pool has a connection to spare; False: never)."""
     from app.core.text import STOPWORDS
-    from app.core.vectors import to_halfvec, to_sparsevec
-    from app.retrieval.parallel import PARALLEL_MIN_VECTORS, split_search, split_slot
+    from app.core.vectors import posting_share, to_halfvec, to_sparsevec
+    from app.retrieval.parallel import PARALLEL_MIN_VECTORS, search_in_flight, split_search
 
     filters = filters or SearchFilters()
     unknown = set(stages) - set(STAGES)
@@ -184,12 +183,16 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
         filters, candidates=candidates, ef_search=ef_search, max_scan_tuples=max_scan_tuples))
     if not configured:
         session.execute(text(f"SELECT 1{sets}"), set_params)
-    # Split only where both halves have work: the sparse stage, and dense or full text.
+    # Split only where both halves have work: the sparse stage, and dense or full text; and
+    # not an unfiltered search in a space that posts every token (the lexical embedder): its
+    # shortlist is the :cand best sums, ~1 ms, and the split measured no faster there
+    # (bench/README.md "Two connections").
     splittable = (not exact and "sparse" in stages
-                  and ("dense" in stages or ("fts" in stages and bool(simple_terms or terms))))
+                  and ("dense" in stages or ("fts" in stages and bool(simple_terms or terms)))
+                  and (not filters.is_empty or posting_share(space.embedder) > 0))
     wanted = splittable and parallel is not False and (
         parallel or space.vectors >= PARALLEL_MIN_VECTORS)
-    with split_slot(session) if wanted else nullcontext() as engine:
+    with search_in_flight(session, splittable=wanted) as engine:
         if engine is not None:
             shortlist_sql, shortlist_params = sparse_shortlist_statement(
                 space, filters=filters, candidates=candidates)

@@ -11,10 +11,10 @@ chunks on two cores the stages took comparable times (date filter, p50 ms alone:
 
 The final statement is the same fusion over the same candidates, so the hits are the same as
 the one statement's (tests/retrieval/test_parallel_search.py compares them). The cost is a
-second connection and two more round trips, worth it only where the stages take milliseconds:
-a small index keeps the one statement (its whole search is ~4 ms), and so does a search that
-finds no idle connection in the pool (under load every core is busy anyway, and opening a
-connection costs more than the split saves).
+second connection and two more statements, worth it only where the stages take milliseconds
+and a core is idle: a small index keeps the one statement (its whole search is ~4 ms), and so
+does a search while another is in flight (search_in_flight) or when the pool has no
+connection to spare.
 """
 
 from __future__ import annotations
@@ -37,13 +37,15 @@ if TYPE_CHECKING:
 # "Two connections": p95 -10 to -18 % side by side, the same hits).
 PARALLEL_MIN_VECTORS = 200_000
 
-# At most this many searches split at once, each holding one connection more than it would
-# otherwise: several requests that each saw a free connection at the same moment must not
-# together push the pool into its overflow or its wait (app.core.db.POOL_SIZE 5).
-MAX_SPLITS = 2
-
 Statement = tuple[str, Mapping[str, Any]]
-_splits = threading.BoundedSemaphore(MAX_SPLITS)
+
+# Searches running in this process. Only a search that runs alone splits: with others in
+# flight the cores are busy already, and the split's extra statements cost throughput (8
+# concurrent HTTP clients at 10^6: 17-18 searches/s with every search free to split against
+# 20-21 without, bench/README.md "Two connections"). It also means at most one connection
+# beyond one a search, so the pool is never pushed into its overflow or its wait.
+_in_flight = 0
+_in_flight_lock = threading.Lock()
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -70,17 +72,19 @@ def spare_engine(session: Session) -> Engine | None:
 
 
 @contextmanager
-def split_slot(session: Session) -> Iterator[Engine | None]:
-    """The engine to split this search over (spare_engine) while one of the MAX_SPLITS slots
-    is free, else None (run it as one statement)."""
-    engine = spare_engine(session)
-    if engine is None or not _splits.acquire(blocking=False):
-        yield None
-        return
+def search_in_flight(session: Session, *, splittable: bool) -> Iterator[Engine | None]:
+    """Counts this search as in flight; yields the engine to split it over when it is
+    `splittable`, the only search in flight, and the pool has a connection to spare
+    (spare_engine), else None (run it as one statement)."""
+    global _in_flight
+    with _in_flight_lock:
+        _in_flight += 1
+        alone = _in_flight == 1
     try:
-        yield engine
+        yield spare_engine(session) if splittable and alone else None
     finally:
-        _splits.release()
+        with _in_flight_lock:
+            _in_flight -= 1
 
 
 def split_search(session: Session, engine: Engine, *, settings: Statement, first: Statement,
