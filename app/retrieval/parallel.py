@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
 # Below this many stored vectors a search runs as one statement: its stages take a few ms
 # there, and the small-index search (~4 ms in all, bench/small_search.py) would pay the two
-# extra round trips and a second connection for nothing. Measured at 10^6 only (bench/README.md
-# "Two connections": p95 -10 to -18 % side by side, the same hits).
+# extra statements and a second connection for nothing. bench/README.md "Two connections",
+# side by side: at 10^6 the filtered p95 -14 to -24 %, at 10^5 no gain (p50 +1-2 ms, p95
+# -1-3 ms).
 PARALLEL_MIN_VECTORS = 200_000
 
 Statement = tuple[str, Mapping[str, Any]]
