@@ -10,7 +10,9 @@ chunks on two cores the stages took comparable times (date filter, p50 ms alone:
     this connection:   exact sparse scoring, fusion, rows      ("final", given both)
 
 The final statement is the same fusion over the same candidates, so the hits are the same as
-the one statement's (tests/retrieval/test_parallel_search.py compares them). The cost is a
+the one statement's (tests/retrieval/test_parallel_search.py compares them). The other
+connection sees committed rows only: searches run in sessions that have written nothing
+(app.services.search), so both connections search the same index. The cost is a
 second connection and two more statements, worth it only where the stages take milliseconds
 and a core is idle: a small index keeps the one statement (its whole search is ~4 ms), and so
 does a search while another is in flight (search_in_flight) or when the pool has no
