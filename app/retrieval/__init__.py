@@ -179,10 +179,14 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
                                  part=part)
         return sql, {**params, **query_params}
 
-    sets, set_params = _set_configs(search_settings(
-        filters, candidates=candidates, ef_search=ef_search, max_scan_tuples=max_scan_tuples))
+    def settings_statement() -> tuple[str, dict[str, str]]:
+        sets, params = _set_configs(search_settings(
+            filters, candidates=candidates, ef_search=ef_search, max_scan_tuples=max_scan_tuples))
+        return f"SELECT 1{sets}", params
+
     if not configured:
-        session.execute(text(f"SELECT 1{sets}"), set_params)
+        set_sql, set_params = settings_statement()
+        session.execute(text(set_sql), set_params)
     # Split only where both halves have work: the sparse stage, and dense or full text; and
     # not an unfiltered search in a space that posts every token (the lexical embedder): its
     # shortlist is the :cand best sums, ~1 ms, and the split measured no faster there
@@ -197,7 +201,7 @@ def hybrid_search(session: Session, space: SpaceRef, query: str, query_embedding
             shortlist_sql, shortlist_params = sparse_shortlist_statement(
                 space, filters=filters, candidates=candidates)
             rows = split_search(
-                session, engine, settings=(f"SELECT 1{sets}", set_params),
+                session, engine, settings=settings_statement(),
                 first=statement(exact=False, part="first"),
                 shortlist=(shortlist_sql, {**shortlist_params, **query_params}),
                 final=statement(exact=False, part="final"))

@@ -50,16 +50,9 @@ Statement = tuple[str, Mapping[str, Any]]
 _in_flight = 0
 _in_flight_lock = threading.Lock()
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _executor_for_searches() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="homerag-search")
-        return _executor
+# The other connection's half runs here: one thread, as one search splits at a time. It
+# starts on the first split, not at import.
+_other_half = ThreadPoolExecutor(max_workers=1, thread_name_prefix="homerag-search")
 
 
 def spare_engine(session: Session) -> Engine | None:
@@ -100,7 +93,7 @@ def split_search(session: Session, engine: Engine, *, settings: Statement, first
             conn.execute(text(settings[0]), dict(settings[1]))
             return list(conn.execute(text(first[0]), dict(first[1])).all())
 
-    pending = _executor_for_searches().submit(run_first)
+    pending = _other_half.submit(run_first)
     try:
         shortlisted = [row[0] for row in session.execute(text(shortlist[0]), dict(shortlist[1]))]
     except BaseException:

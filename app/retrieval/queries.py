@@ -98,6 +98,11 @@ mq AS MATERIALIZED (
            OR NOT EXISTS (SELECT 1 FROM lex) AS wider)"""
 
 
+# The question's heaviest tokens and their weights (:qt, :qw, `query_tokens`), as rows.
+QUERY_TOKENS_CTE = """qtok AS (
+  SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))"""
+
+
 @dataclass(frozen=True, slots=True)
 class SpaceRef:
     id: int
@@ -416,8 +421,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
                                  dense="dense" in stages, fts=fts_on,
                                  shortlist="SELECT unnest(CAST(:given_shortlist AS int8[]))")
         else:
-            ctes.append("""qtok AS (
-  SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))""")
+            ctes.append(QUERY_TOKENS_CTE)
             nearest = sparse_sql(sparse_dist, sid, filtered=filtered,
                                  dense="dense" in stages, fts=fts_on,
                                  every_token=posting_share(space.embedder) == 0,
@@ -481,10 +485,7 @@ def sparse_shortlist_statement(space: SpaceRef, *, filters: SearchFilters,
     pool = sparse_shortlist_sql(int(space.id), filtered=not filters.is_empty,
                                 every_token=posting_share(space.embedder) == 0,
                                 joins=joins, filter_where=where)
-    sql = f"""WITH qtok AS (
-  SELECT token, w FROM unnest(CAST(:qt AS int4[]), CAST(:qw AS real[])) AS t(token, w))
-{pool}"""
-    return _inline_ints(sql, params)
+    return _inline_ints(f"WITH {QUERY_TOKENS_CTE}\n{pool}", params)
 
 
 _INLINED = ("cand", "top_k", "rrf_k", "fts_pool")
