@@ -62,10 +62,11 @@ MATCH_QUERY_SQL = f"""mq AS (
 
 # With lexeme_frequencies (an index of MIN_CHUNKS or more, ingest/lexeme_stats.py), rare
 # first: PostgreSQL keeps the 1,000 most common lexemes only, at 10^6 chunks those in more than
-# 1.45 % of them, so a word in 5,000 chunks passed as rare. From the lexemes not common by
-# statistics:
+# 1.45 % of them, so a word in 5,000 chunks passed as rare. From the question's lexemes that
+# the counts put in at most :fts_pool * 20 chunks (a commoner one could never be matched below;
+# the counts replace the statistics' list here, whose lookup was ~0.8 ms of every search):
 #   - mq.rare, OR-ed: those lexeme_frequencies counts in at most :fts_pool chunks or does not
-#     list; if none, the one it counts in the fewest;
+#     list; if none, the one it counts in the fewest; mq.few: whether there were any;
 #   - mq.q, OR-ed: those and the next rarest, up to :fts_pool * 20 counted matches together
 #     (the whole `q` when there are no lexemes left); mq.wider: whether it holds more than
 #     mq.rare. Rows are matched on mq.rare first, on mq.q only if too few (_fts_matches).
@@ -73,7 +74,7 @@ RARE_FIRST_SQL = f"""lex AS MATERIALIZED (
   SELECT l.lexeme, lf.chunks
   FROM ({_LEXEMES}) l
   LEFT JOIN lexeme_frequencies lf ON lf.lexeme = l.lexeme
-  WHERE NOT l.lexeme = ANY ({_COMMON_BY_STATISTICS})),
+  WHERE coalesce(lf.chunks, 0) <= :fts_pool * 20),
 lex_rare AS MATERIALIZED (
   SELECT lexeme FROM lex WHERE coalesce(chunks, 0) <= :fts_pool
   UNION ALL
@@ -95,7 +96,8 @@ mq AS MATERIALIZED (
          (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | '))
           FROM lex_rare) AS rare,
          (SELECT count(*) FROM lex_wide) > (SELECT count(*) FROM lex_rare)
-           OR NOT EXISTS (SELECT 1 FROM lex) AS wider)"""
+           OR NOT EXISTS (SELECT 1 FROM lex) AS wider,
+         EXISTS (SELECT 1 FROM lex WHERE coalesce(chunks, 0) <= :fts_pool) AS few)"""
 
 
 # The question's heaviest tokens and their weights (:qt, :qw, `query_tokens`), as rows.
@@ -287,19 +289,33 @@ def _fts_matches(joins: str, where: str, *, metadata: bool) -> tuple[str, str]:
     question's rarest words were a few among ~20,000 matches; unfiltered, the chunk a synthetic
     question was made from reached the full-text top 10 for 5 of 60 questions, and for 50 of
     60 rare-first.
+
+    Filtered on the chunk's own columns (source, kind, date), the rare lexemes' matches are
+    tested against the filter row by row when each of them is rare (mq.few): PostgreSQL, which
+    cannot know how few they are before the search runs, ANDed their GIN bitmap (1,000-2,000
+    rows at 10^6 chunks) with the filter's B-tree bitmap, and for a one-year date range (50,000
+    rows) that bitmap alone took ~3.8 ms. The rarest lexeme taken when none is rare (mq.few
+    false) may match thousands: the bitmaps are ANDed as before.
     """
-    return (_fts_branch("c.tsv @@ mq.rare", joins, where, metadata=metadata),
+    rare = _fts_branch("c.tsv @@ mq.rare", joins, where, match_first=metadata)
+    if where and not joins:  # source, kind, date: no documents joined
+        few = _fts_branch("mq.few AND c.tsv @@ mq.rare", joins, where, match_first=True)
+        rare = (f"({few}) UNION ALL ("
+                f"{_fts_branch('NOT mq.few AND c.tsv @@ mq.rare', joins, where, match_first=False)})")
+    return (rare,
             _fts_branch("mq.wider AND c.tsv @@ mq.q AND NOT coalesce(c.tsv @@ mq.rare, false)",
-                        joins, where, metadata=metadata))
+                        joins, where, match_first=metadata))
 
 
-def _fts_branch(match: str, joins: str, where: str, *, metadata: bool) -> str:
-    """The chunks for which `match` holds and that pass the filters."""
-    if metadata:
-        # A metadata filter: the full-text matches first, then the filter (OFFSET 0 keeps the
-        # planner from merging the two; from the documents to their chunks it tested the
-        # tsvector of every chunk of 8,400 documents for 500 matches, 171 ms at 10^6 chunks).
-        # Named documents are few: from them to their chunks stays the planner's.
+def _fts_branch(match: str, joins: str, where: str, *, match_first: bool) -> str:
+    """The chunks for which `match` holds and that pass the filters; `match_first`: the
+    matches found first, then each tested against the filters (OFFSET 0 keeps the planner from
+    merging the two), for a metadata filter and for a few rare lexemes' matches
+    (_fts_matches)."""
+    if match_first:
+        # A metadata filter, planned by PostgreSQL: from the documents to their chunks it
+        # tested the tsvector of every chunk of 8,400 documents for 500 matches, 171 ms at
+        # 10^6 chunks. Named documents are few: from them to their chunks stays the planner's.
         return (f"SELECT c.id, c.tsv FROM (SELECT c.id, c.tsv, c.document_id, c.source_id, "
                 f"c.kind, c.occurred_at FROM mq, chunks c WHERE {match} OFFSET 0) c "
                 f"{joins} WHERE true{where}")
@@ -401,7 +417,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
             # CPU a search on a 4,400-chunk index, bench/small_search.py) where it cannot help.
             ctes.append(MATCH_QUERY_SQL)
             ctes.append(f"""fts_pool AS MATERIALIZED (
-  {_fts_branch("c.tsv @@ mq.q", joins, where, metadata=metadata)} LIMIT :fts_pool)""")
+  {_fts_branch("c.tsv @@ mq.q", joins, where, match_first=metadata)} LIMIT :fts_pool)""")
         ctes.append("""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
     SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r

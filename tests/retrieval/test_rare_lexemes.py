@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.retrieval import resolve_space, search
+from app.retrieval.types import SearchFilters
 from ingest.embedders.lexical import LexicalHashEmbedder
 from ingest.lexeme_stats import refresh, refresh_if_stale
 from ingest.pipeline import IngestOptions, Pipeline
@@ -93,3 +94,33 @@ def test_counts_are_estimated_from_the_chunks_and_refreshed_after_each_analyse(c
     assert refresh_if_stale(corpus, min_chunks=10**6) is False
     with corpus.engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM lexeme_frequencies")) == 0
+
+
+def test_a_filtered_search_tests_the_rare_words_matches_against_the_filter(corpus, tmp_path: Path):
+    """Source, kind and date filters: a few rare words' matches are found first and each tested
+    against the filter (queries._fts_matches, mq.few); the rarest of common words' matches go
+    through PostgreSQL's bitmaps as before. Either way only chunks that pass come back."""
+    other = tmp_path / "archive"
+    other.mkdir()
+    for i in range(4):
+        (other / f"zoo-old-{i}.txt").write_text(f"Old zoo visit {i}: a quokka and the plumber.")
+    Pipeline(corpus, embedder=EMB, options=IngestOptions()).run(FolderSource("archive", other))
+    _count_as_common(corpus, "invoic", "invoice")  # counts: the rare-first statement runs
+    with corpus.engine.begin() as conn:  # "plumber" in every configuration, the rarest 'plumber'
+        conn.execute(text(
+            "INSERT INTO lexeme_frequencies (lexeme, chunks) SELECT DISTINCT lexeme, "
+            "CASE WHEN lexeme = 'plumber' THEN 900 ELSE 950 END "
+            "FROM unnest(to_tsvector('english', 'plumber') || to_tsvector('german', 'plumber') "
+            "|| to_tsvector('simple', 'plumber'))"))
+    only = {name: SearchFilters(sources=(name,)) for name in ("notes", "archive")}
+    with corpus.session() as s:
+        assert resolve_space(s, EMB).lexeme_counts
+        # "quokka" is rare (mq.few): its matches are tested against the source one by one.
+        notes = search(s, EMB, "quokka", filters=only["notes"], top_k=10, stages=("fts",))
+        archive = search(s, EMB, "quokka", filters=only["archive"], top_k=10, stages=("fts",))
+        # "plumber" and "invoice" are both counted common: the rarer, "plumber", is matched.
+        common = search(s, EMB, "plumber invoice", filters=only["archive"], top_k=10,
+                        stages=("fts",))
+    assert sorted(_names(notes)) == ["zoo"] * 3
+    assert sorted(Path(h.path).stem for h in archive) == [f"zoo-old-{i}" for i in range(4)]
+    assert sorted(Path(h.path).stem for h in common) == [f"zoo-old-{i}" for i in range(4)]
