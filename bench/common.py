@@ -105,6 +105,24 @@ def machine() -> dict[str, Any]:
             "platform": platform.platform(), "at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
+def cpu_probe(additions: int = 10**7) -> float:
+    """Seconds this host takes for `additions` additions in a pure-Python loop, now.
+
+    Shared hosts drift: in one session 10^7 additions at a script's top level took 0.80 s and,
+    an hour later, 1.11-1.35 s, and the unchanged search's dense stage went from 17.5 to 25 ms
+    at 10^6 chunks with it. A result that carries the probe taken before and after its timed
+    part compares with another only where their probes are close; side-by-side runs in one
+    process need none. (In a function, as here, the loop runs ~2x faster than at top level.)
+    """
+    import time
+
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(additions):
+        total += i
+    return round(time.perf_counter() - t0, 3)
+
+
 def write_json(name: str, data: Mapping[str, Any], out_dir: Path = OUT_DIR) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.json"

@@ -47,7 +47,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench.` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import add_child_arguments, bench_workdir, print_table, write_json
+from bench.common import add_child_arguments, bench_workdir, cpu_probe, print_table, write_json
 
 PART = 10_000  # documents per generated part (the RSS milestones fall on part boundaries)
 MILESTONES = (10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000)
@@ -462,6 +462,7 @@ def main(argv: list[str] | None = None) -> None:
         changes: list[dict[str, int]] = []
         # A later run on a kept database changes other files than the first run did.
         change_seed = args.seed * 1000 + (0 if fresh else 100 + len(list(work.glob("*.json"))))
+        probe = [cpu_probe()]  # the host's speed before and after (bench.common.cpu_probe)
         with database(work) as url:
             if not fresh:
                 print(f"reusing the database in {work / 'pg'} (no full ingest timed)")
@@ -478,6 +479,7 @@ def main(argv: list[str] | None = None) -> None:
                                       size=args.size, edits=args.edits))
                 steps.append(run_child(url, corpus, work, "profiled", profile=work / "resync.prof"))
             check = check_index(url, corpus)
+        probe.append(cpu_probe())
         if args.profile:
             print_profile(work / "resync.prof")
 
@@ -502,8 +504,10 @@ def main(argv: list[str] | None = None) -> None:
     summary: dict[str, Any] = {"documents": sum(m["documents"] for m in manifest),
                                "size": args.size, "change": args.change, "edits": args.edits,
                                "changes": changes,
-                               "steps": steps, "check": check}
-    print(f"\nindex after the syncs: {check}")
+                               "steps": steps, "check": check,
+                               "cpu_probe_s": {"before": probe[0], "after": probe[1]}}
+    print(f"\nindex after the syncs: {check}; cpu probe (10^7 additions) {probe[0]} s before, "
+          f"{probe[1]} s after")
     if full:
         for name in ("unchanged", "resync"):
             ratio = by_step[name]["seconds"] / full["seconds"]

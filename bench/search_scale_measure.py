@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO, embedded_database, machine, percentile
+from bench.common import REPO, cpu_probe, embedded_database, machine, percentile
 from bench.search_scale import DAY0, MODES, RESULTS, SPACE_EMBEDDER, SPACE_MODEL
 
 RUN_ALL = False  # helper module, not a bench
@@ -202,6 +202,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             timed_pass(db, qs, ef=max(efs))
             timed_pass(db, qs, ef=max(efs), stages=("dense",))
         passes: dict[str, dict[int, Any]] = {m: {} for m in by_mode}
+        probe = [cpu_probe()]
+        print(f"cpu probe (10^7 additions) before the timed passes: {probe[0]} s", flush=True)
         for m, qs in by_mode.items():
             for ef in efs:
                 # Prepared statements and their cached generic plans live per connection, and
@@ -218,6 +220,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 fb = fallbacks[0]
                 den = timed_pass(db, qs, ef=ef, stages=("dense",))
                 passes[m][ef] = (hyb, fb, den, [round(load0, 1), round(os.getloadavg()[0], 1)])
+        probe.append(cpu_probe())
+        result["cpu_probe_s"] = {"before": probe[0], "after": probe[1]}
+        print(f"cpu probe after them: {probe[1]} s", flush=True)
         truth_hybrid, exact_ms = {}, {}
         for m, qs in by_mode.items():
             t0 = time.perf_counter()
