@@ -66,7 +66,9 @@ MATCH_QUERY_SQL = f"""mq AS (
 # the counts put in at most :fts_pool * 20 chunks (a commoner one could never be matched below;
 # the counts replace the statistics' list here, whose lookup was ~0.8 ms of every search):
 #   - mq.rare, OR-ed: those lexeme_frequencies counts in at most :fts_pool chunks or does not
-#     list; if none, the one it counts in the fewest; mq.few: whether there were any;
+#     list; if none, the one it counts in the fewest; mq.few: whether there were any, in at
+#     most :fts_pool * 8 counted chunks together (their matches are few enough to test one by
+#     one against a filter, _fts_matches);
 #   - mq.q, OR-ed: those and the next rarest, up to :fts_pool * 20 counted matches together
 #     (the whole `q` when there are no lexemes left); mq.wider: whether it holds more than
 #     mq.rare. Rows are matched on mq.rare first, on mq.q only if too few (_fts_matches).
@@ -97,7 +99,8 @@ mq AS MATERIALIZED (
           FROM lex_rare) AS rare,
          (SELECT count(*) FROM lex_wide) > (SELECT count(*) FROM lex_rare)
            OR NOT EXISTS (SELECT 1 FROM lex) AS wider,
-         EXISTS (SELECT 1 FROM lex WHERE coalesce(chunks, 0) <= :fts_pool) AS few)"""
+         (SELECT count(*) > 0 AND sum(coalesce(chunks, 0)) <= :fts_pool * 8
+          FROM lex WHERE coalesce(chunks, 0) <= :fts_pool) AS few)"""
 
 
 # The question's heaviest tokens and their weights (:qt, :qw, `query_tokens`), as rows.
@@ -294,8 +297,9 @@ def _fts_matches(joins: str, where: str, *, metadata: bool) -> tuple[str, str]:
     tested against the filter row by row when each of them is rare (mq.few): PostgreSQL, which
     cannot know how few they are before the search runs, ANDed their GIN bitmap (1,000-2,000
     rows at 10^6 chunks) with the filter's B-tree bitmap, and for a one-year date range (50,000
-    rows) that bitmap alone took ~3.8 ms. The rarest lexeme taken when none is rare (mq.few
-    false) may match thousands: the bitmaps are ANDed as before.
+    rows) that bitmap alone took ~3.8 ms. The rarest lexeme taken when none is rare, or rare
+    ones counted in more than 4,000 chunks together (mq.few false: a long question), may match
+    thousands: their bitmap is ANDed with the filter's as before.
     """
     rare = _fts_branch("c.tsv @@ mq.rare", joins, where, match_first=metadata)
     if where and not joins:  # source, kind, date: no documents joined
