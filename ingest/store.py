@@ -6,9 +6,11 @@ ingest/writer.py for the batched document writes), so a failure leaves nothing h
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
@@ -188,11 +190,20 @@ def load_ledger(session: Session, source_id: int) -> dict[str, LedgerEntry]:
     # Plain rows on the session's connection, not ORM rows, and the empty cursor of most items
     # not decoded as JSON row by row (speed: a sync reads its source's whole ledger; 20,000
     # items took 0.33 s through the ORM, 0.17 s so; see bench/resync.py).
+    # Memory: the whole ledger is held for the run. The driver hands out a new string for
+    # every row's status and parser, and each item had its own empty cursor dict; interned and
+    # shared, an entry is 425 bytes instead of 601 (100-character paths, tracemalloc), ~180 MB
+    # less for a source of 10^6 items.
     rows = session.connection().execute(_LEDGER_SQL, {"source": source_id})
+    intern = sys.intern
     return {
-        origin: LedgerEntry(origin, status, sha256, size, mtime, transient, cursor or {}, parser)
+        origin: LedgerEntry(origin, intern(status), sha256, size, mtime, transient,
+                            cursor or _NO_CURSOR, intern(parser) if parser else None)
         for origin, status, sha256, size, mtime, transient, cursor, parser in rows
     }
+
+
+_NO_CURSOR: Mapping[str, Any] = MappingProxyType({})
 
 
 _LEDGER_SQL = text(
