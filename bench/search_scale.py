@@ -334,6 +334,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="add these modes to an existing result file instead of replacing it")
     ap.add_argument("--api-rss", action="store_true",
                     help="also start `homerag serve` on this database and report its RSS")
+    ap.add_argument("--passes", type=int, default=3,
+                    help="timed passes over the queries per mode and ef_search (percentiles "
+                         "over all of them)")
     ap.add_argument("--out", help="result name (default search_scale_<chunks>)")
     return ap.parse_args(argv)
 
