@@ -9,6 +9,7 @@ size (points: hnsw.ef_search).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ DEFAULT_EF = "60"  # what homerag uses: max(40, HOMERAG_CANDIDATES = 60)
 
 
 def load() -> list[dict[str, Any]]:
+    # search_scale_<chunks>.json only: other runs are named after what they compare, and a
+    # name ending in an all-digit commit (search_scale_1000000_3739803) is no size.
     runs = [json.loads(p.read_text()) for p in RESULTS.glob("search_scale_*.json")
-            if p.stem.split("_")[-1].isdigit()]
+            if re.fullmatch(r"search_scale_\d+", p.stem)]
     return sorted(runs, key=lambda r: r["chunks"])
 
 
