@@ -14,6 +14,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -114,8 +115,6 @@ def cpu_probe(additions: int = 10**7) -> float:
     part compares with another only where their probes are close; side-by-side runs in one
     process need none. (In a function, as here, the loop runs ~2x faster than at top level.)
     """
-    import time
-
     t0 = time.perf_counter()
     total = 0
     for i in range(additions):

@@ -7,8 +7,8 @@ query's stored vectors). Ground truth, once per query: the same fused SQL with e
 sparse scoring (`hybrid_search(exact=True)`) for the fused top 10, and numpy brute force over the
 stored float16 vectors for the dense stage alone, both after the timed passes. Warm: one
 untimed pass over every query first; then each query is timed `--passes` times (default 3)
-per mode and ef_search, the percentiles taken over all of them. Exact fallbacks (a filtered HNSW walk that came up
-short, re-run exactly) are counted from the statements sent.
+per mode and ef_search, the percentiles taken over all of them. Exact fallbacks (a filtered
+HNSW walk that came up short, re-run exactly) are counted from the statements sent, per pass.
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 load0 = os.getloadavg()[0]
                 fallbacks[0] = 0
                 hyb = repeated_passes(db, qs, ef=ef, passes=args.passes)
-                fb = fallbacks[0]
+                fb = fallbacks[0] // max(1, args.passes)  # the same queries fall back each pass
                 den = repeated_passes(db, qs, ef=ef, passes=args.passes, stages=("dense",))
                 passes[m][ef] = (hyb, fb, den, [round(load0, 1), round(os.getloadavg()[0], 1)])
         probe.append(cpu_probe())

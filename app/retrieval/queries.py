@@ -301,11 +301,12 @@ def _fts_matches(joins: str, where: str, *, metadata: bool) -> tuple[str, str]:
     ones counted in more than 4,000 chunks together (mq.few false: a long question), may match
     thousands: their bitmap is ANDed with the filter's as before.
     """
-    rare = _fts_branch("c.tsv @@ mq.rare", joins, where, match_first=metadata)
     if where and not joins:  # source, kind, date: no documents joined
         few = _fts_branch("mq.few AND c.tsv @@ mq.rare", joins, where, match_first=True)
-        rare = (f"({few}) UNION ALL ("
-                f"{_fts_branch('NOT mq.few AND c.tsv @@ mq.rare', joins, where, match_first=False)})")
+        many = _fts_branch("NOT mq.few AND c.tsv @@ mq.rare", joins, where, match_first=False)
+        rare = f"({few}) UNION ALL ({many})"
+    else:
+        rare = _fts_branch("c.tsv @@ mq.rare", joins, where, match_first=metadata)
     return (rare,
             _fts_branch("mq.wider AND c.tsv @@ mq.q AND NOT coalesce(c.tsv @@ mq.rare, false)",
                         joins, where, match_first=metadata))
