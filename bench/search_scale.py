@@ -260,10 +260,10 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_indexes(cur: Any, *, space_id: int, n: int, store: Any) -> dict[str, Any]:
-    """GIN on chunks.tsv (as migration 0001 defines it), then the space's dense HNSW index and
-    sparse postings B-tree with the statements `ingest.store.ensure_space_indexes` runs; each
-    timed, with maintenance_work_mem sized so the graph fits (pgvector builds far slower once it
-    spills)."""
+    """GIN on chunks.tsv and the date's period (as the model defines it), then the space's
+    dense HNSW index and sparse postings B-tree with the statements
+    `ingest.store.ensure_space_indexes` runs; each timed, with maintenance_work_mem sized so
+    the graph fits (pgvector builds far slower once it spills)."""
 
     class _Recorder:
         def __init__(self) -> None:
@@ -277,7 +277,7 @@ def build_indexes(cur: Any, *, space_id: int, n: int, store: Any) -> dict[str, A
     store.ensure_space_indexes(rec, space)
     dense_sql, sparse_sql = rec.sql
     gb = 1024 ** 3
-    plan = [("gin", "CREATE INDEX ix_chunks_tsv ON chunks USING gin (tsv)", gb),
+    plan = [("gin", chunks_tsv_index_sql(), gb),
             ("dense_hnsw", dense_sql, int(min(4 * gb, n * 3000 + 256 * 1024 ** 2))),
             ("sparse_postings", sparse_sql, gb)]
     out: dict[str, Any] = {}
@@ -293,6 +293,17 @@ def build_indexes(cur: Any, *, space_id: int, n: int, store: Any) -> dict[str, A
                      "sql": sql}
         print(f"  index {name}: {secs:.0f}s", flush=True)
     return out
+
+
+def chunks_tsv_index_sql() -> str:
+    """The full-text index's CREATE INDEX, compiled from the model (app.core.models.core)."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+
+    from app.core.models import Chunk
+
+    index = next(i for i in Chunk.__table__.indexes if i.name == "ix_chunks_tsv")
+    return str(CreateIndex(index).compile(dialect=postgresql.dialect()))
 
 
 def relation_sizes(cur: Any) -> dict[str, float]:

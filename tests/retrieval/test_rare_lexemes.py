@@ -61,7 +61,11 @@ def test_counted_common_words_are_matched_only_when_the_rare_ones_match_too_few(
         assert rare_first == ["zoo", "zoo"]
         # Three rare matches are fewer than 60 candidates: the common word's chunks come too.
         wide = _names(search(s, EMB, query, top_k=10, candidates=60, stages=("fts",)))
+        # As many candidates as matches: each is ranked once (the common word's matches are
+        # told from the rare ones' already taken), so all eight fit.
+        snug = _names(search(s, EMB, query, top_k=8, candidates=8, stages=("fts",)))
     assert sorted(wide) == ["bill"] * 5 + ["zoo"] * 3
+    assert sorted(snug) == ["bill"] * 5 + ["zoo"] * 3
 
 
 def test_a_question_of_common_words_only_is_matched_on_its_rarest(corpus):
