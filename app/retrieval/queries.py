@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from app.core.date_periods import period_sql, periods
+from app.core.fts_keys import period_sql, periods, source_key_sql
 from app.core.vectors import posting_share, prune_sparse
 from app.retrieval.quality import weight_sql
 from app.retrieval.types import SearchFilters
@@ -150,14 +150,15 @@ def filter_sql(filters: SearchFilters, params: dict[str, Any]) -> tuple[str, str
         if filters.source_kinds:
             params["f_skinds"] = list(filters.source_kinds)
             among.append("s.kind = ANY(:f_skinds)")
-        where.append(f"c.source_id = ANY(ARRAY(SELECT s.id FROM sources s "
-                     f"WHERE {' AND '.join(among)}))")
+        ids = f"ARRAY(SELECT s.id FROM sources s WHERE {' AND '.join(among)})"
+        # Found by the full-text index's source column, tested on each row (`+ 0` keeps the
+        # test off the source's B-tree, whose 50,000-row bitmap the planner ANDed in as well).
+        where.append(f"(c.source_id + 0) = ANY({ids}) AND {source_key_sql('c.source_id')} && {ids}")
     if filters.kinds:
         params["f_kinds"] = list(filters.kinds)
         where.append("c.kind = ANY(:f_kinds)")
-    # A closed range is matched by its date periods in the full-text index (app.core.
-    # date_periods) and tested on the rows found (`+ 0 s` keeps it off the date's B-tree: the
-    # planner ANDed that bitmap in as well, the ~4 ms at 10^6 chunks the periods save).
+    # A closed range: found by its date periods in the full-text index (app.core.fts_keys),
+    # tested on each row (`+ 0 s`: as the source above, off the date's B-tree).
     touched = periods(filters.date_from, filters.date_to)
     at = "(c.occurred_at + interval '0 s')" if touched else "c.occurred_at"
     if filters.date_from:
@@ -291,7 +292,7 @@ def _exact_nearest(column: str) -> str:
 
 
 def _fts_matches(joins: str, where: str, *, metadata: bool,
-                 date_periods: bool = False) -> tuple[str, str]:
+                 in_index: bool = False) -> tuple[str, str]:
     """The chunks that match the question's rare lexemes (mq.rare) and pass the filters; and
     those that match its other lexemes (mq.q), which hybrid_sql reads only when the first were
     fewer than the candidates (fts_rare then holds every rare match that passes: the other
@@ -311,10 +312,11 @@ def _fts_matches(joins: str, where: str, *, metadata: bool,
     rows at 10^6 chunks) with the filter's B-tree bitmap, and for a one-year date range (50,000
     rows) that bitmap alone took ~3.8 ms. The rarest lexeme taken when none is rare, or rare
     ones counted in more than 4,000 chunks together (mq.few false: a long question), may match
-    thousands: their bitmap is ANDed with the filter's as before. A range matched by its
-    `date_periods` (filter_sql) needs neither: the index returns the matches in its periods.
+    thousands: their bitmap is ANDed with the filter's as before. A filter the full-text index
+    answers itself (`in_index`: a source, a closed date range; filter_sql) needs neither: one
+    scan returns the matches that pass it.
     """
-    if where and not joins and not date_periods:  # source, kind: no documents joined
+    if where and not joins and not in_index:  # kind: no documents joined
         few = _fts_branch("mq.few AND c.tsv @@ mq.rare", joins, where, match_first=True)
         many = _fts_branch("NOT mq.few AND c.tsv @@ mq.rare", joins, where, match_first=False)
         rare = f"({few}) UNION ALL ({many})"
@@ -423,8 +425,8 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         metadata = bool(joins) and not filters.document_ids
         if space.lexeme_counts:
             ctes.append(RARE_FIRST_SQL)
-            rare, wider = _fts_matches(joins, where, metadata=metadata,
-                                       date_periods="f_periods" in params)
+            in_index = bool({"f_periods", "f_sources", "f_skinds"} & params.keys())
+            rare, wider = _fts_matches(joins, where, metadata=metadata, in_index=in_index)
             ctes.append(f"""fts_rare AS MATERIALIZED ({rare} LIMIT :fts_pool)""")
             ctes.append(f"""fts_pool AS MATERIALIZED (
   SELECT id, tsv FROM fts_rare

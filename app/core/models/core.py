@@ -35,7 +35,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.date_periods import period_sql
+from app.core.fts_keys import period_sql, source_key_sql
 from app.core.models.base import Base, TimestampMixin
 
 DOCUMENT_KINDS = ("note", "contract", "letter", "email", "statement", "message", "other")
@@ -111,9 +111,10 @@ class Chunk(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "ordinal", name="uq_chunks_document_ordinal"),
         Index("ix_chunks_content_hash", "content_hash"),
-        # The date's period too: a date-filtered full-text search is one scan (migration 0014).
+        # With the date's period and the source: a filtered full-text search is one scan
+        # (app.core.fts_keys, migration 0014).
         Index("ix_chunks_tsv", "tsv", sql_text(f"({period_sql('occurred_at')})"),
-              postgresql_using="gin"),
+              sql_text(f"({source_key_sql('source_id')})"), postgresql_using="gin"),
         Index("ix_chunks_source_id", "source_id"),
         Index("ix_chunks_occurred_at", "occurred_at"),
     )

@@ -1,6 +1,7 @@
-"""A date-filtered full-text search finds its matches through the date periods in the full-text
-index (app.core.date_periods, migration 0014) and tests the exact range on each row: the same
-chunks as the range itself, in any session time zone, at the edges of days and of periods."""
+"""A full-text search within dates or sources finds its matches through the date periods and
+source keys in the full-text index (app.core.fts_keys, migration 0014) and tests the exact
+filter on each row: the same chunks as the filter itself, a date range in any session time
+zone, at the edges of days and of periods."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.core.date_periods import EPOCH, MAX_PERIODS, PERIOD_DAYS, period_sql, periods
+from app.core.fts_keys import EPOCH, MAX_PERIODS, PERIOD_DAYS, period_sql, periods
 from app.core.types import ParsedDocument, TextBlock
 from app.core.vectors import to_halfvec, to_sparsevec
 from app.retrieval import resolve_space, search
@@ -46,12 +47,14 @@ class StampParser:
 
 @pytest.fixture
 def stamped(clean_db, tmp_path: Path):
-    root = tmp_path / "letters"
-    root.mkdir()
-    for n in range(len(STAMPS)):
-        (root / f"{n}.txt").write_text(f"Letter {n}: the quokka enclosure needs a new gate.")
-    Pipeline(clean_db, embedder=EMB, parsers=[StampParser()], options=IngestOptions()).run(
-        FolderSource("letters", root))
+    """The STAMPS letters, even ones in source "even", odd ones in "odd"."""
+    for parity in ("even", "odd"):
+        root = tmp_path / parity
+        root.mkdir()
+        for n in range(parity == "odd", len(STAMPS), 2):
+            (root / f"{n}.txt").write_text(f"Letter {n}: the quokka enclosure needs a new gate.")
+        Pipeline(clean_db, embedder=EMB, parsers=[StampParser()], options=IngestOptions()).run(
+            FolderSource(parity, root))
     return clean_db
 
 
@@ -92,7 +95,7 @@ def test_a_date_filtered_full_text_search_returns_the_ranges_chunks_in_any_time_
     for zone in ZONES:
         for first, last in ranges:
             with stamped.session() as s:
-                s.execute(text("SELECT set_config('TimeZone', :z, false)"), {"z": zone})
+                s.execute(text("SELECT set_config('TimeZone', :z, true)"), {"z": zone})
                 assert resolve_space(s, EMB).lexeme_counts is counted
                 hits = search(s, EMB, "quokka enclosure", top_k=50, stages=("fts",),
                               filters=SearchFilters(date_from=first, date_to=last))
@@ -100,10 +103,36 @@ def test_a_date_filtered_full_text_search_returns_the_ranges_chunks_in_any_time_
             assert got == _in_range(zone, first, last), (zone, first, last)
 
 
-def test_the_full_text_index_answers_the_periods_itself(stamped):
-    """The query's period expression is the index's (else the planner cannot use it, and the
-    search silently goes back to the date's B-tree or to the heap)."""
-    filters = SearchFilters(date_from=BOUNDARY, date_to=BOUNDARY + timedelta(days=2))
+@pytest.mark.parametrize("counted", [False, True], ids=["plain", "rare-first"])
+def test_a_source_filtered_full_text_search_returns_the_sources_chunks(stamped, counted):
+    if counted:
+        with stamped.engine.begin() as conn:
+            conn.execute(text("INSERT INTO lexeme_frequencies (lexeme, chunks) "
+                              "VALUES ('enclosur', 5000), ('enclosure', 5000)"))
+    first, last = BOUNDARY - timedelta(days=1), BOUNDARY + timedelta(days=1)
+    with stamped.session() as s:
+        s.execute(text("SET LOCAL TimeZone = 'UTC'"))
+        got = {}
+        for name, filters in {
+                "odd": SearchFilters(sources=("odd",)),
+                "folders": SearchFilters(source_kinds=("folder",)),
+                "odd, in days": SearchFilters(sources=("odd",), date_from=first, date_to=last),
+                "none": SearchFilters(sources=("nowhere",))}.items():
+            hits = search(s, EMB, "quokka enclosure", top_k=50, stages=("fts",), filters=filters)
+            got[name] = sorted(int(Path(h.path).stem) for h in hits)
+    assert got["odd"] == list(range(1, len(STAMPS), 2))
+    assert got["folders"] == list(range(len(STAMPS)))
+    assert got["odd, in days"] == [n for n in _in_range("UTC", first, last) if n % 2]
+    assert got["none"] == []
+
+
+@pytest.mark.parametrize("filters", [
+    SearchFilters(date_from=BOUNDARY, date_to=BOUNDARY + timedelta(days=2)),
+    SearchFilters(sources=("odd",)),
+], ids=["dates", "source"])
+def test_the_full_text_index_answers_the_filter_itself(stamped, filters):
+    """The query's period and source expressions are the index's (else the planner cannot use
+    them, and the search silently goes back to the B-trees' bitmaps or to the heap)."""
     with stamped.session() as s:
         space = resolve_space(s, EMB)
         sql, params = hybrid_sql(space, stages=("fts",), filters=filters, candidates=60,
@@ -114,6 +143,7 @@ def test_the_full_text_index_answers_the_periods_itself(stamped):
                    "terms": "'quokka'", "terms_simple": "'quokka'"}
         s.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(r[0] for r in s.execute(text("EXPLAIN " + sql), params))
+    column = "occurred_at" if filters.date_from else "source_id"
     conds = [line for line in plan.splitlines() if "Index Cond" in line and "tsv @@" in line]
-    assert conds and all("occurred_at" in line and "&&" in line for line in conds), plan
-    assert "ix_chunks_occurred_at" not in plan
+    assert conds and all(column in line and "&&" in line for line in conds), plan
+    assert "ix_chunks_occurred_at" not in plan and "ix_chunks_source_id" not in plan

@@ -1,10 +1,12 @@
-"""Dates as 32-day periods, the second column of the full-text index.
+"""The filter keys in the full-text index beside the words: a chunk's date as its 32-day period
+and its source.
 
-A full-text search within dates is then one GIN scan, the question's words AND the periods the
-range touches, instead of the words' GIN bitmap ANDed with a bitmap of every chunk in the range
-from the date's B-tree (a one-year range at 10^6 chunks: 50,000 rows, ~4 ms on every such
-search; bench/README.md). The index: app.core.models.core (migration 0014); the search, which
-still tests the exact range on each row: app.retrieval.queries.filter_sql.
+A filtered full-text search is then one GIN scan, the question's words AND the periods a date
+range touches or the sources named, instead of the words' GIN bitmap ANDed with a bitmap of
+every chunk in the range or the source from their B-trees (one year or one source of twenty at
+10^6 chunks: 50,000 rows, 3-5 ms on every such search; bench/README.md). The index:
+app.core.models.core (migration 0014); the search, which still tests the exact range and source
+on each row it finds: app.retrieval.queries.filter_sql.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ EPOCH = date(1900, 1, 1)
 # A date range over more periods than this (~5.6 years) is left to the date's B-tree, or to
 # no index, as the planner sees fit: its periods' entries would be much of the index.
 MAX_PERIODS = 64
+
+
+def source_key_sql(column: str) -> str:
+    """A chunk's source as the one-element int array the index holds."""
+    return f"ARRAY[{column}]"
 
 
 def period_sql(column: str) -> str:
