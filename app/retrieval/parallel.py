@@ -5,9 +5,16 @@ one PostgreSQL backend, so a search uses one core however many the machine has. 
 chunks on two cores the stages took comparable times (date filter, p50 ms alone: dense walk
 22, sparse 26, full text 18; bench/README.md "Two connections"). Split:
 
-    other connection:  dense walk + full-text match and rank   -> ranked ids ("first")
-    this connection:   sparse postings' shortlist              -> ids
-    this connection:   exact sparse scoring, fusion, rows      ("final", given both)
+    "first":      dense walk + full-text match and rank   -> ranked ids
+    "shortlist":  sparse postings' shortlist              -> ids
+    "final":      exact sparse scoring, fusion, rows      (given both), on this connection
+
+The first two run at once, the longer of them (`first_here`) on the search's own connection,
+whose transaction has its settings already, and the other on a second connection. What the
+second costs before and after its statement (a thread's start, a checkout with its ping, the
+settings, the rollback and return: ~2.3 ms mean at 10^6, its thread's start up to ~4 ms at p95
+on two busy cores) then sits beside the longer statement, not after it. Its rows are handed
+over before its connection is rolled back and returned.
 
 The final statement is the same fusion over the same candidates, so the hits are the same as
 the one statement's (tests/retrieval/test_parallel_search.py compares them). The other
@@ -23,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -84,24 +91,35 @@ def search_in_flight(session: Session, *, splittable: bool) -> Iterator[Engine |
 
 
 def split_search(session: Session, engine: Engine, *, settings: Statement, first: Statement,
-                 shortlist: Statement, final: Statement) -> Sequence[Any]:
-    """Run `first` on another connection of `engine` (after `settings`, its SET LOCALs) while
-    `shortlist` runs on `session`, then `final` on `session` given both (hybrid_sql's
-    :given_* arrays). Returns the final statement's rows as mappings."""
-    def run_first() -> list[Any]:
-        with engine.connect() as conn:  # its transaction, and the SET LOCALs, end on exit
-            conn.execute(text(settings[0]), dict(settings[1]))
-            return list(conn.execute(text(first[0]), dict(first[1])).all())
+                 shortlist: Statement, final: Statement, first_here: bool) -> Sequence[Any]:
+    """Run `first` and `shortlist` at once, one on `session` and the other on another
+    connection of `engine` (after `settings`, its SET LOCALs): `first` on `session` when
+    `first_here`. Then `final` on `session` given both (hybrid_sql's :given_* arrays).
+    Returns the final statement's rows as mappings."""
+    here, there = (first, shortlist) if first_here else (shortlist, first)
+    delivered: Future[list[Any]] = Future()
 
-    pending = _other_half.submit(run_first)
+    def run_there() -> None:
+        with engine.connect() as conn:  # its transaction, and the SET LOCALs, end on exit
+            try:
+                conn.execute(text(settings[0]), dict(settings[1]))
+                delivered.set_result(list(conn.execute(text(there[0]), dict(there[1])).all()))
+            except BaseException as exc:
+                delivered.set_exception(exc)
+                raise
+
+    pending = _other_half.submit(run_there)
     try:
-        shortlisted = [row[0] for row in session.execute(text(shortlist[0]), dict(shortlist[1]))]
+        here_rows = list(session.execute(text(here[0]), dict(here[1])).all())
+        there_rows = delivered.result()
     except BaseException:
         wait([pending])  # the other connection goes back to the pool before this one fails
         raise
+    first_rows, shortlist_rows = (here_rows, there_rows) if first_here else (there_rows,
+                                                                             here_rows)
     ranked: dict[str, list[int]] = {"dense": [], "fts": [], "pool": []}
-    for src, chunk_id, _rank in sorted(pending.result(), key=lambda r: (r[0], r[2], r[1])):
+    for src, chunk_id, _rank in sorted(first_rows, key=lambda r: (r[0], r[2], r[1])):
         ranked[src].append(int(chunk_id))
     given = {"given_dense": ranked["dense"], "given_fts": ranked["fts"],
-             "given_pool": ranked["pool"], "given_shortlist": shortlisted}
+             "given_pool": ranked["pool"], "given_shortlist": [row[0] for row in shortlist_rows]}
     return session.execute(text(final[0]), {**final[1], **given}).mappings().all()

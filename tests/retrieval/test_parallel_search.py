@@ -163,19 +163,25 @@ def test_only_a_pool_with_a_connection_to_spare_is_split(corpus):
         nullpool.dispose()
 
 
-def test_a_failure_on_the_other_connection_is_raised_and_returns_it(corpus, monkeypatch):
+@pytest.mark.parametrize("part", ["first", "shortlist"])
+@pytest.mark.parametrize("name", ["none", "date"])  # unfiltered, "first" runs on the other
+def test_a_failure_on_either_connection_is_raised_and_returns_the_other(corpus, monkeypatch,
+                                                                       name, part):
     from sqlalchemy.exc import ProgrammingError
 
     real = parallel.split_search
+    ran = []
 
-    def broken_first(session, engine, **kw):
-        kw["first"] = ("SELECT no_such_column FROM chunks", {})
+    def broken(session, engine, **kw):
+        ran.append(kw["first_here"])
+        kw[part] = ("SELECT no_such_column FROM chunks", {})
         return real(session, engine, **kw)
 
-    monkeypatch.setattr(parallel, "split_search", broken_first)
+    monkeypatch.setattr(parallel, "split_search", broken)
     before = corpus.engine.pool.checkedout()
     with pytest.raises(ProgrammingError, match="no_such_column"):
-        _run(corpus, "chimney sweep", SearchFilters(), split=True)
+        _run(corpus, "chimney sweep", FILTERS[name], split=True)
+    assert ran == [name == "date"]  # a date range runs "first" on the search's own connection
     assert corpus.engine.pool.checkedout() == before
 
 
