@@ -135,11 +135,21 @@ def fts_terms(query: str, stopwords: frozenset[str]) -> list[str]:
     return list(seen)[:MAX_FTS_TERMS]
 
 
-def filter_sql(filters: SearchFilters, params: dict[str, Any]) -> tuple[str, str]:
+def filter_sql(filters: SearchFilters, params: dict[str, Any], *,
+               full_text: bool = False) -> tuple[str, str]:
     """(JOIN clauses, WHERE conditions) over chunks c; documents d and parents p are joined
     only for named documents and metadata. Source, kind and date are the chunk's own copies of
-    its document's (migration 0012): a candidate is tested on the row already fetched, and the
-    full-text stage ANDs its GIN bitmap with their B-trees (10^6 chunks, bench/README.md)."""
+    its document's (migration 0012): a candidate is tested on the row already fetched.
+
+    `full_text`: the conditions for the full-text stage, which finds a source's or a closed
+    date range's chunks through the keys in its own index (app.core.fts_keys) and tests the
+    exact source and range on the rows found: one GIN scan where the words' bitmap was ANDed
+    with a 50,000-row bitmap of the source's or the range's B-tree (10^6 chunks, 3-5 ms;
+    bench/README.md). The B-tree conditions are then written so that the planner cannot AND
+    those bitmaps in as well (`+ 0`, `+ interval '0 s'`: it did). Only there: the vector
+    stages test candidates they already hold, and with the keys there the planner hash-joined
+    the dense walk with the source's chunks at 10^5, where the walk had stopped at the first
+    :cand that pass (dense stage 6 -> 23 ms)."""
     joins: list[str] = []
     where: list[str] = []
     if filters.source_kinds or filters.sources:
@@ -151,15 +161,12 @@ def filter_sql(filters: SearchFilters, params: dict[str, Any]) -> tuple[str, str
             params["f_skinds"] = list(filters.source_kinds)
             among.append("s.kind = ANY(:f_skinds)")
         ids = f"ARRAY(SELECT s.id FROM sources s WHERE {' AND '.join(among)})"
-        # Found by the full-text index's source column, tested on each row (`+ 0` keeps the
-        # test off the source's B-tree, whose 50,000-row bitmap the planner ANDed in as well).
-        where.append(f"(c.source_id + 0) = ANY({ids}) AND {source_key_sql('c.source_id')} && {ids}")
+        where.append(f"(c.source_id + 0) = ANY({ids}) AND {source_key_sql('c.source_id')} && {ids}"
+                     if full_text else f"c.source_id = ANY({ids})")
     if filters.kinds:
         params["f_kinds"] = list(filters.kinds)
         where.append("c.kind = ANY(:f_kinds)")
-    # A closed range: found by its date periods in the full-text index (app.core.fts_keys),
-    # tested on each row (`+ 0 s`: as the source above, off the date's B-tree).
-    touched = periods(filters.date_from, filters.date_to)
+    touched = periods(filters.date_from, filters.date_to) if full_text else []
     at = "(c.occurred_at + interval '0 s')" if touched else "c.occurred_at"
     if filters.date_from:
         params["f_from"] = filters.date_from
@@ -373,6 +380,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
     given = part == "final"
     params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
     joins, where = filter_sql(filters, params)
+    fts_where = filter_sql(filters, params, full_text=True)[1]
     filtered = not filters.is_empty
     sid, dim, vocab = int(space.id), int(space.dim), int(space.sparse_dim)
     src = (f"chunk_embeddings ce JOIN chunks c ON c.id = ce.chunk_id {joins}"
@@ -425,8 +433,8 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         metadata = bool(joins) and not filters.document_ids
         if space.lexeme_counts:
             ctes.append(RARE_FIRST_SQL)
-            in_index = bool({"f_periods", "f_sources", "f_skinds"} & params.keys())
-            rare, wider = _fts_matches(joins, where, metadata=metadata, in_index=in_index)
+            rare, wider = _fts_matches(joins, fts_where, metadata=metadata,
+                                       in_index=fts_where != where)
             ctes.append(f"""fts_rare AS MATERIALIZED ({rare} LIMIT :fts_pool)""")
             ctes.append(f"""fts_pool AS MATERIALIZED (
   SELECT id, tsv FROM fts_rare
@@ -438,7 +446,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
             # CPU a search on a 4,400-chunk index, bench/small_search.py) where it cannot help.
             ctes.append(MATCH_QUERY_SQL)
             ctes.append(f"""fts_pool AS MATERIALIZED (
-  {_fts_branch("c.tsv @@ mq.q", joins, where, match_first=metadata)} LIMIT :fts_pool)""")
+  {_fts_branch("c.tsv @@ mq.q", joins, fts_where, match_first=metadata)} LIMIT :fts_pool)""")
         ctes.append("""fts AS (
   SELECT chunk_id, row_number() OVER (ORDER BY r DESC, chunk_id) AS rank FROM (
     SELECT p.id AS chunk_id, ts_rank(p.tsv, q.q) AS r
