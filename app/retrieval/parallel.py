@@ -100,13 +100,17 @@ def split_search(session: Session, engine: Engine, *, settings: Statement, first
     delivered: Future[list[Any]] = Future()
 
     def run_there() -> None:
-        with engine.connect() as conn:  # its transaction, and the SET LOCALs, end on exit
-            try:
+        try:
+            with engine.connect() as conn:  # its transaction, and the SET LOCALs, end on exit
                 conn.execute(text(settings[0]), dict(settings[1]))
                 delivered.set_result(list(conn.execute(text(there[0]), dict(there[1])).all()))
-            except BaseException as exc:
+        except BaseException as exc:
+            # A failed checkout too: this search must not wait for rows that never come.
+            # (Once the rows are handed over, a failure to return the connection is the
+            # pool's to log.)
+            if not delivered.done():
                 delivered.set_exception(exc)
-                raise
+            raise
 
     pending = _other_half.submit(run_there)
     try:

@@ -185,6 +185,34 @@ def test_a_failure_on_either_connection_is_raised_and_returns_the_other(corpus, 
     assert corpus.engine.pool.checkedout() == before
 
 
+def test_a_failed_checkout_of_the_other_connection_is_raised_not_waited_for(corpus, monkeypatch):
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    real = parallel.split_search
+
+    class Refusing:
+        def connect(self):
+            raise OperationalError("connect", {}, ConnectionRefusedError("no connection"))
+
+    monkeypatch.setattr(parallel, "split_search",
+                        lambda session, engine, **kw: real(session, Refusing(), **kw))
+    failed: list[BaseException] = []
+
+    def search() -> None:
+        try:
+            _run(corpus, "chimney sweep", FILTERS["date"], split=True)  # "first" runs here
+        except Exception as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=search, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the search waits for rows the other connection never read"
+    assert len(failed) == 1 and isinstance(failed[0], OperationalError)
+
+
 def test_a_search_while_another_is_in_flight_is_not_split(corpus, splits):
     """Another search in flight (held here through its counter): this one runs as one
     statement and still finds the same; alone again, it splits."""
