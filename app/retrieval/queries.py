@@ -380,7 +380,6 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
     given = part == "final"
     params: dict[str, Any] = {"cand": candidates, "top_k": top_k, "rrf_k": rrf_k}
     joins, where = filter_sql(filters, params)
-    fts_where = filter_sql(filters, params, full_text=True)[1]
     filtered = not filters.is_empty
     sid, dim, vocab = int(space.id), int(space.dim), int(space.sparse_dim)
     src = (f"chunk_embeddings ce JOIN chunks c ON c.id = ce.chunk_id {joins}"
@@ -431,6 +430,7 @@ def hybrid_sql(space: SpaceRef, *, stages: Sequence[str], filters: SearchFilters
         # 0.79, hybrid 0.80/0.81 -> 0.90/0.90).
         params["fts_pool"] = int(fts_pool)
         metadata = bool(joins) and not filters.document_ids
+        fts_where = filter_sql(filters, params, full_text=True)[1]
         if space.lexeme_counts:
             ctes.append(RARE_FIRST_SQL)
             rare, wider = _fts_matches(joins, fts_where, metadata=metadata,
