@@ -86,8 +86,8 @@ def _build(db: Database, conn: Connection, space: store.EmbeddingSpace) -> None:
 
 
 def _build_postings(db: Database, statement: str) -> None:
-    """The postings' B-tree, a VACUUM (ANALYZE) of the postings and the full-text index's
-    pending entries merged, on a connection of their own while the dense graph builds (it takes
+    """The postings' B-tree, a VACUUM (ANALYZE) of the postings, a VACUUM of the chunks and the
+    full-text index's pending entries merged, on a connection of their own while the dense graph builds (it takes
     longer, so this costs the import no wall time). Left to autovacuum, a fresh import was
     searched slowly until it came by (bench/small_search.py, 4,430 chunks):
 
@@ -96,7 +96,9 @@ def _build_postings(db: Database, statement: str) -> None:
       posting or a bitmap scan (p50 4.4 / p95 6.7 ms -> 3.6 / 5.3 ms with the VACUUM).
     - The chunks' GIN index takes new rows into a pending list (fastupdate) that every
       full-text search reads whole, so the planner scanned the table instead: 9 ms of a 12 ms
-      search on a fresh import.
+      search on a fresh import: it is merged here.
+    - The vector stages test their candidates against a filter index-only
+      (ix_chunks_id_filters, migration 0015): the VACUUM of the chunks marks their pages.
     """
     with db.engine.connect() as conn:
         conn.execute(text(f"SET maintenance_work_mem = '{BUILD_MEMORY}'"))
@@ -105,6 +107,7 @@ def _build_postings(db: Database, statement: str) -> None:
         conn.commit()
         conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.execute(text("VACUUM (ANALYZE) sparse_postings"))
+        conn.execute(text("VACUUM chunks"))
         conn.execute(text("SELECT gin_clean_pending_list('ix_chunks_tsv'::regclass)"))
 
 

@@ -117,6 +117,10 @@ class Chunk(Base):
               sql_text(f"({source_key_sql('source_id')})"), postgresql_using="gin"),
         Index("ix_chunks_source_id", "source_id"),
         Index("ix_chunks_occurred_at", "occurred_at"),
+        # The filter columns beside the id: the vector stages test each candidate against the
+        # filters, index-only (migration 0015).
+        Index("ix_chunks_id_filters", "id",
+              postgresql_include=["document_id", "source_id", "kind", "occurred_at"]),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
