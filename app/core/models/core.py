@@ -182,10 +182,18 @@ class EmbeddingSpace(TimestampMixin, Base):
     )
 
 
+TOAST_TUPLE_TARGET = 4080
+
+
 class ChunkEmbedding(Base):
     """Dense + sparse vectors of one chunk in one space (indexes: see module docstring)."""
 
     __tablename__ = "chunk_embeddings"
+    # A row stays whole in its heap page up to 4,080 bytes (PostgreSQL's default: 2,032). A
+    # 1,024-d halfvec alone is 2,052 bytes, so by default every dense vector went to the TOAST
+    # table, and each candidate of an HNSW walk cost a TOAST index descent and two TOAST pages
+    # besides its heap page (migration 0016).
+    __table_args__ = ({"postgresql_with": {"toast_tuple_target": TOAST_TUPLE_TARGET}},)
 
     space_id: Mapped[int] = mapped_column(
         ForeignKey("embedding_spaces.id", ondelete="CASCADE"), primary_key=True
