@@ -87,9 +87,9 @@ def _build(db: Database, conn: Connection, space: store.EmbeddingSpace) -> None:
 
 def _build_postings(db: Database, statement: str) -> None:
     """The postings' B-tree, a VACUUM (ANALYZE) of the postings, a VACUUM of the chunks and the
-    full-text index's pending entries merged, on a connection of their own while the dense graph builds (it takes
-    longer, so this costs the import no wall time). Left to autovacuum, a fresh import was
-    searched slowly until it came by (bench/small_search.py, 4,430 chunks):
+    full-text index's pending entries merged, on a connection of their own while the dense
+    graph builds (it takes longer, so this costs the import no wall time). Left to autovacuum,
+    a fresh import was searched slowly until it came by (bench/small_search.py, 4,430 chunks):
 
     - The sparse stage reads its postings index-only, which skips the table only for pages the
       visibility map marks all-visible, and only VACUUM marks them: before, a heap fetch per

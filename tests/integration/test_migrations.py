@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from app.core.db import alembic_config, current_revisions, downgrade_database, upgrade_database
+from tests.support.vectors import store_bge_sized_vectors, toasted_bytes
 
 
 @pytest.fixture
@@ -141,42 +142,6 @@ def test_chunk_filter_columns_migration_copies_each_documents_values(empty_db_ur
         db.close()
 
 
-def _toasted_bytes(conn) -> int:
-    return conn.scalar(text("SELECT pg_relation_size(reltoastrelid) FROM pg_class "
-                            "WHERE relname = 'chunk_embeddings'"))
-
-
-def _store_bge_sized_vectors(conn, first: int, count: int) -> None:
-    """`count` chunks with a 1,024-d dense vector (2,052 bytes as halfvec) and 150 sparse
-    weights, BGE-M3's shapes."""
-    import random
-
-    rng = random.Random(first)
-    conn.execute(text(
-        "INSERT INTO sources (id, name, kind, config) VALUES (1, 'notes', 'folder', '{}') "
-        "ON CONFLICT DO NOTHING"))
-    conn.execute(text(
-        "INSERT INTO embedding_spaces (id, name, embedder, model_id, dim, sparse_dim, status) "
-        "VALUES (1, 'bge', 'bge-m3', 'BAAI/bge-m3', 1024, 250002, 'active') "
-        "ON CONFLICT DO NOTHING"))
-    for n in range(first, first + count):
-        conn.execute(text(
-            "INSERT INTO documents (id, source_id, origin, sha256, size_bytes, title, kind, "
-            "media_type, parser) VALUES (:n, 1, :o, :h, 1, 't', 'note', 'text/plain', 'p/1')"),
-            {"n": n, "o": f"/n/{n}.txt", "h": f"{n:064x}"})
-        conn.execute(text(
-            "INSERT INTO chunks (id, document_id, ordinal, text, char_start, char_end, "
-            "token_count, content_hash) VALUES (:n, :n, 0, 'x', 0, 1, 1, :h)"),
-            {"n": n, "h": f"{n:064x}"})
-        dense = "[" + ",".join(f"{rng.uniform(-1, 1):.4f}" for _ in range(1024)) + "]"
-        sparse = ("{" + ",".join(f"{t}:{rng.random():.4f}" for t in
-                                 sorted(rng.sample(range(1, 250002), 150))) + "}/250002")
-        conn.execute(text(
-            "INSERT INTO chunk_embeddings (space_id, chunk_id, dense, sparse) "
-            "VALUES (1, :n, CAST(:d AS halfvec), CAST(:s AS sparsevec))"),
-            {"n": n, "d": dense, "s": sparse})
-
-
 def test_vectors_inline_migration_moves_stored_vectors_out_of_toast(empty_db_url):
     """0016: rows of up to 4,080 bytes stay in the heap (an HNSW walk reads each candidate's
     vector there, not through the TOAST index); the vectors stored before are rewritten."""
@@ -184,15 +149,15 @@ def test_vectors_inline_migration_moves_stored_vectors_out_of_toast(empty_db_url
     engine = create_engine(empty_db_url, poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            _store_bge_sized_vectors(conn, 1, 20)
+            store_bge_sized_vectors(conn, 1, 20)
         with engine.connect() as conn:
-            assert _toasted_bytes(conn) > 0  # PostgreSQL's default moved each dense vector out
+            assert toasted_bytes(conn) > 0  # PostgreSQL's default moved each dense vector out
         upgrade_database(empty_db_url)
         with engine.begin() as conn:
-            assert _toasted_bytes(conn) == 0
-            _store_bge_sized_vectors(conn, 21, 20)
+            assert toasted_bytes(conn) == 0
+            store_bge_sized_vectors(conn, 21, 20)
         with engine.connect() as conn:
-            assert _toasted_bytes(conn) == 0
+            assert toasted_bytes(conn) == 0
             assert conn.scalar(text("SELECT count(*) FROM chunk_embeddings")) == 40
         downgrade_database(empty_db_url, "0015_chunk_id_filters")
         with engine.connect() as conn:

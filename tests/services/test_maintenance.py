@@ -1,0 +1,51 @@
+"""`homerag db repack-vectors`: vectors stored before migration 0016 (out of line, in TOAST)
+are rewritten whole into their rows, and none is lost."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from app.cli import cli
+from app.core.models.core import TOAST_TUPLE_TARGET
+from app.services.maintenance import repack_vectors
+from app.services.runtime import Runtime
+from tests.support.vectors import store_bge_sized_vectors, toasted_bytes
+
+
+@pytest.fixture
+def stored_before_0016(clean_db):
+    """30 BGE-sized vectors written as PostgreSQL's default TOAST target wrote them."""
+    with clean_db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE chunk_embeddings RESET (toast_tuple_target)"))
+        store_bge_sized_vectors(conn, 1, 30)
+        conn.execute(text("ALTER TABLE chunk_embeddings "
+                          f"SET (toast_tuple_target = {TOAST_TUPLE_TARGET})"))
+    with clean_db.engine.connect() as conn:
+        assert toasted_bytes(conn) > 0
+    return clean_db
+
+
+def _vectors(db) -> list[tuple]:
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT chunk_id, dense::text, sparse::text "
+                                 "FROM chunk_embeddings ORDER BY chunk_id")).all()
+
+
+def test_repack_moves_every_vector_into_its_row(settings, stored_before_0016):
+    db = stored_before_0016
+    vectors = _vectors(db)
+    done = repack_vectors(Runtime(settings=settings, db=db))
+    assert done["before"]["toast_bytes"] > 0 and done["after"]["toast_bytes"] == 0
+    assert done["after"]["rows"] == 30 and done["after"]["heap_bytes"] > 0
+    assert _vectors(db) == vectors
+
+
+def test_the_cli_says_what_it_moved(settings, stored_before_0016):
+    result = CliRunner().invoke(cli, ["db", "repack-vectors"])
+    assert result.exit_code == 0, result.output
+    assert "rewriting 30 stored vectors" in result.output
+    assert "out of line (TOAST)" in result.output and "-> 0 MB" in result.output
+    with stored_before_0016.engine.connect() as conn:
+        assert toasted_bytes(conn) == 0
