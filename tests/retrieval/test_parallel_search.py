@@ -83,12 +83,13 @@ def _run(db, query: str, filters: SearchFilters, *, split: bool, stages=("dense"
 
 @pytest.fixture
 def splits(monkeypatch):
-    """How many searches went through split_search."""
+    """The searches that went through split_search: for each, how many searches were in
+    flight in this process as it split (only a search alone may split)."""
     calls = []
     real = parallel.split_search
 
     def counting(*args, **kwargs):
-        calls.append(1)
+        calls.append(parallel._in_flight)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(parallel, "split_search", counting)
@@ -226,9 +227,12 @@ def test_a_search_while_another_is_in_flight_is_not_split(corpus, splits):
     assert parallel._in_flight == 0
 
 
-def test_concurrent_searches_all_answer_as_the_one_statement_does(corpus, splits):
-    """Eight searches at once: each answer is the one statement's, and no more connections
-    are out at any moment than one a search plus one (the one search that may split)."""
+def test_concurrent_searches_all_answer_as_the_one_statement_does(corpus, splits, monkeypatch):
+    """A search alone splits; held inside its split, seven threads run every search three
+    times meanwhile: none of them splits (another is in flight), each answer is the one
+    statement's, and no more connections are out at any moment than one a search plus one
+    (the one search that may split). Then the held search completes as the one statement
+    would have."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -247,17 +251,34 @@ def test_concurrent_searches_all_answer_as_the_one_statement_does(corpus, splits
         with lock:
             out[0] -= 1
 
+    entered, release = threading.Event(), threading.Event()
+    counting = parallel.split_search  # the `splits` fixture's
+
+    def held(*args, **kwargs):
+        entered.set()
+        assert release.wait(60)
+        return counting(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "split_search", held)
+    first = ("chimney sweep invoice", "date")
     pool = corpus.engine.pool
     event.listen(pool, "checkout", checkout)
     event.listen(pool, "checkin", checkin)
     try:
         with ThreadPoolExecutor(8) as threads:
-            results = list(threads.map(
+            alone = threads.submit(_run, corpus, first[0], FILTERS[first[1]], split=True)
+            assert entered.wait(60)
+            others = list(threads.map(
                 lambda key: (key, _run(corpus, key[0], FILTERS[key[1]], split=True)),
                 list(expected) * 3))
+            release.set()
+            held_result = alone.result(timeout=60)
     finally:
+        release.set()
         event.remove(pool, "checkout", checkout)
         event.remove(pool, "checkin", checkin)
-    assert all(got == expected[key] for key, got in results)
-    assert peak[0] <= 8 + 1
+    assert all(got == expected[key] for key, got in others)
+    assert held_result == expected[first]
+    assert splits == [1]  # the held search alone, with one search in flight: itself
+    assert 3 <= peak[0] <= 8 + 1  # they did overlap, within one connection a search plus one
     assert parallel._in_flight == 0
