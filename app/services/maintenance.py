@@ -27,21 +27,37 @@ def vector_storage(conn: Connection) -> dict[str, int]:
     return {"rows": int(rows), "heap_bytes": int(heap), "toast_bytes": int(toast or 0)}
 
 
+# An HNSW graph of 1,024-d halfvecs takes ~2.7 KB a vector to build in memory (docs/scaling.md);
+# one that does not fit is built several times slower. Bounded: at most 4 GB, and at most a
+# quarter of this machine's memory (the embedded server's; a server elsewhere gets the same).
+GRAPH_KB_PER_VECTOR = 3
+BUILD_MEMORY_MB = (512, 4096)
+
+
+def build_memory_mb(vectors: int, machine_mb: int | None) -> int:
+    """maintenance_work_mem for rebuilding the graphs of `vectors` stored vectors."""
+    low, high = BUILD_MEMORY_MB
+    if machine_mb is not None:
+        high = max(low, min(high, machine_mb // 4))
+    return max(low, min(high, vectors * GRAPH_KB_PER_VECTOR // 1024))
+
+
 def repack_vectors(rt: Runtime) -> dict[str, Any]:
     """Rewrite the vectors' table (VACUUM FULL: its indexes, the HNSW graphs among them, are
     built again; searches and ingest wait for it, ~8 min per 10^6 vectors on 2 cores).
     Returns the storage before and after and the seconds it took."""
-    from ingest.bulk import BUILD_MEMORY
+    from app.core.pgmemory import memory_limit_mb
 
     with rt.db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         before = vector_storage(conn)
         started = time.perf_counter()
-        # The graphs are rebuilt in memory, or several times slower (ingest.bulk).
-        conn.execute(text(f"SET maintenance_work_mem = '{BUILD_MEMORY}'"))
+        memory = build_memory_mb(before["rows"], memory_limit_mb())
+        conn.execute(text(f"SET maintenance_work_mem = '{memory}MB'"))
         conn.execute(text("VACUUM FULL chunk_embeddings"))
         conn.execute(text("RESET maintenance_work_mem"))
         seconds = time.perf_counter() - started
         conn.execute(text("ANALYZE chunk_embeddings"))
         after = vector_storage(conn)
-    return {"before": before, "after": after, "seconds": round(seconds, 1)}
+    return {"before": before, "after": after, "seconds": round(seconds, 1),
+            "build_memory_mb": memory}

@@ -49,3 +49,17 @@ def test_the_cli_says_what_it_moved(settings, stored_before_0016):
     assert "out of line (TOAST)" in result.output and "-> 0 MB" in result.output
     with stored_before_0016.engine.connect() as conn:
         assert toasted_bytes(conn) == 0
+
+
+@pytest.mark.parametrize(("vectors", "machine_mb", "expected"), [
+    (30, 24_000, 512),              # a small index: the floor
+    (1_000_000, 24_000, 2_929),     # ~3 KB a vector: the graph of 10^6 in memory
+    (1_000_000, 8_000, 2_000),      # but no more than a quarter of the machine
+    (10_000_000, 64_000, 4_096),    # and no more than 4 GB
+    (1_000_000, None, 2_929),       # memory unknown: the 4 GB bound alone
+    (1_000_000, 1_000, 512),        # a tiny machine still gets the floor
+])
+def test_the_rebuild_memory_follows_the_graph_within_bounds(vectors, machine_mb, expected):
+    from app.services.maintenance import build_memory_mb
+
+    assert build_memory_mb(vectors, machine_mb) == expected
