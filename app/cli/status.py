@@ -41,6 +41,11 @@ def status_cmd(as_json: bool, all_problems: bool, usage: bool, months: int) -> N
         note = "  (lexical, not semantic)" if idx["embedder"] == "lexical-hash" else ""
         click.echo(f"index: {status['documents']} documents, {status['chunks']} chunks; "
                    f"embedder {idx['embedder']} ({idx['model_id']}, dim {idx['dim']}){note}")
+    vectors = status["vectors"]
+    if vectors["repack_advised"]:
+        click.echo(f"vectors: most stored out of line ({vectors['toast_bytes'] / 2**20:,.0f} MB, "
+                   f"against {vectors['heap_bytes'] / 2**20:,.0f} MB in the rows), as stored "
+                   "before migration 0016: `homerag db repack-vectors` makes search faster")
     for space in status["spaces"]:
         if space["status"] != "active":
             click.echo(f"  space {space['id']} {space['embedder']} ({space['model_id']}): "

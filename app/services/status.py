@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.core.models import Chunk, Document, EmbeddingSpace, IngestRun, Source, SourceItem
+from app.services.maintenance import vector_layout
 
 if TYPE_CHECKING:
     from app.services.runtime import Runtime
@@ -100,6 +101,7 @@ def index_status(session: Session, *, failures_per_source: int | None = 20) -> d
         "spaces": spaces,
         "documents": session.scalar(select(func.count()).select_from(Document)) or 0,
         "chunks": session.scalar(select(func.count()).select_from(Chunk)) or 0,
+        "vectors": vector_layout(session.connection()),
         "sources": sources,
     }
 

@@ -63,3 +63,21 @@ def test_the_rebuild_memory_follows_the_graph_within_bounds(vectors, machine_mb,
     from app.services.maintenance import build_memory_mb
 
     assert build_memory_mb(vectors, machine_mb) == expected
+
+
+def test_status_advises_the_repack_until_it_is_done(settings, stored_before_0016):
+    """`homerag status` names the command while most vector bytes are out of line, and no
+    longer once they are in their rows."""
+    from app.services.status import index_status
+
+    db = stored_before_0016
+    with db.session() as s:
+        assert index_status(s)["vectors"]["repack_advised"] is True
+    before = CliRunner().invoke(cli, ["status"])
+    assert before.exit_code == 0, before.output
+    assert "homerag db repack-vectors" in before.output
+    repack_vectors(Runtime(settings=settings, db=db))
+    with db.session() as s:
+        layout = index_status(s)["vectors"]
+    assert layout["repack_advised"] is False and layout["heap_bytes"] > 0
+    assert "repack-vectors" not in CliRunner().invoke(cli, ["status"]).output
