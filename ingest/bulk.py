@@ -107,8 +107,7 @@ def _build_postings(db: Database, statement: str) -> None:
         conn.commit()
         conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.execute(text("VACUUM (ANALYZE) sparse_postings"))
-        conn.execute(text("VACUUM chunks"))
-        conn.execute(text("SELECT gin_clean_pending_list('ix_chunks_tsv'::regclass)"))
+        conn.execute(text("VACUUM chunks"))  # merges the GIN index's pending list too
 
 
 def restore_indexes(db: Database, space: store.EmbeddingSpace) -> bool:

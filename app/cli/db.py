@@ -32,10 +32,10 @@ def db_repack_vectors() -> None:
 
     with open_runtime() as rt:
         with rt.db.engine.connect() as conn:
-            rows = vector_storage(conn)["rows"]
-        click.echo(f"rewriting {rows:,} stored vectors (about 8 min per million; searches and "
-                   "ingest wait meanwhile) ...")
-        done = repack_vectors(rt)
+            before = vector_storage(conn)
+        click.echo(f"rewriting {before['rows']:,} stored vectors (about 8 min per million; "
+                   "searches and ingest wait meanwhile) ...")
+        done = repack_vectors(rt, before=before)
     mb = 2**20
     b, a = done["before"], done["after"]
     click.echo(f"done in {done['seconds']:.0f} s: heap {b['heap_bytes'] / mb:,.0f} -> "

@@ -6,6 +6,7 @@ page reads, until they are rewritten."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -16,20 +17,8 @@ if TYPE_CHECKING:
     from app.services.runtime import Runtime
 
 _SIZES = text(
-    "SELECT pg_relation_size(c.oid), pg_relation_size(c.reltoastrelid), "
-    "(SELECT count(*) FROM chunk_embeddings) FROM pg_class c "
-    "WHERE c.oid = 'chunk_embeddings'::regclass")
-
-
-_LAYOUT = text(
     "SELECT pg_relation_size(c.oid), pg_relation_size(c.reltoastrelid) FROM pg_class c "
     "WHERE c.oid = 'chunk_embeddings'::regclass")
-
-
-def vector_storage(conn: Connection) -> dict[str, int]:
-    """The vectors' table: rows, heap bytes and TOAST bytes."""
-    heap, toast, rows = conn.execute(_SIZES).one()
-    return {"rows": int(rows), "heap_bytes": int(heap), "toast_bytes": int(toast or 0)}
 
 
 def vector_layout(conn: Connection) -> dict[str, Any]:
@@ -37,9 +26,17 @@ def vector_layout(conn: Connection) -> dict[str, Any]:
     whether a repack is advised: more bytes out of line than in the rows, as when the vectors
     were stored before migration 0016 (after it, only unusually long sparse vectors go out of
     line: 0.4 GB of TOAST beside a 3.8 GB heap at 10^6 BGE-sized chunks)."""
-    heap, toast = conn.execute(_LAYOUT).one()
+    heap, toast = conn.execute(_SIZES).one()
     heap, toast = int(heap), int(toast or 0)
     return {"heap_bytes": heap, "toast_bytes": toast, "repack_advised": toast > heap}
+
+
+def vector_storage(conn: Connection) -> dict[str, int]:
+    """The vectors' table: rows (counted: a scan of the table), heap bytes and TOAST bytes."""
+    layout = vector_layout(conn)
+    rows = conn.scalar(text("SELECT count(*) FROM chunk_embeddings"))
+    return {"rows": int(rows or 0), "heap_bytes": layout["heap_bytes"],
+            "toast_bytes": layout["toast_bytes"]}
 
 
 # An HNSW graph of 1,024-d halfvecs takes ~2.7 KB a vector to build in memory (docs/scaling.md);
@@ -57,15 +54,16 @@ def build_memory_mb(vectors: int, machine_mb: int | None) -> int:
     return max(low, min(high, vectors * GRAPH_KB_PER_VECTOR // 1024))
 
 
-def repack_vectors(rt: Runtime) -> dict[str, Any]:
+def repack_vectors(rt: Runtime, *, before: Mapping[str, int] | None = None) -> dict[str, Any]:
     """Rewrite the vectors' table (VACUUM FULL: its indexes, the HNSW graphs among them, are
     built again; searches and ingest wait for it, ~8 min per 10^6 vectors on 2 cores).
+    `before`: its vector_storage, when the caller took it already (the count scans the table).
     Returns the storage before and after and the seconds it took."""
     from app.core.pgmemory import memory_limit_mb
 
     with rt.db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        before = vector_storage(conn)
+        before = dict(before) if before is not None else vector_storage(conn)
         started = time.perf_counter()
         memory = build_memory_mb(before["rows"], memory_limit_mb())
         conn.execute(text(f"SET maintenance_work_mem = '{memory}MB'"))
